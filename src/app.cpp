@@ -1,0 +1,83 @@
+#include "app.hpp"
+
+#include "auth/auth_routes.hpp"
+#include "core/log.hpp"
+#include "core/validation.hpp"
+#include "db/migrations.hpp"
+#include "ops/ops_routes.hpp"
+
+#ifndef KARMA_VERSION
+#define KARMA_VERSION "dev"
+#endif
+
+namespace karma {
+namespace {
+
+std::vector<std::string> split_origins(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t comma = std::min(text.find(',', start), text.size());
+    const std::string_view item = trim(std::string_view(text).substr(start, comma - start));
+    if (!item.empty()) out.emplace_back(item);
+    start = comma + 1;
+  }
+  return out;
+}
+
+std::unique_ptr<db::Database> open_and_migrate(const Config& config) {
+  auto db = open_configured_database(config);
+  for (const auto& name : db::migrate(*db)) log::info("migration applied", {{"name", name}});
+  return db;
+}
+
+}  // namespace
+
+std::unique_ptr<db::Database> open_configured_database(const Config& config) {
+  return db::open_database(config.effective_database_url(), config.db_pool_size);
+}
+
+App::App(Config config)
+    : config_(std::move(config)),
+      db_(open_and_migrate(config_)),
+      limiter_(make_in_process_rate_limiter()),
+      hasher_(config_.password_hash_concurrency),
+      auth_(*db_,
+            auth::AuthSettings{config_.secret_key, config_.access_token_expire_minutes,
+                               config_.refresh_token_days, config_.login_max_failures,
+                               config_.login_ip_max_failures, config_.login_window_seconds},
+            *limiter_, hasher_) {
+  router_.set_error_translator([](const std::exception& e) -> std::optional<AppError> {
+    if (const auto* db_error = dynamic_cast<const db::DbError*>(&e);
+        db_error && db_error->kind() == db::DbError::Kind::unavailable) {
+      return AppError(ErrorCode::unavailable, "Database unavailable");
+    }
+    return std::nullopt;
+  });
+  auth::mount_auth_routes(router_, auth_);
+  ops::mount_ops_routes(router_, *db_, metrics_, KARMA_VERSION);
+
+  http::ServerOptions options;
+  options.host = config_.host;
+  options.port = static_cast<std::uint16_t>(config_.port);
+  options.io_threads = config_.io_threads;
+  options.worker_threads = config_.worker_threads;
+  options.body_limit_bytes = config_.body_limit_bytes;
+  options.request_timeout_seconds = config_.request_timeout_seconds;
+  options.idle_timeout_seconds = config_.idle_timeout_seconds;
+  options.shutdown_grace_seconds = config_.shutdown_grace_seconds;
+  options.cors_origins = split_origins(config_.cors_origins);
+  options.trust_proxy = config_.trust_proxy;
+  server_ = std::make_unique<http::Server>(std::move(options), router_, metrics_);
+}
+
+App::~App() { stop(); }
+
+void App::start() { server_->start(); }
+
+void App::stop() {
+  if (server_) server_->stop();
+  db_->close();
+}
+
+}  // namespace karma

@@ -1,0 +1,88 @@
+#pragma once
+// Accounts and sessions: registration, login with throttling, refresh-token rotation with reuse
+// detection, profile and password changes, and the guard that turns a bearer token into a
+// Caller for every authenticated route.
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "auth/auth_store.hpp"
+#include "auth/jwt.hpp"
+#include "auth/password.hpp"
+#include "core/caller.hpp"
+#include "core/rate_limiter.hpp"
+#include "db/database.hpp"
+
+namespace karma::auth {
+
+struct AuthSettings {
+  std::string secret_key;
+  int access_token_minutes = 30;
+  int refresh_token_days = 30;
+  int login_max_failures = 5;      // per account within the window
+  int login_ip_max_failures = 30;  // per client address within the window
+  int login_window_seconds = 900;
+};
+
+struct RegisterInput {
+  std::string email;
+  std::string password;
+  std::string name;
+};
+
+struct LoginInput {
+  std::string email;
+  std::string password;
+};
+
+struct ProfileChange {
+  std::optional<std::string> name;
+  bool avatar_given = false;  // avatar: absent (keep), null (clear) or a string (set)
+  std::optional<std::string> avatar;
+};
+
+struct PasswordChange {
+  std::string current_password;
+  std::string new_password;
+};
+
+struct AuthSession {
+  UserRecord user;
+  std::string access_token;
+  std::string refresh_token;
+  int expires_in = 0;  // seconds the access token lives
+};
+
+class AuthService {
+ public:
+  AuthService(db::Database& db, AuthSettings settings, RateLimiter& limiter,
+              PasswordHasher& hasher);
+
+  AuthSession register_user(const RegisterInput& input, const std::string& role = "user");
+  AuthSession login(const LoginInput& input, const std::string& client_ip);
+  AuthSession refresh(const std::string& refresh_token);
+  void logout(const Caller& caller, const std::string& refresh_token);
+
+  UserRecord me(const Caller& caller);
+  UserRecord update_profile(const Caller& caller, const ProfileChange& change);
+  void change_password(const Caller& caller, const PasswordChange& change);
+
+  // The guard: a valid, unexpired access token of an existing user, or UNAUTHORIZED.
+  Caller authenticate(std::string_view bearer_token);
+
+ private:
+  AuthSession issue_session(db::Connection& c, UserRecord user, const std::string& family_id);
+  UserRecord require_user(db::Connection& c, const std::string& id);
+
+  db::Database& db_;
+  AuthSettings settings_;
+  RateLimiter& limiter_;
+  PasswordHasher& hasher_;
+  JwtCodec jwt_;
+  AuthStore store_;
+};
+
+// Lowercases ASCII letters: emails are unique case-insensitively.
+std::string normalize_email(std::string_view email);
+
+}  // namespace karma::auth

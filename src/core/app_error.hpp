@@ -1,0 +1,46 @@
+#pragma once
+// The one error type services throw. The HTTP layer maps it onto the contract's error envelope.
+#include <boost/json/value.hpp>
+
+#include <stdexcept>
+#include <string>
+
+namespace karma {
+
+enum class ErrorCode {
+  validation,          // 400 VALIDATION_ERROR
+  unauthorized,        // 401 UNAUTHORIZED
+  forbidden,           // 403 FORBIDDEN
+  not_found,           // 404 NOT_FOUND
+  method_not_allowed,  // 405 METHOD_NOT_ALLOWED
+  conflict,            // 409 CONFLICT
+  payload_too_large,   // 413 PAYLOAD_TOO_LARGE
+  rate_limited,        // 429 RATE_LIMIT_EXCEEDED
+  internal,            // 500 INTERNAL_ERROR
+  unavailable,         // 503 SERVICE_UNAVAILABLE
+};
+
+int http_status(ErrorCode code);
+const char* code_name(ErrorCode code);
+
+class AppError : public std::runtime_error {
+ public:
+  AppError(ErrorCode code, std::string message, boost::json::value details = nullptr);
+
+  ErrorCode code() const { return code_; }
+  const boost::json::value& details() const { return details_; }
+  // Seconds a client should wait (rate limits); 0 when not applicable.
+  int retry_after() const { return retry_after_; }
+  AppError& with_retry_after(int seconds);
+
+  static AppError not_found(std::string what = "Resource");
+  static AppError unauthorized(std::string message = "Authentication required");
+  static AppError conflict(std::string message, std::string field);
+
+ private:
+  ErrorCode code_;
+  boost::json::value details_;
+  int retry_after_ = 0;
+};
+
+}  // namespace karma

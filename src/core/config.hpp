@@ -1,0 +1,52 @@
+#pragma once
+// Every setting of the server. Precedence: flags > environment > .env file > defaults.
+#include <cstddef>
+#include <string>
+
+namespace CLI {
+class App;
+}
+
+namespace karma {
+
+inline constexpr const char* kDevelopmentSecret = "karma-development-secret-do-not-use-in-production";
+
+struct Config {
+  std::string host = "0.0.0.0";
+  int port = 3000;
+  std::string data_dir = "./data";
+  std::string database_url;  // empty: SQLite file <data_dir>/karma.db
+  std::string redis_url;
+  std::string secret_key = kDevelopmentSecret;
+  int access_token_expire_minutes = 30;
+  int refresh_token_days = 30;
+  std::string env = "development";
+  std::string log_level = "info";
+  std::string cors_origins = "*";
+  std::size_t body_limit_bytes = 1024 * 1024;
+  int io_threads = 0;  // 0: one per core
+  int worker_threads = 16;
+  int db_pool_size = 16;
+  int password_hash_concurrency = 2;  // Argon2id hashes in progress (64 MiB each)
+  int request_timeout_seconds = 30;
+  int idle_timeout_seconds = 75;
+  int shutdown_grace_seconds = 10;
+  int login_max_failures = 5;       // per account within the window
+  int login_ip_max_failures = 30;   // per client address within the window
+  int login_window_seconds = 900;
+  bool trust_proxy = false;  // take the client address from X-Forwarded-For
+
+  bool production() const { return env == "production"; }
+  // The database to open: DATABASE_URL, or the embedded SQLite file under data_dir.
+  std::string effective_database_url() const;
+  // Throws std::runtime_error naming the first unusable setting.
+  void validate() const;
+};
+
+// Declares every setting on `command` as a --flag with its environment variable as fallback.
+void bind_config(CLI::App& command, Config& config);
+// Loads KEY=VALUE lines from `path` into the environment, never overriding what is set already.
+// A missing file is not an error.
+void load_dotenv(const std::string& path);
+
+}  // namespace karma

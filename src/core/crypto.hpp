@@ -1,0 +1,29 @@
+#pragma once
+// Randomness, ids, digests and encodings shared by every feature (libsodium + OpenSSL).
+#include <string>
+#include <string_view>
+
+namespace karma::crypto {
+
+// Must run once before any other call (initialises libsodium).
+void init();
+
+std::string random_bytes(std::size_t count);
+// Random UUID v4, lowercase canonical form.
+std::string uuid_v4();
+// True for a canonical 8-4-4-4-12 hex UUID (any version, any case).
+bool is_uuid(std::string_view text);
+// A URL-safe random token carrying `bytes` bytes of entropy.
+std::string random_token(std::size_t bytes = 32);
+
+std::string base64url_encode(std::string_view data);
+// Returns false on malformed input (padding is accepted and ignored).
+bool base64url_decode(std::string_view text, std::string& out);
+
+std::string sha256(std::string_view data);  // raw 32 bytes
+std::string sha256_hex(std::string_view data);
+std::string hmac_sha256(std::string_view key, std::string_view data);  // raw 32 bytes
+std::string hex(std::string_view raw);
+bool constant_time_equal(std::string_view a, std::string_view b);
+
+}  // namespace karma::crypto

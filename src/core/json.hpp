@@ -1,0 +1,27 @@
+#pragma once
+// The contract's envelopes and JSON body parsing.
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include <string>
+#include <string_view>
+
+namespace karma {
+
+class AppError;
+
+namespace json {
+
+// {"success":true,"data":<data>,"timestamp":<ms>}
+std::string success_envelope(const boost::json::value& data);
+// {"success":false,"error":{"code","message","details"?},"timestamp":<ms>}
+std::string error_envelope(const AppError& error);
+
+// Parses a request body that must be a JSON object; throws VALIDATION_ERROR otherwise.
+boost::json::object parse_object(std::string_view body);
+
+// Serialises `v` and appends it (used by log lines and SSE writers).
+std::string serialize(const boost::json::value& v);
+
+}  // namespace json
+}  // namespace karma

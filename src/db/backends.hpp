@@ -1,0 +1,18 @@
+#pragma once
+// Connection factories of the two backends (internal to db/).
+#include <memory>
+#include <string>
+
+#include "db/database.hpp"
+
+namespace karma::db {
+
+// Creates the parent directory and switches the file to WAL once.
+void prepare_sqlite_file(const std::string& path);
+std::unique_ptr<Connection> connect_sqlite(const std::string& path);
+std::unique_ptr<Connection> connect_postgres(const std::string& url);
+
+// Rewrites $n placeholders (outside quotes) to ?n for SQLite.
+std::string sqlite_placeholders(std::string_view sql);
+
+}  // namespace karma::db

@@ -1,0 +1,167 @@
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <unordered_map>
+
+#include "db/backends.hpp"
+
+namespace karma::db {
+namespace {
+
+[[noreturn]] void fail(sqlite3* handle, int rc, std::string_view context) {
+  const int extended = handle ? sqlite3_extended_errcode(handle) : rc;
+  std::string message = std::string(context) + ": " + (handle ? sqlite3_errmsg(handle) : sqlite3_errstr(rc));
+  DbError::Kind kind = DbError::Kind::other;
+  if (extended == SQLITE_CONSTRAINT_UNIQUE || extended == SQLITE_CONSTRAINT_PRIMARYKEY)
+    kind = DbError::Kind::unique_violation;
+  else if (extended == SQLITE_CONSTRAINT_FOREIGNKEY)
+    kind = DbError::Kind::foreign_key_violation;
+  else if (extended == SQLITE_CONSTRAINT_CHECK)
+    kind = DbError::Kind::check_violation;
+  else if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED ||
+           (rc & 0xff) == SQLITE_CANTOPEN)
+    kind = DbError::Kind::unavailable;
+  throw DbError(kind, std::move(message));
+}
+
+class SqliteConnection final : public Connection {
+ public:
+  explicit SqliteConnection(const std::string& path) {
+    const int rc = sqlite3_open_v2(path.c_str(), &handle_,
+                                   SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                                       SQLITE_OPEN_NOMUTEX,
+                                   nullptr);
+    if (rc != SQLITE_OK) {
+      std::string message = "cannot open SQLite database " + path + ": " + sqlite3_errstr(rc);
+      sqlite3_close(handle_);
+      throw DbError(DbError::Kind::unavailable, message);
+    }
+    sqlite3_busy_timeout(handle_, 5000);
+    execute_script(
+        "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY;");
+  }
+
+  ~SqliteConnection() override {
+    for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+    sqlite3_close(handle_);
+  }
+
+  Dialect dialect() const override { return Dialect::sqlite; }
+  bool healthy() const override { return true; }
+
+  Result query(std::string_view sql, const Params& params) override {
+    sqlite3_stmt* stmt = prepare(sql);
+    // Leave the statement reset and unbound whatever happens, so the cache stays usable.
+    struct ResetGuard {
+      sqlite3_stmt* stmt;
+      ~ResetGuard() {
+        sqlite3_reset(stmt);
+        sqlite3_clear_bindings(stmt);
+      }
+    } guard{stmt};
+    for (std::size_t i = 0; i < params.size(); ++i) bind(stmt, static_cast<int>(i + 1), params[i]);
+
+    Result result;
+    const int columns = sqlite3_column_count(stmt);
+    for (;;) {
+      const int rc = sqlite3_step(stmt);
+      if (rc == SQLITE_DONE) break;
+      if (rc != SQLITE_ROW) fail(handle_, rc, "query failed");
+      std::vector<std::optional<std::string>> cells;
+      cells.reserve(columns);
+      for (int c = 0; c < columns; ++c) {
+        if (sqlite3_column_type(stmt, c) == SQLITE_NULL) {
+          cells.emplace_back(std::nullopt);
+        } else {
+          const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, c));
+          cells.emplace_back(std::string(text, sqlite3_column_bytes(stmt, c)));
+        }
+      }
+      result.rows.emplace_back(std::move(cells));
+    }
+    result.affected = sqlite3_changes64(handle_);
+    return result;
+  }
+
+  void execute_script(std::string_view sql) override {
+    char* error = nullptr;
+    const int rc = sqlite3_exec(handle_, std::string(sql).c_str(), nullptr, nullptr, &error);
+    if (rc != SQLITE_OK) {
+      sqlite3_free(error);
+      fail(handle_, rc, "script failed");
+    }
+  }
+
+  // IMMEDIATE takes the write lock up front, so two writers never deadlock upgrading.
+  void begin() override { execute_script("BEGIN IMMEDIATE"); }
+  void commit() override { execute_script("COMMIT"); }
+  void rollback() override { execute_script("ROLLBACK"); }
+
+ private:
+  sqlite3_stmt* prepare(std::string_view sql) {
+    auto it = statements_.find(std::string(sql));
+    if (it != statements_.end()) return it->second;
+    const std::string rewritten = sqlite_placeholders(sql);
+    sqlite3_stmt* stmt = nullptr;
+    const int rc = sqlite3_prepare_v3(handle_, rewritten.c_str(), int(rewritten.size()),
+                                      SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+    if (rc != SQLITE_OK) fail(handle_, rc, "prepare failed");
+    statements_.emplace(std::string(sql), stmt);
+    return stmt;
+  }
+
+  void bind(sqlite3_stmt* stmt, int index, const Value& value) {
+    int rc = SQLITE_OK;
+    if (std::holds_alternative<std::nullptr_t>(value)) {
+      rc = sqlite3_bind_null(stmt, index);
+    } else if (auto* i = std::get_if<std::int64_t>(&value)) {
+      rc = sqlite3_bind_int64(stmt, index, *i);
+    } else if (auto* d = std::get_if<double>(&value)) {
+      rc = sqlite3_bind_double(stmt, index, *d);
+    } else if (auto* b = std::get_if<bool>(&value)) {
+      rc = sqlite3_bind_int(stmt, index, *b ? 1 : 0);
+    } else if (auto* s = std::get_if<std::string>(&value)) {
+      rc = sqlite3_bind_text(stmt, index, s->data(), int(s->size()), SQLITE_STATIC);
+    } else if (auto* t = std::get_if<Timestamp>(&value)) {
+      rc = sqlite3_bind_int64(stmt, index, t->ms);
+    }
+    if (rc != SQLITE_OK) fail(handle_, rc, "bind failed");
+  }
+
+  sqlite3* handle_ = nullptr;
+  std::unordered_map<std::string, sqlite3_stmt*> statements_;
+};
+
+}  // namespace
+
+std::string sqlite_placeholders(std::string_view sql) {
+  std::string out;
+  out.reserve(sql.size());
+  char quote = 0;
+  for (std::size_t i = 0; i < sql.size(); ++i) {
+    const char c = sql[i];
+    if (quote) {
+      if (c == quote) quote = 0;
+    } else if (c == '\'' || c == '"') {
+      quote = c;
+    } else if (c == '$' && i + 1 < sql.size() && sql[i + 1] >= '0' && sql[i + 1] <= '9') {
+      out.push_back('?');
+      continue;
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
+void prepare_sqlite_file(const std::string& path) {
+  const auto parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent);
+  SqliteConnection conn(path);
+  conn.execute_script("PRAGMA journal_mode=WAL;");
+}
+
+std::unique_ptr<Connection> connect_sqlite(const std::string& path) {
+  return std::make_unique<SqliteConnection>(path);
+}
+
+}  // namespace karma::db

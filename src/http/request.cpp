@@ -1,0 +1,92 @@
+#include "http/request.hpp"
+
+#include "core/app_error.hpp"
+#include "core/json.hpp"
+
+namespace karma::http {
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? char(c + 32) : c; };
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
+std::string_view Request::header(std::string_view name) const {
+  for (const auto& h : headers)
+    if (iequals(h.name, name)) return h.value;
+  return {};
+}
+
+std::optional<std::string_view> Request::query_param(std::string_view name) const {
+  for (const auto& [key, value] : query)
+    if (key == name) return std::string_view(value);
+  return std::nullopt;
+}
+
+std::string_view Request::param(std::string_view name) const {
+  for (const auto& [key, value] : path_params)
+    if (key == name) return value;
+  return {};
+}
+
+const Caller& Request::require_caller() const {
+  if (!caller) throw AppError::unauthorized();
+  return *caller;
+}
+
+boost::json::object Request::json_body() const { return json::parse_object(body); }
+
+std::string_view Request::credentials(std::string_view scheme) const {
+  std::string_view value = header("authorization");
+  if (value.size() <= scheme.size() + 1 || !iequals(value.substr(0, scheme.size()), scheme) ||
+      value[scheme.size()] != ' ')
+    return {};
+  value.remove_prefix(scheme.size() + 1);
+  while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+  while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
+  return value;
+}
+
+Response Response::json(int status, const boost::json::value& data) {
+  Response r;
+  r.status = status;
+  r.body = json::success_envelope(data);
+  return r;
+}
+
+Response Response::error(const AppError& error) {
+  Response r;
+  r.status = http_status(error.code());
+  r.body = json::error_envelope(error);
+  if (error.retry_after() > 0) r.set_header("retry-after", std::to_string(error.retry_after()));
+  return r;
+}
+
+Response Response::text(int status, std::string body, std::string content_type) {
+  Response r;
+  r.status = status;
+  r.body = std::move(body);
+  r.content_type = std::move(content_type);
+  return r;
+}
+
+void Response::set_header(std::string name, std::string value) {
+  for (auto& h : headers) {
+    if (iequals(h.name, name)) {
+      h.value = std::move(value);
+      return;
+    }
+  }
+  headers.push_back({std::move(name), std::move(value)});
+}
+
+std::string_view Response::header(std::string_view name) const {
+  for (const auto& h : headers)
+    if (iequals(h.name, name)) return h.value;
+  return {};
+}
+
+}  // namespace karma::http

@@ -1,0 +1,69 @@
+#pragma once
+// Our own request/response types: feature code sees these, never Beast.
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/caller.hpp"
+
+namespace karma {
+class AppError;
+}
+
+namespace karma::http {
+
+struct Header {
+  std::string name;  // lowercase
+  std::string value;
+};
+
+class Request {
+ public:
+  std::string method;  // "GET", "POST", ...
+  std::string path;    // decoded, without the query string
+  std::vector<std::pair<std::string, std::string>> query;         // decoded, in order
+  std::vector<Header> headers;                                    // names lowercase
+  std::vector<std::pair<std::string, std::string>> path_params;  // from ":name" segments
+  std::string body;
+  std::string request_id;
+  std::string client_ip;
+  std::optional<Caller> caller;  // set by the router for authenticated routes
+
+  // Case-insensitive; empty when absent.
+  std::string_view header(std::string_view name) const;
+  std::optional<std::string_view> query_param(std::string_view name) const;
+  // A ":name" path parameter; empty when the route has none of that name.
+  std::string_view param(std::string_view name) const;
+  // The authenticated caller; throws UNAUTHORIZED on a public route.
+  const Caller& require_caller() const;
+  // The body as a JSON object, or VALIDATION_ERROR.
+  boost::json::object json_body() const;
+  // The token of "Authorization: <scheme> <token>", empty when the scheme differs.
+  std::string_view credentials(std::string_view scheme) const;
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<Header> headers;
+
+  // {"success":true,"data":...,"timestamp":...}
+  static Response json(int status, const boost::json::value& data);
+  static Response ok(const boost::json::value& data) { return json(200, data); }
+  static Response created(const boost::json::value& data) { return json(201, data); }
+  static Response error(const AppError& error);
+  static Response text(int status, std::string body, std::string content_type);
+
+  void set_header(std::string name, std::string value);
+  std::string_view header(std::string_view name) const;
+};
+
+bool iequals(std::string_view a, std::string_view b);
+
+}  // namespace karma::http

@@ -1,0 +1,121 @@
+#include "http/router.hpp"
+
+#include "core/log.hpp"
+
+namespace karma::http {
+namespace {
+
+std::vector<std::string> split_path(std::string_view path) {
+  std::vector<std::string> out;
+  std::size_t start = 1;
+  while (start <= path.size()) {
+    const std::size_t slash = path.find('/', start);
+    const std::size_t end = slash == std::string_view::npos ? path.size() : slash;
+    out.emplace_back(path.substr(start, end - start));
+    start = end + 1;
+  }
+  if (!out.empty() && out.back().empty()) out.pop_back();
+  return out;
+}
+
+}  // namespace
+
+std::string_view canonical_path(std::string_view path, std::string& storage) {
+  if (path.starts_with("/api/v1") && (path.size() == 7 || path[7] == '/')) {
+    storage = "/api";
+    storage.append(path.substr(7));
+    path = storage;
+  }
+  while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+  return path;
+}
+
+void Router::add(std::string method, std::string pattern, Handler handler, RouteOptions options) {
+  auto route = std::make_unique<Route>();
+  route->segments = split_path(pattern);
+  route->method = std::move(method);
+  route->pattern = std::move(pattern);
+  route->handler = std::move(handler);
+  route->options = options;
+  routes_.push_back(std::move(route));
+}
+
+Match Router::match(std::string_view method, std::string_view raw_path) const {
+  std::string storage;
+  const std::string_view path = canonical_path(raw_path, storage);
+  Match result;
+  // Walk the segments in place instead of splitting into strings: this runs on every request.
+  for (const auto& route : routes_) {
+    std::vector<std::pair<std::string, std::string>> params;
+    std::size_t pos = 1;
+    bool matched = true;
+    for (const auto& segment : route->segments) {
+      if (pos > path.size()) {
+        matched = false;
+        break;
+      }
+      std::size_t end = path.find('/', pos);
+      if (end == std::string_view::npos) end = path.size();
+      const std::string_view part = path.substr(pos, end - pos);
+      if (!segment.empty() && segment.front() == ':') {
+        if (part.empty()) {
+          matched = false;
+          break;
+        }
+        params.emplace_back(segment.substr(1), part);
+      } else if (segment != part) {
+        matched = false;
+        break;
+      }
+      pos = end + 1;
+    }
+    if (!matched || pos <= path.size()) continue;
+    if (route->method == method) {
+      result.route = route.get();
+      result.params = std::move(params);
+      result.allowed.clear();
+      return result;
+    }
+    if (result.allowed.find(route->method) == std::string::npos) {
+      if (!result.allowed.empty()) result.allowed += ", ";
+      result.allowed += route->method;
+    }
+  }
+  return result;
+}
+
+Response Router::execute(const Route& route, Request& request) const {
+  try {
+    if (route.options.authenticated) {
+      if (!authenticator_) throw AppError(ErrorCode::internal, "no authenticator configured");
+      request.caller = authenticator_(request);
+    }
+    return route.handler(request);
+  } catch (...) {
+    return error_response(std::current_exception(), request);
+  }
+}
+
+Response Router::error_response(const std::exception_ptr& error, const Request& request) const {
+  try {
+    std::rethrow_exception(error);
+  } catch (const AppError& e) {
+    return Response::error(e);
+  } catch (const std::exception& e) {
+    if (translator_) {
+      if (auto translated = translator_(e)) {
+        log::warn("request failed", {{"requestId", request.request_id}, {"error", e.what()}});
+        return Response::error(*translated);
+      }
+    }
+    log::error("unhandled error", {{"requestId", request.request_id},
+                                   {"method", request.method},
+                                   {"path", request.path},
+                                   {"error", e.what()}});
+  } catch (...) {
+    log::error("unhandled non-standard exception", {{"requestId", request.request_id}});
+  }
+  return Response::error(AppError(ErrorCode::internal, "Internal server error"));
+}
+
+}  // namespace karma::http

@@ -1,0 +1,74 @@
+#pragma once
+// Method + path routing with ":name" parameters. Every route is served under /api and /api/v1.
+// Routes are authenticated unless declared public: the guard runs before the handler.
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/app_error.hpp"
+#include "http/request.hpp"
+
+namespace karma::http {
+
+using Handler = std::function<Response(Request&)>;
+// Resolves the caller of an authenticated route, or throws UNAUTHORIZED.
+using Authenticator = std::function<Caller(const Request&)>;
+// Turns a non-AppError exception into a contract error where one fits (e.g. DB down → 503).
+using ErrorTranslator = std::function<std::optional<AppError>(const std::exception&)>;
+
+struct RouteOptions {
+  bool authenticated = true;
+  // Handlers may block (database, password hashing), so they run on the worker pool. Only
+  // handlers that never block may run inline on an I/O thread.
+  bool blocking = true;
+};
+
+struct Route {
+  std::string method;
+  std::string pattern;  // "/api/devices/:id"
+  Handler handler;
+  RouteOptions options;
+  std::vector<std::string> segments;
+};
+
+struct Match {
+  const Route* route = nullptr;  // null when nothing matched
+  std::vector<std::pair<std::string, std::string>> params;
+  std::string allowed;  // "GET, PUT" when the path exists but not for this method
+};
+
+class Router {
+ public:
+  void add(std::string method, std::string pattern, Handler handler, RouteOptions options = {});
+  void get(std::string p, Handler h, RouteOptions o = {}) { add("GET", std::move(p), std::move(h), o); }
+  void post(std::string p, Handler h, RouteOptions o = {}) { add("POST", std::move(p), std::move(h), o); }
+  void put(std::string p, Handler h, RouteOptions o = {}) { add("PUT", std::move(p), std::move(h), o); }
+  void patch(std::string p, Handler h, RouteOptions o = {}) { add("PATCH", std::move(p), std::move(h), o); }
+  void del(std::string p, Handler h, RouteOptions o = {}) { add("DELETE", std::move(p), std::move(h), o); }
+
+  void set_authenticator(Authenticator authenticator) { authenticator_ = std::move(authenticator); }
+  void set_error_translator(ErrorTranslator translator) { translator_ = std::move(translator); }
+
+  // Pure and cheap: safe on an I/O thread.
+  Match match(std::string_view method, std::string_view path) const;
+  // Authenticates when the route requires it, then runs the handler. Never throws: every
+  // exception becomes the contract's error response.
+  Response execute(const Route& route, Request& request) const;
+  // The error response for an exception escaping a handler.
+  Response error_response(const std::exception_ptr& error, const Request& request) const;
+
+  const std::vector<std::unique_ptr<Route>>& routes() const { return routes_; }
+
+ private:
+  std::vector<std::unique_ptr<Route>> routes_;
+  Authenticator authenticator_;
+  ErrorTranslator translator_;
+};
+
+// "/api/v1/x" → "/api/x"; trailing slashes dropped. Used by match().
+std::string_view canonical_path(std::string_view path, std::string& storage);
+
+}  // namespace karma::http

@@ -1,0 +1,437 @@
+#include "http/server.hpp"
+
+#include <boost/asio.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/url/parse.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+
+#include "core/app_error.hpp"
+#include "core/crypto.hpp"
+#include "core/log.hpp"
+#include "http/metrics.hpp"
+#include "http/router.hpp"
+
+namespace karma::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr auto nothrow_awaitable = asio::as_tuple(asio::use_awaitable);
+
+// Echo a client's request id only when it is short and harmless in logs and headers.
+bool sane_request_id(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_' || c == '.' || c == ':';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool connection_gone(const boost::system::error_code& ec) {
+  return ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
+         ec == asio::error::connection_reset || ec == asio::error::operation_aborted ||
+         ec == asio::error::broken_pipe || ec == beast::error::timeout ||
+         ec == bhttp::error::partial_message;
+}
+
+// Runs `work` on `pool` and resumes the calling coroutine on its own executor with the result.
+template <class Work>
+asio::awaitable<Response> run_on(asio::thread_pool& pool, Work work) {
+  auto home = co_await asio::this_coro::executor;
+  co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(Response)>(
+      [&pool, &work, home](auto handler) {
+        asio::post(pool, [work = std::move(work), handler = std::move(handler), home]() mutable {
+          Response response = work();
+          asio::post(home, [handler = std::move(handler), response = std::move(response)]() mutable {
+            std::move(handler)(std::move(response));
+          });
+        });
+      },
+      asio::use_awaitable);
+}
+
+}  // namespace
+
+class Session;
+
+class Server::Impl {
+ public:
+  Impl(ServerOptions o, const Router& r, Metrics& m)
+      : options(std::move(o)),
+        router(r),
+        metrics(m),
+        workers(static_cast<std::size_t>(std::max(1, options.worker_threads))),
+        acceptor_strand(asio::make_strand(ioc)),
+        acceptor(acceptor_strand) {}
+
+  void start();
+  void stop();
+  asio::awaitable<void> accept_loop();
+  void forget(std::uint64_t id) {
+    std::lock_guard lock(sessions_mutex);
+    sessions.erase(id);
+  }
+  std::vector<std::shared_ptr<Session>> live_sessions();
+  // CORS response headers for `origin`, when it is allowed.
+  void add_cors(std::string_view origin, Response& response) const;
+  bool origin_allowed(std::string_view origin) const;
+
+  ServerOptions options;
+  const Router& router;
+  Metrics& metrics;
+  // Declared before the io_context so they outlive it: destroying the context destroys
+  // suspended session coroutines, whose destructors unregister here.
+  std::mutex sessions_mutex;
+  std::unordered_map<std::uint64_t, std::weak_ptr<Session>> sessions;
+  std::uint64_t next_session_id = 0;
+  std::atomic<bool> draining{false};
+  std::atomic<bool> stopped{false};
+  std::uint16_t bound_port = 0;
+  std::vector<std::thread> threads;
+  asio::thread_pool workers;
+  asio::io_context ioc;
+  asio::strand<asio::io_context::executor_type> acceptor_strand;
+  tcp::acceptor acceptor;
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket&& socket, Server::Impl& server, std::uint64_t id)
+      : stream_(std::move(socket)), server_(server), id_(id) {
+    boost::system::error_code ec;
+    const auto endpoint = stream_.socket().remote_endpoint(ec);
+    if (!ec) remote_ = endpoint.address().to_string();
+  }
+  ~Session() { server_.forget(id_); }
+
+  static asio::awaitable<void> run(std::shared_ptr<Session> self) { co_await self->loop(); }
+
+  auto executor() { return stream_.get_executor(); }
+  // Runs on the session's strand: a connection waiting for its next request is closed, one
+  // mid-request finishes it (the response then carries Connection: close).
+  void close_if_idle() {
+    if (idle_) close();
+  }
+  void close() {
+    boost::system::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.socket().close(ec);
+  }
+
+ private:
+  using BeastRequest = bhttp::request<bhttp::string_body>;
+
+  asio::awaitable<void> loop();
+  asio::awaitable<Response> handle(Request& request, std::string& route_label);
+  asio::awaitable<bool> send(Response response, const Request& request, unsigned version,
+                             bool keep_alive);
+  Request convert(BeastRequest& beast_request);
+  Response read_failure(const boost::system::error_code& ec);
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  Server::Impl& server_;
+  std::uint64_t id_;
+  std::string remote_;
+  bool idle_ = true;
+};
+
+Response Session::read_failure(const boost::system::error_code& ec) {
+  if (ec == bhttp::error::body_limit)
+    return Response::error(AppError(ErrorCode::payload_too_large,
+                                    "Request body exceeds " +
+                                        std::to_string(server_.options.body_limit_bytes) +
+                                        " bytes",
+                                    boost::json::object{{"limit", server_.options.body_limit_bytes}}));
+  if (ec == bhttp::error::header_limit)
+    return Response::error(AppError(ErrorCode::validation, "Request headers too large"));
+  return Response::error(AppError(ErrorCode::validation, "Malformed HTTP request",
+                                  boost::json::object{{"reason", ec.message()}}));
+}
+
+asio::awaitable<void> Session::loop() {
+  const auto idle_timeout = std::chrono::seconds(server_.options.idle_timeout_seconds);
+  const auto request_timeout = std::chrono::seconds(server_.options.request_timeout_seconds);
+  for (;;) {
+    idle_ = true;
+    if (server_.draining.load()) break;
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.body_limit(server_.options.body_limit_bytes);
+    parser.header_limit(16 * 1024);
+    stream_.expires_after(idle_timeout);
+    auto [header_ec, header_bytes] =
+        co_await bhttp::async_read_header(stream_, buffer_, parser, nothrow_awaitable);
+    idle_ = false;
+    if (header_ec) {
+      if (!connection_gone(header_ec)) {
+        Request failed;
+        failed.request_id = crypto::uuid_v4();
+        co_await send(read_failure(header_ec), failed, 11, false);
+      }
+      break;
+    }
+    const auto started = Clock::now();
+    server_.metrics.begin_request();
+    struct InFlight {
+      Metrics& metrics;
+      ~InFlight() { metrics.end_request(); }
+    } in_flight{server_.metrics};
+
+    if (iequals(std::string_view(parser.get()[bhttp::field::expect]), "100-continue")) {
+      bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, parser.get().version()};
+      stream_.expires_after(request_timeout);
+      auto [ec, n] = co_await bhttp::async_write(stream_, cont, nothrow_awaitable);
+      if (ec) break;
+    }
+    stream_.expires_after(request_timeout);
+    auto [body_ec, body_bytes] =
+        co_await bhttp::async_read(stream_, buffer_, parser, nothrow_awaitable);
+    if (body_ec) {
+      if (!connection_gone(body_ec)) {
+        Request failed;
+        failed.request_id = crypto::uuid_v4();
+        Response response = read_failure(body_ec);
+        server_.metrics.observe(std::string(parser.get().method_string()), "unmatched",
+                                response.status,
+                                std::chrono::duration<double>(Clock::now() - started).count());
+        co_await send(std::move(response), failed, parser.get().version(), false);
+      }
+      break;
+    }
+
+    BeastRequest& beast_request = parser.get();
+    const unsigned version = beast_request.version();
+    const bool keep_alive = beast_request.keep_alive();
+    Request request = convert(beast_request);
+    std::string route_label = "unmatched";
+    Response response = co_await handle(request, route_label);
+    const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+    server_.metrics.observe(request.method, route_label, response.status, seconds);
+    if (log::enabled(log::Level::info)) {
+      log::info("request", {{"requestId", request.request_id},
+                            {"method", request.method},
+                            {"path", request.path},
+                            {"status", response.status},
+                            {"durationMs", seconds * 1000},
+                            {"ip", request.client_ip}});
+    }
+    if (!co_await send(std::move(response), request, version, keep_alive)) break;
+    if (!keep_alive) break;
+  }
+  close();
+}
+
+Request Session::convert(BeastRequest& r) {
+  Request request;
+  request.method = std::string(r.method_string());
+  for (const auto& field : r) {
+    std::string name(field.name_string());
+    for (char& c : name) c = (c >= 'A' && c <= 'Z') ? char(c + 32) : c;
+    request.headers.push_back({std::move(name), std::string(field.value())});
+  }
+  const std::string_view client_id = request.header("x-request-id");
+  request.request_id = sane_request_id(client_id) ? std::string(client_id) : crypto::uuid_v4();
+  request.client_ip = remote_;
+  if (server_.options.trust_proxy) {
+    std::string_view forwarded = request.header("x-forwarded-for");
+    forwarded = forwarded.substr(0, forwarded.find(','));
+    while (!forwarded.empty() && forwarded.front() == ' ') forwarded.remove_prefix(1);
+    while (!forwarded.empty() && forwarded.back() == ' ') forwarded.remove_suffix(1);
+    if (!forwarded.empty()) request.client_ip = std::string(forwarded);
+  }
+  auto target = boost::urls::parse_origin_form(r.target());
+  if (target) {
+    request.path = target->path();
+    for (auto param : target->params()) request.query.emplace_back(param.key, param.value);
+  } else {
+    request.path.clear();  // handle() answers 400
+  }
+  request.body = std::move(r.body());
+  return request;
+}
+
+asio::awaitable<Response> Session::handle(Request& request, std::string& route_label) {
+  const Router& router = server_.router;
+  if (request.path.empty() || request.path.front() != '/') {
+    co_return Response::error(AppError(ErrorCode::validation, "Malformed request target"));
+  }
+  const std::string_view origin = request.header("origin");
+  if (request.method == "OPTIONS" && !origin.empty() &&
+      !request.header("access-control-request-method").empty()) {
+    route_label = "preflight";
+    Response response;
+    response.status = 204;
+    response.content_type.clear();
+    if (server_.origin_allowed(origin)) {
+      server_.add_cors(origin, response);
+      response.set_header("access-control-allow-methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS");
+      const std::string_view asked = request.header("access-control-request-headers");
+      response.set_header("access-control-allow-headers",
+                          asked.empty() ? "Authorization, Content-Type" : std::string(asked));
+      response.set_header("access-control-max-age", "600");
+    }
+    co_return response;
+  }
+
+  Match match = router.match(request.method, request.path);
+  if (!match.route) {
+    if (!match.allowed.empty()) {
+      Response response = Response::error(AppError(
+          ErrorCode::method_not_allowed, "Method " + request.method + " not allowed",
+          boost::json::object{{"allowed", match.allowed}}));
+      response.set_header("allow", match.allowed);
+      co_return response;
+    }
+    co_return Response::error(AppError(ErrorCode::not_found, "Route not found"));
+  }
+  route_label = match.route->pattern;
+  request.path_params = std::move(match.params);
+  const Route& route = *match.route;
+  if (!route.options.blocking) co_return router.execute(route, request);
+  co_return co_await run_on(server_.workers, [&router, &route, &request]() noexcept {
+    return router.execute(route, request);
+  });
+}
+
+asio::awaitable<bool> Session::send(Response response, const Request& request, unsigned version,
+                                    bool keep_alive) {
+  const std::string_view origin = request.header("origin");
+  if (!origin.empty() && server_.origin_allowed(origin) &&
+      response.header("access-control-allow-origin").empty()) {
+    server_.add_cors(origin, response);
+  }
+  bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(response.status), version};
+  out.set(bhttp::field::server, "karma");
+  if (!response.content_type.empty()) out.set(bhttp::field::content_type, response.content_type);
+  out.set("x-request-id", request.request_id);
+  for (auto& header : response.headers) out.set(header.name, header.value);
+  out.body() = std::move(response.body);
+  out.keep_alive(keep_alive && !server_.draining.load());
+  out.prepare_payload();
+  stream_.expires_after(std::chrono::seconds(server_.options.request_timeout_seconds));
+  auto [ec, n] = co_await bhttp::async_write(stream_, out, nothrow_awaitable);
+  co_return !ec;
+}
+
+bool Server::Impl::origin_allowed(std::string_view origin) const {
+  for (const auto& allowed : options.cors_origins)
+    if (allowed == "*" || allowed == origin) return true;
+  return false;
+}
+
+void Server::Impl::add_cors(std::string_view origin, Response& response) const {
+  const bool any = std::find(options.cors_origins.begin(), options.cors_origins.end(), "*") !=
+                   options.cors_origins.end();
+  response.set_header("access-control-allow-origin", any ? "*" : std::string(origin));
+  if (!any) response.set_header("vary", "Origin");
+  response.set_header("access-control-expose-headers",
+                      "X-Request-Id, Retry-After, Content-Disposition, ETag, Allow");
+}
+
+asio::awaitable<void> Server::Impl::accept_loop() {
+  for (;;) {
+    auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(ioc), nothrow_awaitable);
+    if (ec) {
+      if (!acceptor.is_open()) co_return;
+      log::warn("accept failed", {{"error", ec.message()}});
+      continue;
+    }
+    boost::system::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    std::shared_ptr<Session> session;
+    {
+      std::lock_guard lock(sessions_mutex);
+      const std::uint64_t id = ++next_session_id;
+      session = std::make_shared<Session>(std::move(socket), *this, id);
+      sessions.emplace(id, session);
+    }
+    asio::co_spawn(session->executor(), Session::run(session), asio::detached);
+  }
+}
+
+std::vector<std::shared_ptr<Session>> Server::Impl::live_sessions() {
+  std::vector<std::shared_ptr<Session>> out;
+  std::lock_guard lock(sessions_mutex);
+  for (auto& [id, weak] : sessions)
+    if (auto s = weak.lock()) out.push_back(std::move(s));
+  return out;
+}
+
+void Server::Impl::start() {
+  const auto address = asio::ip::make_address(options.host);
+  const tcp::endpoint endpoint(address, options.port);
+  acceptor.open(endpoint.protocol());
+  acceptor.set_option(asio::socket_base::reuse_address(true));
+  acceptor.bind(endpoint);
+  acceptor.listen(asio::socket_base::max_listen_connections);
+  bound_port = acceptor.local_endpoint().port();
+  asio::co_spawn(acceptor_strand, accept_loop(), asio::detached);
+  int count = options.io_threads > 0 ? options.io_threads
+                                     : static_cast<int>(std::thread::hardware_concurrency());
+  if (count < 1) count = 1;
+  for (int i = 0; i < count; ++i) threads.emplace_back([this] { ioc.run(); });
+}
+
+void Server::Impl::stop() {
+  if (stopped.exchange(true)) return;
+  draining = true;
+  asio::post(acceptor_strand, [this] {
+    boost::system::error_code ec;
+    acceptor.close(ec);
+  });
+  for (auto& session : live_sessions())
+    asio::post(session->executor(), [session] { session->close_if_idle(); });
+  const auto deadline = Clock::now() + std::chrono::seconds(options.shutdown_grace_seconds);
+  while (metrics.in_flight() > 0 && Clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  for (auto& session : live_sessions())
+    asio::post(session->executor(), [session] { session->close(); });
+  // Give the closed sessions a moment to unwind before the loop stops under them.
+  const auto unwind = Clock::now() + std::chrono::milliseconds(500);
+  while (!live_sessions().empty() && Clock::now() < unwind)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ioc.stop();
+  for (auto& t : threads)
+    if (t.joinable()) t.join();
+  workers.join();
+}
+
+Server::Server(ServerOptions options, const Router& router, Metrics& metrics)
+    : impl_(std::make_unique<Impl>(std::move(options), router, metrics)) {}
+
+Server::~Server() { stop(); }
+
+void Server::start() { impl_->start(); }
+
+std::uint16_t Server::port() const { return impl_->bound_port; }
+
+void Server::wait_for_signal() {
+  asio::io_context signals_context;
+  asio::signal_set signals(signals_context, SIGINT, SIGTERM);
+  signals.async_wait([](const boost::system::error_code&, int signal) {
+    log::info("shutting down", {{"signal", signal}});
+  });
+  signals_context.run();
+  stop();
+}
+
+void Server::stop() {
+  if (impl_) impl_->stop();
+}
+
+}  // namespace karma::http
