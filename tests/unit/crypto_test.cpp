@@ -1,1 +1,57 @@
+#include "core/crypto.hpp"
+
 #include <gtest/gtest.h>
+
+#include <set>
+
+namespace karma::crypto {
+namespace {
+
+TEST(Crypto, UuidV4IsCanonicalAndUnique) {
+  init();
+  std::set<std::string> seen;
+  for (int i = 0; i < 1000; ++i) {
+    const auto id = uuid_v4();
+    ASSERT_TRUE(is_uuid(id)) << id;
+    EXPECT_EQ(id[14], '4');
+    EXPECT_NE(std::string("89ab").find(id[19]), std::string::npos);
+    seen.insert(id);
+  }
+  EXPECT_EQ(seen.size(), 1000u);
+}
+
+TEST(Crypto, IsUuidRejectsLookalikes) {
+  EXPECT_TRUE(is_uuid("8A6E0804-2BD0-4672-B79D-D97027F9071A"));
+  for (const char* bad : {"", "1", "8a6e08042bd04672b79dd97027f9071a",
+                          "8a6e0804-2bd0-4672-b79d-d97027f9071", "8a6e0804-2bd0-4672-b79d-d97027f9071g",
+                          "' OR 1=1 --", "8a6e0804_2bd0_4672_b79d_d97027f9071a"})
+    EXPECT_FALSE(is_uuid(bad)) << bad;
+}
+
+TEST(Crypto, Base64UrlRoundTrip) {
+  for (std::string s : {"", "f", "fo", "foo", "foob", "fooba", "foobar", "\xff\xfe\x00\x01"}) {
+    std::string back;
+    ASSERT_TRUE(base64url_decode(base64url_encode(s), back));
+    EXPECT_EQ(back, s);
+  }
+  EXPECT_EQ(base64url_encode("\xfb\xff"), "-_8");
+  std::string out;
+  EXPECT_FALSE(base64url_decode("a+b/", out));
+  EXPECT_FALSE(base64url_decode("a", out));
+}
+
+TEST(Crypto, Sha256AndHmacMatchKnownVectors) {
+  EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  // RFC 4231 test case 2.
+  EXPECT_EQ(hex(hmac_sha256("Jefe", "what do ya want for nothing?")),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
+TEST(Crypto, ConstantTimeEqual) {
+  EXPECT_TRUE(constant_time_equal("abc", "abc"));
+  EXPECT_FALSE(constant_time_equal("abc", "abd"));
+  EXPECT_FALSE(constant_time_equal("abc", "abcd"));
+}
+
+}  // namespace
+}  // namespace karma::crypto

@@ -1,1 +1,91 @@
+#include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
+
+#include "core/app_error.hpp"
+#include "core/clock.hpp"
+#include "core/json.hpp"
+#include "http/request.hpp"
+
+namespace karma {
+namespace {
+
+namespace bj = boost::json;
+
+TEST(Envelope, SuccessWrapsDataWithTimestamp) {
+  const auto before = now_ms();
+  const bj::value v = bj::parse(json::success_envelope(bj::object{{"x", 1}}));
+  EXPECT_EQ(v.at("success"), true);
+  EXPECT_EQ(v.at("data").at("x"), 1);
+  EXPECT_GE(v.at("timestamp").as_int64(), before);
+  EXPECT_LE(v.at("timestamp").as_int64(), now_ms());
+}
+
+TEST(Envelope, NullDataIsKept) {
+  const bj::value v = bj::parse(http::Response::ok(nullptr).body);
+  ASSERT_TRUE(v.as_object().contains("data"));
+  EXPECT_TRUE(v.at("data").is_null());
+}
+
+TEST(Envelope, ErrorCarriesCodeMessageAndDetails) {
+  const auto response =
+      http::Response::error(AppError(ErrorCode::validation, "bad", bj::object{{"field", "model"}}));
+  EXPECT_EQ(response.status, 400);
+  const bj::value v = bj::parse(response.body);
+  EXPECT_EQ(v.at("success"), false);
+  EXPECT_EQ(v.at("error").at("code"), "VALIDATION_ERROR");
+  EXPECT_EQ(v.at("error").at("message"), "bad");
+  EXPECT_EQ(v.at("error").at("details").at("field"), "model");
+}
+
+TEST(Envelope, ErrorWithoutDetailsOmitsThem) {
+  const bj::value v = bj::parse(http::Response::error(AppError::not_found("Device")).body);
+  EXPECT_FALSE(v.at("error").as_object().contains("details"));
+  EXPECT_EQ(v.at("error").at("message"), "Device not found");
+}
+
+TEST(Envelope, EveryCodeHasItsStatus) {
+  const std::pair<ErrorCode, std::pair<int, const char*>> table[] = {
+      {ErrorCode::validation, {400, "VALIDATION_ERROR"}},
+      {ErrorCode::unauthorized, {401, "UNAUTHORIZED"}},
+      {ErrorCode::forbidden, {403, "FORBIDDEN"}},
+      {ErrorCode::not_found, {404, "NOT_FOUND"}},
+      {ErrorCode::method_not_allowed, {405, "METHOD_NOT_ALLOWED"}},
+      {ErrorCode::conflict, {409, "CONFLICT"}},
+      {ErrorCode::payload_too_large, {413, "PAYLOAD_TOO_LARGE"}},
+      {ErrorCode::rate_limited, {429, "RATE_LIMIT_EXCEEDED"}},
+      {ErrorCode::internal, {500, "INTERNAL_ERROR"}},
+      {ErrorCode::unavailable, {503, "SERVICE_UNAVAILABLE"}},
+  };
+  for (const auto& [code, expected] : table) {
+    EXPECT_EQ(http_status(code), expected.first);
+    EXPECT_STREQ(code_name(code), expected.second);
+  }
+}
+
+TEST(Envelope, RateLimitSetsRetryAfterHeader) {
+  const auto response =
+      http::Response::error(AppError(ErrorCode::rate_limited, "slow down").with_retry_after(42));
+  EXPECT_EQ(response.status, 429);
+  EXPECT_EQ(response.header("Retry-After"), "42");
+}
+
+TEST(JsonBody, RejectsWhatIsNotAnObject) {
+  for (const char* body : {"", "[]", "42", "\"x\"", "{", "{\"a\":}", "nul"}) {
+    try {
+      json::parse_object(body);
+      FAIL() << "accepted " << body;
+    } catch (const AppError& e) {
+      EXPECT_EQ(e.code(), ErrorCode::validation) << body;
+    }
+  }
+  EXPECT_EQ(json::parse_object(R"({"a":1,"unknown":{"deep":[1,2]}})").at("a"), 1);
+}
+
+TEST(JsonBody, RejectsAbsurdNesting) {
+  std::string deep(1000, '[');
+  deep = "{\"a\":" + deep + std::string(1000, ']') + "}";
+  EXPECT_THROW(json::parse_object(deep), AppError);
+}
+
+}  // namespace
+}  // namespace karma

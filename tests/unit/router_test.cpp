@@ -1,1 +1,123 @@
+#include "http/router.hpp"
+
 #include <gtest/gtest.h>
+
+#include "core/app_error.hpp"
+
+namespace karma::http {
+namespace {
+
+Response text(std::string body) { return Response::text(200, std::move(body), "text/plain"); }
+
+class RouterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    router.get("/api/devices", [](Request&) { return text("list"); });
+    router.post("/api/devices", [](Request&) { return text("create"); });
+    router.get("/api/devices/:id", [](Request& r) { return text(std::string(r.param("id"))); });
+    router.del("/api/devices/:id", [](Request&) { return text("delete"); });
+    router.get("/api/devices/:id/files/:fileId",
+               [](Request& r) { return text(std::string(r.param("id")) + "/" + std::string(r.param("fileId"))); });
+    router.get("/healthz", [](Request&) { return text("ok"); }, {.authenticated = false});
+  }
+  Router router;
+};
+
+TEST_F(RouterTest, MatchesStaticAndParameterisedPaths) {
+  auto m = router.match("GET", "/api/devices");
+  ASSERT_NE(m.route, nullptr);
+  EXPECT_EQ(m.route->pattern, "/api/devices");
+
+  m = router.match("GET", "/api/devices/abc/files/xyz");
+  ASSERT_NE(m.route, nullptr);
+  EXPECT_EQ(m.route->pattern, "/api/devices/:id/files/:fileId");
+  ASSERT_EQ(m.params.size(), 2u);
+  EXPECT_EQ(m.params[0], (std::pair<std::string, std::string>{"id", "abc"}));
+  EXPECT_EQ(m.params[1], (std::pair<std::string, std::string>{"fileId", "xyz"}));
+}
+
+TEST_F(RouterTest, ServesEveryApiRouteUnderV1Too) {
+  auto m = router.match("GET", "/api/v1/devices/42");
+  ASSERT_NE(m.route, nullptr);
+  EXPECT_EQ(m.route->pattern, "/api/devices/:id");
+  EXPECT_EQ(m.params.at(0).second, "42");
+  EXPECT_EQ(router.match("GET", "/api/v1").route, nullptr);
+  // Only a whole "v1" segment is the version prefix.
+  EXPECT_EQ(router.match("GET", "/api/v1devices").route, nullptr);
+}
+
+TEST_F(RouterTest, IgnoresTrailingSlash) {
+  auto m = router.match("GET", "/api/devices/");
+  ASSERT_NE(m.route, nullptr);
+  EXPECT_EQ(m.route->pattern, "/api/devices");
+}
+
+TEST_F(RouterTest, ReportsAllowedMethodsWhenOnlyTheMethodIsWrong) {
+  auto m = router.match("PATCH", "/api/devices/1");
+  EXPECT_EQ(m.route, nullptr);
+  EXPECT_EQ(m.allowed, "GET, DELETE");
+}
+
+TEST_F(RouterTest, UnknownPathsMatchNothing) {
+  for (const char* path : {"/", "/api", "/api/devices/1/files", "/api/devices/1/x/2",
+                           "/api//devices", "/healthz/extra", "/api/devicesx"}) {
+    auto m = router.match("GET", path);
+    EXPECT_EQ(m.route, nullptr) << path;
+    EXPECT_TRUE(m.allowed.empty()) << path;
+  }
+}
+
+TEST_F(RouterTest, AuthenticatedRoutesRunTheGuardBeforeTheHandler) {
+  bool handler_ran = false;
+  router.get("/api/secret", [&](Request&) {
+    handler_ran = true;
+    return text("secret");
+  });
+  router.set_authenticator([](const Request& r) -> Caller {
+    if (r.header("authorization") != "Bearer good") throw AppError::unauthorized();
+    return Caller{"u1", "user"};
+  });
+  auto m = router.match("GET", "/api/secret");
+  ASSERT_NE(m.route, nullptr);
+  Request anonymous;
+  EXPECT_EQ(router.execute(*m.route, anonymous).status, 401);
+  EXPECT_FALSE(handler_ran);
+
+  Request authorised;
+  authorised.headers.push_back({"authorization", "Bearer good"});
+  EXPECT_EQ(router.execute(*m.route, authorised).status, 200);
+  EXPECT_TRUE(handler_ran);
+  ASSERT_TRUE(authorised.caller.has_value());
+  EXPECT_EQ(authorised.caller->user_id, "u1");
+}
+
+TEST_F(RouterTest, ExceptionsBecomeEnvelopes) {
+  router.get("/api/boom", [](Request&) -> Response { throw std::runtime_error("secret detail"); },
+             {.authenticated = false});
+  router.get("/api/conflict",
+             [](Request&) -> Response { throw AppError::conflict("taken", "email"); },
+             {.authenticated = false});
+  Request req;
+  auto boom = router.execute(*router.match("GET", "/api/boom").route, req);
+  EXPECT_EQ(boom.status, 500);
+  EXPECT_NE(boom.body.find("INTERNAL_ERROR"), std::string::npos);
+  EXPECT_EQ(boom.body.find("secret detail"), std::string::npos) << "internals must not leak";
+
+  auto conflict = router.execute(*router.match("GET", "/api/conflict").route, req);
+  EXPECT_EQ(conflict.status, 409);
+  EXPECT_NE(conflict.body.find("\"field\":\"email\""), std::string::npos);
+}
+
+TEST_F(RouterTest, TranslatorMapsForeignExceptions) {
+  router.get("/api/db", [](Request&) -> Response { throw std::out_of_range("db down"); },
+             {.authenticated = false});
+  router.set_error_translator([](const std::exception& e) -> std::optional<AppError> {
+    if (dynamic_cast<const std::out_of_range*>(&e)) return AppError(ErrorCode::unavailable, "down");
+    return std::nullopt;
+  });
+  Request req;
+  EXPECT_EQ(router.execute(*router.match("GET", "/api/db").route, req).status, 503);
+}
+
+}  // namespace
+}  // namespace karma::http
