@@ -53,16 +53,17 @@ bool connection_gone(const boost::system::error_code& ec) {
 template <class Work>
 asio::awaitable<Response> run_on(asio::thread_pool& pool, Work work) {
   auto home = co_await asio::this_coro::executor;
-  co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(Response)>(
-      [&pool, &work, home](auto handler) {
-        asio::post(pool, [work = std::move(work), handler = std::move(handler), home]() mutable {
-          Response response = work();
-          asio::post(home, [handler = std::move(handler), response = std::move(response)]() mutable {
-            std::move(handler)(std::move(response));
-          });
-        });
-      },
-      asio::use_awaitable);
+  auto initiation = [&pool, &work, &home](auto handler) {
+    asio::post(pool, [work = std::move(work), handler = std::move(handler), home]() mutable {
+      Response response = work();
+      asio::post(home, [handler = std::move(handler), response = std::move(response)]() mutable {
+        std::move(handler)(std::move(response));
+      });
+    });
+  };
+  Response response = co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(Response)>(
+      initiation, asio::use_awaitable);
+  co_return response;
 }
 
 }  // namespace
@@ -137,6 +138,10 @@ class Session : public std::enable_shared_from_this<Session> {
   using BeastRequest = bhttp::request<bhttp::string_body>;
 
   asio::awaitable<void> loop();
+  // After an error answer to a request whose body we did not read: stop sending, swallow what
+  // the client still sends for a moment, then close. Closing at once would reset the connection
+  // and the client could lose our answer.
+  asio::awaitable<void> linger();
   asio::awaitable<Response> handle(Request& request, std::string& route_label);
   asio::awaitable<bool> send(Response response, const Request& request, unsigned version,
                              bool keep_alive);
@@ -181,7 +186,9 @@ asio::awaitable<void> Session::loop() {
       if (!connection_gone(header_ec)) {
         Request failed;
         failed.request_id = crypto::uuid_v4();
-        co_await send(read_failure(header_ec), failed, 11, false);
+        Response failure = read_failure(header_ec);
+        co_await send(std::move(failure), failed, 11, false);
+        co_await linger();
       }
       break;
     }
@@ -210,6 +217,7 @@ asio::awaitable<void> Session::loop() {
                                 response.status,
                                 std::chrono::duration<double>(Clock::now() - started).count());
         co_await send(std::move(response), failed, parser.get().version(), false);
+        co_await linger();
       }
       break;
     }
@@ -234,6 +242,19 @@ asio::awaitable<void> Session::loop() {
     if (!keep_alive) break;
   }
   close();
+}
+
+asio::awaitable<void> Session::linger() {
+  boost::system::error_code ec;
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  std::vector<char> scratch(64 * 1024);
+  std::size_t swallowed = 0;
+  stream_.expires_after(std::chrono::seconds(2));
+  while (swallowed < 64 * 1024 * 1024) {
+    auto [read_ec, n] = co_await stream_.async_read_some(asio::buffer(scratch), nothrow_awaitable);
+    if (read_ec) break;
+    swallowed += n;
+  }
 }
 
 Request Session::convert(BeastRequest& r) {
@@ -267,8 +288,12 @@ Request Session::convert(BeastRequest& r) {
 
 asio::awaitable<Response> Session::handle(Request& request, std::string& route_label) {
   const Router& router = server_.router;
+  // Responses are built into named locals before co_return/co_await: g++ 12 mishandles
+  // non-trivial temporaries in those expressions (see TOOLCHAIN.md, trap 1).
   if (request.path.empty() || request.path.front() != '/') {
-    co_return Response::error(AppError(ErrorCode::validation, "Malformed request target"));
+    Response response =
+        Response::error(AppError(ErrorCode::validation, "Malformed request target"));
+    co_return response;
   }
   const std::string_view origin = request.header("origin");
   if (request.method == "OPTIONS" && !origin.empty() &&
@@ -297,15 +322,19 @@ asio::awaitable<Response> Session::handle(Request& request, std::string& route_l
       response.set_header("allow", match.allowed);
       co_return response;
     }
-    co_return Response::error(AppError(ErrorCode::not_found, "Route not found"));
+    Response response = Response::error(AppError(ErrorCode::not_found, "Route not found"));
+    co_return response;
   }
   route_label = match.route->pattern;
   request.path_params = std::move(match.params);
   const Route& route = *match.route;
-  if (!route.options.blocking) co_return router.execute(route, request);
-  co_return co_await run_on(server_.workers, [&router, &route, &request]() noexcept {
-    return router.execute(route, request);
-  });
+  if (!route.options.blocking) {
+    Response response = router.execute(route, request);
+    co_return response;
+  }
+  auto work = [&router, &route, &request]() noexcept { return router.execute(route, request); };
+  Response response = co_await run_on(server_.workers, work);
+  co_return response;
 }
 
 asio::awaitable<bool> Session::send(Response response, const Request& request, unsigned version,
@@ -345,7 +374,8 @@ void Server::Impl::add_cors(std::string_view origin, Response& response) const {
 
 asio::awaitable<void> Server::Impl::accept_loop() {
   for (;;) {
-    auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(ioc), nothrow_awaitable);
+    auto strand = asio::make_strand(ioc);
+    auto [ec, socket] = co_await acceptor.async_accept(strand, nothrow_awaitable);
     if (ec) {
       if (!acceptor.is_open()) co_return;
       log::warn("accept failed", {{"error", ec.message()}});

@@ -1,1 +1,132 @@
-#include <gtest/gtest.h>
+// The database layer on both backends: placeholders, types, transactions, errors, migrations.
+#include "db/database.hpp"
+
+#include <thread>
+
+#include "core/crypto.hpp"
+#include "db/migrations.hpp"
+#include "test_server.hpp"
+
+namespace karma::testing {
+namespace {
+
+class DatabaseTest : public BackendTest {
+ protected:
+  db::Database& db() { return server().app->database(); }
+  std::string insert_user(db::Connection& c, const std::string& name = "DB User") {
+    const std::string id = crypto::uuid_v4();
+    c.query(
+        "INSERT INTO users (id, email, name, password_hash, role, email_verified, created_at, "
+        "updated_at) VALUES ($1, $2, $3, 'x', 'user', $4, $5, $5)",
+        {id, unique_email("db"), name, true, db::Timestamp{1795623963111}});
+    return id;
+  }
+};
+
+TEST_P(DatabaseTest, BindsAndReadsEveryValueType) {
+  auto c = db().acquire();
+  const std::string id = insert_user(*c, "It's \"quoted\" $1 ?");
+  const auto row = c->query("SELECT name, email_verified, created_at, avatar FROM users WHERE id = $1",
+                            {id})
+                       .first();
+  EXPECT_EQ(row.text(0), "It's \"quoted\" $1 ?");
+  EXPECT_TRUE(row.boolean(1));
+  EXPECT_EQ(row.time(2), 1795623963111);
+  EXPECT_TRUE(row.is_null(3));
+  EXPECT_FALSE(row.opt_time(3).has_value());
+  const auto counted = c->query("SELECT COUNT(*) FROM users WHERE id = $1 AND email_verified = $2",
+                                {id, true});
+  EXPECT_EQ(counted.first().integer(0), 1);
+}
+
+TEST_P(DatabaseTest, ReusesOnePlaceholderSeveralTimes) {
+  auto c = db().acquire();
+  const auto r = c->query("SELECT CAST($1 AS TEXT) || '-' || CAST($1 AS TEXT) || '-' || CAST($2 AS TEXT)", {std::string("a"), std::string("b")});
+  EXPECT_EQ(r.first().text(0), "a-a-b");
+}
+
+TEST_P(DatabaseTest, TransactionsCommitOrRollBackWhole) {
+  std::string kept, dropped;
+  db().transaction([&](db::Connection& c) { kept = insert_user(c); });
+  EXPECT_THROW(db().transaction([&](db::Connection& c) {
+                 dropped = insert_user(c);
+                 throw std::runtime_error("abort");
+               }),
+               std::runtime_error);
+  EXPECT_EQ(db().query("SELECT 1 FROM users WHERE id = $1", {kept}).rows.size(), 1u);
+  EXPECT_TRUE(db().query("SELECT 1 FROM users WHERE id = $1", {dropped}).empty());
+}
+
+TEST_P(DatabaseTest, UniqueViolationsAreRecognisable) {
+  auto c = db().acquire();
+  const std::string id = insert_user(*c);
+  try {
+    c->query(
+        "INSERT INTO users (id, email, name, password_hash, created_at, updated_at) "
+        "VALUES ($1, 'x@y.z', 'n', 'h', $2, $2)",
+        {id, db::Timestamp{now_ms()}});
+    FAIL() << "duplicate primary key accepted";
+  } catch (const db::DbError& e) {
+    EXPECT_EQ(e.kind(), db::DbError::Kind::unique_violation) << e.what();
+  }
+  // The connection is still usable after the error.
+  EXPECT_EQ(c->query("SELECT 1").first().integer(0), 1);
+}
+
+TEST_P(DatabaseTest, ForeignKeysAreEnforced) {
+  try {
+    db().query(
+        "INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, expires_at, created_at) "
+        "VALUES ($1, $2, $3, 'h', $4, $4)",
+        {crypto::uuid_v4(), crypto::uuid_v4(), crypto::uuid_v4(), db::Timestamp{now_ms()}});
+    FAIL() << "dangling user_id accepted";
+  } catch (const db::DbError& e) {
+    EXPECT_EQ(e.kind(), db::DbError::Kind::foreign_key_violation) << e.what();
+  }
+}
+
+TEST_P(DatabaseTest, AffectedRowsAreCounted) {
+  auto c = db().acquire();
+  const std::string id = insert_user(*c);
+  EXPECT_EQ(c->query("UPDATE users SET name = 'n2' WHERE id = $1", {id}).affected, 1);
+  EXPECT_EQ(c->query("UPDATE users SET name = 'n3' WHERE id = $1", {crypto::uuid_v4()}).affected, 0);
+}
+
+TEST_P(DatabaseTest, MigrationsAreRecordedAndIdempotent) {
+  EXPECT_TRUE(db::migrate(db()).empty());
+  EXPECT_TRUE(db::pending_migrations(db()).empty());
+  const auto rows = db().query("SELECT version FROM schema_migrations ORDER BY version");
+  ASSERT_FALSE(rows.empty());
+  EXPECT_EQ(rows.first().text(0), "001_init");
+  // The whole schema exists.
+  for (const char* table :
+       {"users", "refresh_tokens", "devices", "device_tokens", "device_metrics", "device_commands",
+        "device_files", "projects", "project_members", "tasks", "avatars", "avatar_reviews",
+        "subscriptions", "stripe_events", "agent_threads", "agent_messages", "agent_interrupts",
+        "jobs"}) {
+    EXPECT_NO_THROW(db().query(std::string("SELECT COUNT(*) FROM ") + table)) << table;
+  }
+}
+
+TEST_P(DatabaseTest, PoolHandsOutBoundedConnectionsAcrossThreads) {
+  std::vector<std::thread> threads;
+  std::atomic<int> done{0};
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&] {
+      for (int j = 0; j < 20; ++j) {
+        db().transaction([&](db::Connection& c) { insert_user(c); });
+      }
+      ++done;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(done.load(), 8);
+  const auto stats = db().stats();
+  EXPECT_LE(stats.size, stats.max_size);
+  EXPECT_EQ(stats.waiting, 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, DatabaseTest, ::testing::ValuesIn(backends()), backend_name);
+
+}  // namespace
+}  // namespace karma::testing

@@ -1,1 +1,172 @@
-#include <gtest/gtest.h>
+// The HTTP core as a client sees it: routing envelopes, request ids, limits, CORS, keep-alive,
+// pipelining, timeouts and graceful shutdown. Backend-independent, so it runs on SQLite.
+#include <boost/json.hpp>
+
+#include <chrono>
+#include <future>
+#include <thread>
+
+#include "core/crypto.hpp"
+#include "test_server.hpp"
+
+namespace karma::testing {
+namespace {
+
+namespace bj = boost::json;
+
+class HttpCoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override { client_ = shared_server("sqlite").client(); }
+  http::HttpClient& client() { return *client_; }
+  std::unique_ptr<http::HttpClient> client_;
+};
+
+TEST_F(HttpCoreTest, UnknownRouteIs404Envelope) {
+  const auto r = client().request("GET", "/api/does-not-exist");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(r.json().at("success"), false);
+  EXPECT_EQ(r.json().at("error").at("code"), "NOT_FOUND");
+  EXPECT_EQ(r.header("content-type"), "application/json");
+}
+
+TEST_F(HttpCoreTest, WrongMethodIs405WithAllow) {
+  const auto r = client().request("DELETE", "/api/auth/login");
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(r.json().at("error").at("code"), "METHOD_NOT_ALLOWED");
+  EXPECT_EQ(r.header("allow"), "POST");
+}
+
+TEST_F(HttpCoreTest, EveryRouteAnswersUnderApiV1) {
+  EXPECT_EQ(client().request("GET", "/api/v1/auth/me").status, 401);
+  EXPECT_EQ(client().request("GET", "/api/auth/me").status, 401);
+  EXPECT_EQ(client().request("GET", "/api/v2/auth/me").status, 404);
+}
+
+TEST_F(HttpCoreTest, RequestIdIsEchoedWhenSaneAndMadeOtherwise) {
+  auto r = client().request("GET", "/healthz", {}, {{"x-request-id", "abc-123.DEF_9"}});
+  EXPECT_EQ(r.header("x-request-id"), "abc-123.DEF_9");
+  r = client().request("GET", "/healthz", {}, {{"x-request-id", "bad id with spaces"}});
+  EXPECT_TRUE(crypto::is_uuid(r.header("x-request-id"))) << r.header("x-request-id");
+  r = client().request("GET", "/healthz", {}, {{"x-request-id", std::string(300, 'a')}});
+  EXPECT_TRUE(crypto::is_uuid(r.header("x-request-id")));
+  r = client().request("GET", "/api/nope");
+  EXPECT_TRUE(crypto::is_uuid(r.header("x-request-id"))) << "errors carry an id too";
+}
+
+TEST_F(HttpCoreTest, BodyOverTheLimitIs413AndTheAnswerArrives) {
+  const std::string big(200 * 1024, 'x');
+  const auto r = client().request("POST", "/api/auth/login", big);
+  EXPECT_EQ(r.status, 413);
+  EXPECT_EQ(r.json().at("error").at("code"), "PAYLOAD_TOO_LARGE");
+  // The client recovers on a new connection.
+  EXPECT_EQ(client().request("GET", "/healthz").status, 200);
+}
+
+TEST_F(HttpCoreTest, ChunkedBodyOverTheLimitIs413) {
+  std::string raw =
+      "POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n";
+  for (int i = 0; i < 80; ++i) raw += "400\r\n" + std::string(1024, 'a') + "\r\n";
+  raw += "0\r\n\r\n";
+  const auto responses = client().raw(raw, 1);
+  ASSERT_EQ(responses.size(), 1u);
+  EXPECT_EQ(responses[0].status, 413);
+}
+
+TEST_F(HttpCoreTest, MalformedHttpIs400AndClosed) {
+  const auto responses = client().raw("GARBAGE\r\n\r\n", 2);
+  ASSERT_EQ(responses.size(), 1u);
+  EXPECT_EQ(responses[0].status, 400);
+  EXPECT_EQ(responses[0].json().at("error").at("code"), "VALIDATION_ERROR");
+}
+
+TEST_F(HttpCoreTest, PipelinedRequestsAnswerInOrderOnOneConnection) {
+  const std::string raw =
+      "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Request-Id: one\r\n\r\n"
+      "GET /api/nope HTTP/1.1\r\nHost: x\r\nX-Request-Id: two\r\n\r\n"
+      "POST /api/auth/login HTTP/1.1\r\nHost: x\r\nX-Request-Id: three\r\nContent-Length: 1\r\n\r\n{"
+      "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Request-Id: four\r\nConnection: close\r\n\r\n";
+  const auto responses = client().raw(raw, 5);
+  ASSERT_EQ(responses.size(), 4u);
+  EXPECT_EQ(responses[0].status, 200);
+  EXPECT_EQ(responses[0].header("x-request-id"), "one");
+  EXPECT_EQ(responses[1].status, 404);
+  EXPECT_EQ(responses[1].header("x-request-id"), "two");
+  EXPECT_EQ(responses[2].status, 400);
+  EXPECT_EQ(responses[2].header("x-request-id"), "three");
+  EXPECT_EQ(responses[3].status, 200);
+  EXPECT_EQ(responses[3].header("x-request-id"), "four");
+}
+
+TEST_F(HttpCoreTest, CorsPreflightAndSimpleRequests) {
+  auto r = client().request("OPTIONS", "/api/auth/me", {},
+                            {{"origin", "https://app.example"},
+                             {"access-control-request-method", "GET"},
+                             {"access-control-request-headers", "authorization"}});
+  EXPECT_EQ(r.status, 204);
+  EXPECT_EQ(r.header("access-control-allow-origin"), "*");
+  EXPECT_NE(r.header("access-control-allow-methods").find("DELETE"), std::string_view::npos);
+  EXPECT_EQ(r.header("access-control-allow-headers"), "authorization");
+  r = client().request("GET", "/api/auth/me", {}, {{"origin", "https://app.example"}});
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(r.header("access-control-allow-origin"), "*");
+  EXPECT_NE(r.header("access-control-expose-headers").find("X-Request-Id"), std::string_view::npos);
+}
+
+TEST(HttpCoreConfigured, CorsAllowsOnlyConfiguredOrigins) {
+  Config config = test_config("sqlite");
+  config.cors_origins = "https://app.example, https://admin.example";
+  auto server = start_server(config);
+  auto client = server->client();
+  auto r = client->request("GET", "/healthz", {}, {{"origin", "https://admin.example"}});
+  EXPECT_EQ(r.header("access-control-allow-origin"), "https://admin.example");
+  EXPECT_EQ(r.header("vary"), "Origin");
+  r = client->request("GET", "/healthz", {}, {{"origin", "https://evil.example"}});
+  EXPECT_TRUE(r.header("access-control-allow-origin").empty());
+  r = client->request("OPTIONS", "/api/auth/me", {},
+                      {{"origin", "https://evil.example"}, {"access-control-request-method", "GET"}});
+  EXPECT_EQ(r.status, 204);
+  EXPECT_TRUE(r.header("access-control-allow-origin").empty());
+}
+
+TEST(HttpCoreConfigured, SlowClientsAreCutOffByTheRequestTimeout) {
+  Config config = test_config("sqlite");
+  config.request_timeout_seconds = 1;
+  config.idle_timeout_seconds = 1;
+  auto server = start_server(config);
+  auto client = server->client();
+  const auto started = std::chrono::steady_clock::now();
+  // Headers never finish: the server must give up and close, not hang.
+  const auto responses = client->raw("GET /healthz HTTP/1.1\r\nHost: x\r\n", 1);
+  EXPECT_TRUE(responses.empty());
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(10));
+}
+
+TEST(HttpCoreConfigured, ShutdownFinishesInFlightRequestsAndRefusesNewOnes) {
+  Config config = test_config("sqlite");
+  auto server = start_server(config);
+  auto idle_client = server->client();
+  ASSERT_EQ(idle_client->request("GET", "/healthz").status, 200);  // an idle keep-alive connection
+  const std::uint16_t port = server->port();
+  // Registration hashes a password (tens of ms): it is in flight when shutdown begins.
+  auto in_flight = std::async(std::launch::async, [port] {
+    http::HttpClient c("127.0.0.1", port);
+    return c.request("POST", "/api/auth/register",
+                     bj::serialize(bj::object{{"email", unique_email()},
+                                              {"password", "password123"},
+                                              {"name", "Late"}}));
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  const auto stop_started = std::chrono::steady_clock::now();
+  server->app->stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - stop_started, std::chrono::seconds(4))
+      << "idle connections must not hold shutdown for the whole grace period";
+  const auto response = in_flight.get();
+  EXPECT_EQ(response.status, 201) << response.body;
+  EXPECT_EQ(response.header("connection"), "close");
+  http::HttpClient late("127.0.0.1", port);
+  EXPECT_THROW(late.request("GET", "/healthz"), std::exception);
+}
+
+}  // namespace
+}  // namespace karma::testing

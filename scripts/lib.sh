@@ -1,0 +1,70 @@
+# Shared by scripts/run and scripts/test. Every step is idempotent and cheap when already done.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"
+
+BUILD_PACKAGES=(g++ cmake ninja-build pkg-config ccache libboost1.81-dev libboost-json1.81-dev
+  libboost-url1.81-dev libssl-dev libpq-dev libsqlite3-dev libsodium-dev libspdlog-dev
+  libcli11-dev libhiredis-dev)
+TEST_PACKAGES=(libgtest-dev postgresql redis-server nodejs npm)
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+# Installs the Debian packages that are missing; no network when all are present.
+ensure_packages() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  if ((${#missing[@]})); then
+    log "installing ${missing[*]}"
+    local sudo=""
+    [[ $(id -u) -eq 0 ]] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+# configure_build DIR [cmake args...]: configures once, then only builds (incremental).
+configure_build() {
+  local dir="$1"
+  shift
+  if [[ ! -f "$dir/build.ninja" ]]; then
+    log "configuring $dir"
+    cmake -S "$ROOT" -B "$dir" -G Ninja "$@" >/dev/null
+  fi
+}
+
+# Starts the local PostgreSQL cluster if needed and makes the test role and database.
+# Prints the URL tests connect with.
+ensure_postgres() {
+  if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
+    log "starting PostgreSQL"
+    local version
+    version=$(ls /etc/postgresql | sort -n | tail -1)
+    pg_ctlcluster "$version" main start >&2 || true
+    for _ in $(seq 1 60); do
+      pg_isready -h 127.0.0.1 -p 5432 -q && break
+      sleep 0.5
+    done
+    pg_isready -h 127.0.0.1 -p 5432 -q || { echo "PostgreSQL did not start" >&2; return 1; }
+  fi
+  local psql=(runuser -u postgres -- psql -v ON_ERROR_STOP=1 -qtA)
+  if [[ -z $("${psql[@]}" -c "SELECT 1 FROM pg_roles WHERE rolname = 'karma'") ]]; then
+    "${psql[@]}" -c "CREATE ROLE karma LOGIN PASSWORD 'karma' CREATEDB" >&2
+  fi
+  if [[ -z $("${psql[@]}" -c "SELECT 1 FROM pg_database WHERE datname = 'karma_test'") ]]; then
+    "${psql[@]}" -c "CREATE DATABASE karma_test OWNER karma" >&2
+  fi
+  echo "postgresql://karma:karma@127.0.0.1:5432/karma_test"
+}
+
+# Installs the end-to-end suite's npm packages when the lock file changed.
+ensure_node_modules() {
+  local dir="$ROOT/tests/e2e"
+  if [[ ! -d "$dir/node_modules" || "$dir/package-lock.json" -nt "$dir/node_modules/.stamp" ]]; then
+    log "installing e2e npm packages"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >&2 && touch node_modules/.stamp)
+  fi
+}

@@ -1,0 +1,70 @@
+#pragma once
+// One in-process Karma server per database backend, shared by the tests of a run, plus helpers
+// for talking to it. The PostgreSQL backend gets a schema of its own per run, so runs never see
+// each other's rows.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "app.hpp"
+#include "http/http_client.hpp"
+
+namespace karma::testing {
+
+struct TestServer {
+  std::unique_ptr<App> app;
+  Config config;
+  std::string schema;  // PostgreSQL only
+  ~TestServer();
+
+  std::unique_ptr<http::HttpClient> client() const;
+  std::uint16_t port() const { return app->port(); }
+};
+
+// The configuration integration tests run with on `backend` ("sqlite" | "postgres").
+Config test_config(const std::string& backend);
+// KARMA_TEST_DATABASE_URL is set. Without it PostgreSQL tests skip, or fail under
+// KARMA_REQUIRE_POSTGRES=1 (as ./scripts/test runs them).
+bool postgres_available();
+// Starts a fresh server with `config` (the caller owns it).
+std::unique_ptr<TestServer> start_server(Config config);
+// The shared server of `backend`, started on first use.
+TestServer& shared_server(const std::string& backend);
+
+// Backends to instantiate parameterised suites with.
+std::vector<std::string> backends();
+
+std::string unique_email(const std::string& tag = "user");
+// A client address nobody else in this run uses (login throttling is per address).
+std::string unique_ip();
+
+struct Account {
+  std::string id;
+  std::string email;
+  std::string password;
+  std::string access_token;
+  std::string refresh_token;
+};
+
+Account register_account(http::HttpClient& client, const std::string& password = "password123");
+std::vector<http::Header> bearer(const std::string& token);
+std::vector<http::Header> from_ip(const std::string& ip);
+
+// Parameterised fixture: GetParam() is the backend name.
+class BackendTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override;
+  TestServer& server() { return *server_; }
+  http::HttpClient& client() { return *client_; }
+
+ private:
+  TestServer* server_ = nullptr;
+  std::unique_ptr<http::HttpClient> client_;
+};
+
+// Test names end in the backend: "AuthTest.Register/sqlite".
+std::string backend_name(const ::testing::TestParamInfo<std::string>& info);
+
+}  // namespace karma::testing
