@@ -1,0 +1,73 @@
+// Starts the built karma binary as a user would and talks to it over HTTP.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const KARMA_BIN = process.env.KARMA_BIN ?? new URL('../../build/test/karma', import.meta.url).pathname;
+
+export function tempDir() {
+  return mkdtempSync(join(tmpdir(), 'karma-e2e-'));
+}
+
+// Runs a karma subcommand to completion.
+export function karma(args, env = {}) {
+  return spawnSync(KARMA_BIN, args, { env: { ...process.env, LOG_LEVEL: 'warn', ...env }, encoding: 'utf8' });
+}
+
+// Starts `karma serve` on a free port with its own data directory; resolves once it listens.
+export async function startServer(env = {}) {
+  const dataDir = env.KARMA_DATA_DIR ?? tempDir();
+  const child = spawn(KARMA_BIN, ['serve'], {
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', KARMA_DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr += d; });
+  const url = await new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`karma did not start: ${stderr}`)), 15000);
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/listening on (http:\/\/\S+)/);
+      if (m) { clearTimeout(timer); resolve(m[1].replace('localhost', '127.0.0.1')); }
+    });
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`karma exited ${code}: ${stderr}`)); });
+  });
+  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  return {
+    url,
+    child,
+    dataDir,
+    stderr: () => stderr,
+    async stop(signal = 'SIGTERM') {
+      child.kill(signal);
+      const result = await exited;
+      if (!env.KARMA_DATA_DIR) rmSync(dataDir, { recursive: true, force: true });
+      return result;
+    },
+  };
+}
+
+// fetch + JSON: returns {status, headers, body}.
+export async function api(base, method, path, { body, token, headers = {} } = {}) {
+  const res = await fetch(base + path, {
+    method,
+    headers: {
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...headers,
+    },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json;
+  try { json = JSON.parse(text); } catch { json = undefined; }
+  return { status: res.status, headers: res.headers, body: json, text };
+}
+
+let counter = 0;
+export function uniqueEmail(tag = 'e2e') {
+  counter += 1;
+  return `${tag}-${process.pid}-${counter}-${Date.now()}@example.test`;
+}
