@@ -71,9 +71,13 @@ App::App(Config config)
   server_ = std::make_unique<http::Server>(std::move(options), router_, metrics_);
 }
 
-App::~App() { stop(); }
+App::~App() {
+  stop();
+}
 
-void App::start() { server_->start(); }
+void App::start() {
+  server_->start();
+}
 
 void App::stop() {
   if (server_) server_->stop();

@@ -22,11 +22,11 @@ using karma::Config;
 int serve(const Config& config) {
   karma::App app(config);
   app.start();
-  karma::log::info("listening", {{"url", "http://" + config.host + ":" + std::to_string(app.port())},
-                                 {"database", app.database().dialect() == karma::db::Dialect::sqlite
-                                                  ? "sqlite"
-                                                  : "postgres"},
-                                 {"env", config.env}});
+  karma::log::info(
+      "listening",
+      {{"url", "http://" + config.host + ":" + std::to_string(app.port())},
+       {"database", app.database().dialect() == karma::db::Dialect::sqlite ? "sqlite" : "postgres"},
+       {"env", config.env}});
   std::cout << "Karma is listening on http://"
             << (config.host == "0.0.0.0" ? std::string("localhost") : config.host) << ":"
             << app.port() << std::endl;

@@ -15,13 +15,15 @@ void mount_auth_routes(http::Router& router, AuthService& service) {
   router.post(
       "/api/auth/register",
       [&service](Request& req) {
-        return Response::created(session_json(service.register_user(parse_register(req.json_body()))));
+        return Response::created(
+            session_json(service.register_user(parse_register(req.json_body()))));
       },
       open);
   router.post(
       "/api/auth/login",
       [&service](Request& req) {
-        return Response::ok(session_json(service.login(parse_login(req.json_body()), req.client_ip)));
+        return Response::ok(
+            session_json(service.login(parse_login(req.json_body()), req.client_ip)));
       },
       open);
   router.post(
@@ -39,8 +41,8 @@ void mount_auth_routes(http::Router& router, AuthService& service) {
   });
   const auto update_me = [&service](Request& req) {
     const auto change = parse_profile_change(req.json_body());
-    return Response::ok(
-        boost::json::object{{"user", user_json(service.update_profile(req.require_caller(), change))}});
+    return Response::ok(boost::json::object{
+        {"user", user_json(service.update_profile(req.require_caller(), change))}});
   };
   router.put("/api/users/me", update_me);
   router.patch("/api/users/me", update_me);

@@ -38,8 +38,8 @@ AuthSession AuthService::issue_session(db::Connection& c, UserRecord user,
   const std::int64_t now_s = now / 1000;
   AuthSession session;
   session.expires_in = settings_.access_token_minutes * 60;
-  session.access_token = jwt_.sign(
-      AccessClaims{user.id, crypto::uuid_v4(), now_s, now_s + session.expires_in});
+  session.access_token =
+      jwt_.sign(AccessClaims{user.id, crypto::uuid_v4(), now_s, now_s + session.expires_in});
   session.refresh_token = crypto::random_token(32);
   store_.insert_refresh_token(
       c,
@@ -140,12 +140,16 @@ AuthSession AuthService::refresh(const std::string& refresh_token) {
     return next;
   });
   switch (outcome) {
-    case Outcome::ok: return std::move(*session);
-    case Outcome::unknown: throw AppError::unauthorized("Invalid refresh token");
+    case Outcome::ok:
+      return std::move(*session);
+    case Outcome::unknown:
+      throw AppError::unauthorized("Invalid refresh token");
     case Outcome::reused:
-      throw AppError::unauthorized("Refresh token was already used; all sessions of this login "
-                                   "were revoked");
-    case Outcome::expired: throw AppError::unauthorized("Refresh token expired");
+      throw AppError::unauthorized(
+          "Refresh token was already used; all sessions of this login "
+          "were revoked");
+    case Outcome::expired:
+      throw AppError::unauthorized("Refresh token expired");
   }
   throw AppError::unauthorized("Invalid refresh token");
 }

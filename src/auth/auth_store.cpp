@@ -11,7 +11,7 @@ constexpr const char* kUserColumns =
     "FROM users ";
 
 UserRecord user_from(const db::Row& r) {
-  return UserRecord{r.text(0),    r.text(1),  r.text(2), r.opt_text(3), r.text(4),
+  return UserRecord{r.text(0),    r.text(1), r.text(2), r.opt_text(3), r.text(4),
                     r.boolean(5), r.text(6), r.time(7), r.time(8)};
 }
 
@@ -51,8 +51,7 @@ void AuthStore::update_password_hash(db::Connection& c, const std::string& id,
           {hash, Timestamp{now}, id});
 }
 
-void AuthStore::insert_refresh_token(db::Connection& c, const RefreshTokenRecord& t,
-                                     EpochMs now) {
+void AuthStore::insert_refresh_token(db::Connection& c, const RefreshTokenRecord& t, EpochMs now) {
   c.query(
       "INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, expires_at, created_at) "
       "VALUES ($1, $2, $3, $4, $5, $6)",

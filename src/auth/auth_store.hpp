@@ -45,8 +45,8 @@ class AuthStore {
   std::optional<RefreshTokenRecord> find_refresh_token(db::Connection& c,
                                                        const std::string& token_hash);
   // Marks an unspent token spent; false when it was spent already (a concurrent refresh).
-  bool spend_refresh_token(db::Connection& c, const std::string& id,
-                           const std::string& replaced_by, EpochMs now);
+  bool spend_refresh_token(db::Connection& c, const std::string& id, const std::string& replaced_by,
+                           EpochMs now);
   void revoke_family(db::Connection& c, const std::string& family_id, EpochMs now);
   void revoke_user_tokens(db::Connection& c, const std::string& user_id, EpochMs now);
   // Revokes the caller's own unspent token; false when there was none.

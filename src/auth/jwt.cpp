@@ -12,14 +12,22 @@ namespace bj = boost::json;
 
 const char* describe(JwtProblem problem) {
   switch (problem) {
-    case JwtProblem::none: return "valid";
-    case JwtProblem::malformed: return "malformed token";
-    case JwtProblem::wrong_algorithm: return "unsupported algorithm";
-    case JwtProblem::unknown_key: return "unknown signing key";
-    case JwtProblem::bad_signature: return "bad signature";
-    case JwtProblem::wrong_issuer: return "wrong issuer";
-    case JwtProblem::expired: return "token expired";
-    case JwtProblem::not_yet_valid: return "token not yet valid";
+    case JwtProblem::none:
+      return "valid";
+    case JwtProblem::malformed:
+      return "malformed token";
+    case JwtProblem::wrong_algorithm:
+      return "unsupported algorithm";
+    case JwtProblem::unknown_key:
+      return "unknown signing key";
+    case JwtProblem::bad_signature:
+      return "bad signature";
+    case JwtProblem::wrong_issuer:
+      return "wrong issuer";
+    case JwtProblem::expired:
+      return "token expired";
+    case JwtProblem::not_yet_valid:
+      return "token not yet valid";
   }
   return "invalid token";
 }
@@ -63,7 +71,8 @@ std::optional<std::int64_t> int_claim(const bj::object& o, std::string_view name
   const bj::value* v = o.if_contains(name);
   if (!v) return std::nullopt;
   if (v->is_int64()) return v->as_int64();
-  if (v->is_uint64() && v->as_uint64() < (1ull << 62)) return static_cast<std::int64_t>(v->as_uint64());
+  if (v->is_uint64() && v->as_uint64() < (1ull << 62))
+    return static_cast<std::int64_t>(v->as_uint64());
   return std::nullopt;
 }
 

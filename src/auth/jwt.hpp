@@ -9,14 +9,22 @@
 namespace karma::auth {
 
 struct AccessClaims {
-  std::string subject;  // user id
-  std::string token_id;  // jti
+  std::string subject;          // user id
+  std::string token_id;         // jti
   std::int64_t issued_at = 0;   // seconds since epoch
   std::int64_t expires_at = 0;  // seconds since epoch
 };
 
-enum class JwtProblem { none, malformed, wrong_algorithm, unknown_key, bad_signature, wrong_issuer,
-                        expired, not_yet_valid };
+enum class JwtProblem {
+  none,
+  malformed,
+  wrong_algorithm,
+  unknown_key,
+  bad_signature,
+  wrong_issuer,
+  expired,
+  not_yet_valid
+};
 
 const char* describe(JwtProblem problem);
 

@@ -36,6 +36,8 @@ bool PasswordHasher::verify(std::string_view stored_hash, std::string_view passw
   return crypto_pwhash_str_verify(terminated.c_str(), password.data(), password.size()) == 0;
 }
 
-void PasswordHasher::verify_nothing(std::string_view password) { verify(decoy_hash_, password); }
+void PasswordHasher::verify_nothing(std::string_view password) {
+  verify(decoy_hash_, password);
+}
 
 }  // namespace karma::auth

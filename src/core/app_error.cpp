@@ -6,32 +6,52 @@ namespace karma {
 
 int http_status(ErrorCode code) {
   switch (code) {
-    case ErrorCode::validation: return 400;
-    case ErrorCode::unauthorized: return 401;
-    case ErrorCode::forbidden: return 403;
-    case ErrorCode::not_found: return 404;
-    case ErrorCode::method_not_allowed: return 405;
-    case ErrorCode::conflict: return 409;
-    case ErrorCode::payload_too_large: return 413;
-    case ErrorCode::rate_limited: return 429;
-    case ErrorCode::internal: return 500;
-    case ErrorCode::unavailable: return 503;
+    case ErrorCode::validation:
+      return 400;
+    case ErrorCode::unauthorized:
+      return 401;
+    case ErrorCode::forbidden:
+      return 403;
+    case ErrorCode::not_found:
+      return 404;
+    case ErrorCode::method_not_allowed:
+      return 405;
+    case ErrorCode::conflict:
+      return 409;
+    case ErrorCode::payload_too_large:
+      return 413;
+    case ErrorCode::rate_limited:
+      return 429;
+    case ErrorCode::internal:
+      return 500;
+    case ErrorCode::unavailable:
+      return 503;
   }
   return 500;
 }
 
 const char* code_name(ErrorCode code) {
   switch (code) {
-    case ErrorCode::validation: return "VALIDATION_ERROR";
-    case ErrorCode::unauthorized: return "UNAUTHORIZED";
-    case ErrorCode::forbidden: return "FORBIDDEN";
-    case ErrorCode::not_found: return "NOT_FOUND";
-    case ErrorCode::method_not_allowed: return "METHOD_NOT_ALLOWED";
-    case ErrorCode::conflict: return "CONFLICT";
-    case ErrorCode::payload_too_large: return "PAYLOAD_TOO_LARGE";
-    case ErrorCode::rate_limited: return "RATE_LIMIT_EXCEEDED";
-    case ErrorCode::internal: return "INTERNAL_ERROR";
-    case ErrorCode::unavailable: return "SERVICE_UNAVAILABLE";
+    case ErrorCode::validation:
+      return "VALIDATION_ERROR";
+    case ErrorCode::unauthorized:
+      return "UNAUTHORIZED";
+    case ErrorCode::forbidden:
+      return "FORBIDDEN";
+    case ErrorCode::not_found:
+      return "NOT_FOUND";
+    case ErrorCode::method_not_allowed:
+      return "METHOD_NOT_ALLOWED";
+    case ErrorCode::conflict:
+      return "CONFLICT";
+    case ErrorCode::payload_too_large:
+      return "PAYLOAD_TOO_LARGE";
+    case ErrorCode::rate_limited:
+      return "RATE_LIMIT_EXCEEDED";
+    case ErrorCode::internal:
+      return "INTERNAL_ERROR";
+    case ErrorCode::unavailable:
+      return "SERVICE_UNAVAILABLE";
   }
   return "INTERNAL_ERROR";
 }

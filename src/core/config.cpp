@@ -24,7 +24,8 @@ void Config::validate() const {
         "SECRET_KEY must be set to a random value of at least 32 characters in production");
   if (access_token_expire_minutes < 1) throw std::runtime_error("ACCESS_TOKEN_EXPIRE_MINUTES < 1");
   if (refresh_token_days < 1) throw std::runtime_error("REFRESH_TOKEN_DAYS < 1");
-  if (worker_threads < 1 || db_pool_size < 1 || password_hash_concurrency < 1) throw std::runtime_error("pool sizes must be >= 1");
+  if (worker_threads < 1 || db_pool_size < 1 || password_hash_concurrency < 1)
+    throw std::runtime_error("pool sizes must be >= 1");
   if (body_limit_bytes < 1024) throw std::runtime_error("BODY_LIMIT_BYTES must be >= 1024");
 }
 

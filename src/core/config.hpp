@@ -9,7 +9,8 @@ class App;
 
 namespace karma {
 
-inline constexpr const char* kDevelopmentSecret = "karma-development-secret-do-not-use-in-production";
+inline constexpr const char* kDevelopmentSecret =
+    "karma-development-secret-do-not-use-in-production";
 
 struct Config {
   std::string host = "0.0.0.0";
@@ -31,8 +32,8 @@ struct Config {
   int request_timeout_seconds = 30;
   int idle_timeout_seconds = 75;
   int shutdown_grace_seconds = 10;
-  int login_max_failures = 5;       // per account within the window
-  int login_ip_max_failures = 30;   // per client address within the window
+  int login_max_failures = 5;      // per account within the window
+  int login_ip_max_failures = 30;  // per client address within the window
   int login_window_seconds = 900;
   bool trust_proxy = false;  // take the client address from X-Forwarded-For
 

@@ -44,6 +44,8 @@ bj::object parse_object(std::string_view body) {
   return std::move(value.as_object());
 }
 
-std::string serialize(const bj::value& v) { return bj::serialize(v); }
+std::string serialize(const bj::value& v) {
+  return bj::serialize(v);
+}
 
 }  // namespace karma::json

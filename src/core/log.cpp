@@ -20,12 +20,18 @@ std::shared_ptr<spdlog::logger>& logger() {
 
 spdlog::level::level_enum to_spdlog(Level level) {
   switch (level) {
-    case Level::trace: return spdlog::level::trace;
-    case Level::debug: return spdlog::level::debug;
-    case Level::info: return spdlog::level::info;
-    case Level::warn: return spdlog::level::warn;
-    case Level::error: return spdlog::level::err;
-    case Level::off: return spdlog::level::off;
+    case Level::trace:
+      return spdlog::level::trace;
+    case Level::debug:
+      return spdlog::level::debug;
+    case Level::info:
+      return spdlog::level::info;
+    case Level::warn:
+      return spdlog::level::warn;
+    case Level::error:
+      return spdlog::level::err;
+    case Level::off:
+      return spdlog::level::off;
   }
   return spdlog::level::info;
 }
@@ -46,12 +52,14 @@ void init(std::string_view level) {
   logger()->flush_on(spdlog::level::warn);
 }
 
-bool enabled(Level level) { return logger()->should_log(to_spdlog(level)); }
+bool enabled(Level level) {
+  return logger()->should_log(to_spdlog(level));
+}
 
 void write(Level level, std::string_view message, boost::json::object fields) {
   if (!enabled(level)) return;
-  boost::json::object line{{"ts", iso8601(now_ms())}, {"level", level_name(level)},
-                           {"msg", message}};
+  boost::json::object line{
+      {"ts", iso8601(now_ms())}, {"level", level_name(level)}, {"msg", message}};
   for (auto& field : fields) line[field.key()] = std::move(field.value());
   logger()->log(to_spdlog(level), "{}", json::serialize(line));
 }

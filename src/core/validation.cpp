@@ -34,8 +34,8 @@ void Violations::throw_if_any() const {
   }
   bj::array fields;
   for (const auto& v : list_) fields.push_back(violation_json(v));
-  throw AppError(ErrorCode::validation, "Request has " + std::to_string(list_.size()) +
-                                            " invalid fields",
+  throw AppError(ErrorCode::validation,
+                 "Request has " + std::to_string(list_.size()) + " invalid fields",
                  bj::object{{"fields", std::move(fields)}});
 }
 
@@ -45,7 +45,9 @@ const bj::value* JsonFields::get(std::string_view name) const {
   return &it->value();
 }
 
-bool JsonFields::present(std::string_view name) const { return get(name) != nullptr; }
+bool JsonFields::present(std::string_view name) const {
+  return get(name) != nullptr;
+}
 
 std::optional<std::string> JsonFields::string(std::string_view name, const StringRule& rule,
                                               bool required) {
@@ -104,10 +106,12 @@ std::optional<std::int64_t> JsonFields::integer(std::string_view name, std::int6
     return std::nullopt;
   }
   std::optional<std::int64_t> n;
-  if (v->is_int64()) n = v->as_int64();
-  else if (v->is_uint64() && v->as_uint64() <= std::uint64_t(INT64_MAX)) n = v->as_int64();
-  else if (v->is_double() && v->as_double() == static_cast<double>(static_cast<std::int64_t>(
-                                                   v->as_double())))
+  if (v->is_int64())
+    n = v->as_int64();
+  else if (v->is_uint64() && v->as_uint64() <= std::uint64_t(INT64_MAX))
+    n = v->as_int64();
+  else if (v->is_double() &&
+           v->as_double() == static_cast<double>(static_cast<std::int64_t>(v->as_double())))
     n = static_cast<std::int64_t>(v->as_double());
   if (!n) {
     violations_.add({std::string(name), "must be an integer", "integer", received_of(*v)});
@@ -170,14 +174,20 @@ bool looks_like_email(std::string_view s) {
 
 const char* json_kind(const bj::value& v) {
   switch (v.kind()) {
-    case bj::kind::null: return "null";
-    case bj::kind::bool_: return "boolean";
+    case bj::kind::null:
+      return "null";
+    case bj::kind::bool_:
+      return "boolean";
     case bj::kind::int64:
     case bj::kind::uint64:
-    case bj::kind::double_: return "number";
-    case bj::kind::string: return "string";
-    case bj::kind::array: return "array";
-    case bj::kind::object: return "object";
+    case bj::kind::double_:
+      return "number";
+    case bj::kind::string:
+      return "string";
+    case bj::kind::array:
+      return "array";
+    case bj::kind::object:
+      return "object";
   }
   return "unknown";
 }

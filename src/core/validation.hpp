@@ -53,8 +53,7 @@ class JsonFields {
   std::optional<std::int64_t> integer(std::string_view name, std::int64_t min, std::int64_t max,
                                       bool required);
   std::optional<std::string> one_of(std::string_view name,
-                                    std::initializer_list<std::string_view> allowed,
-                                    bool required);
+                                    std::initializer_list<std::string_view> allowed, bool required);
 
  private:
   const boost::json::value* get(std::string_view name) const;

@@ -51,7 +51,9 @@ std::optional<EpochMs> Row::opt_time(std::size_t i) const {
   return parse_timestamp(*cell);
 }
 
-EpochMs Row::time(std::size_t i) const { return opt_time(i).value_or(0); }
+EpochMs Row::time(std::size_t i) const {
+  return opt_time(i).value_or(0);
+}
 
 Database::Database(Dialect dialect, Factory factory, int max_size, int acquire_timeout_ms)
     : dialect_(dialect),
@@ -59,7 +61,9 @@ Database::Database(Dialect dialect, Factory factory, int max_size, int acquire_t
       max_size_(max_size),
       acquire_timeout_ms_(acquire_timeout_ms) {}
 
-Database::~Database() { close(); }
+Database::~Database() {
+  close();
+}
 
 Database::Lease::~Lease() {
   if (conn_) db_->release(std::move(conn_));
@@ -71,8 +75,8 @@ Database::Lease Database::acquire() {
       std::chrono::steady_clock::now() + std::chrono::milliseconds(acquire_timeout_ms_);
   ++waiting_;
   while (!closed_ && idle_.empty() && open_ >= max_size_) {
-    if (available_.wait_until(lock, deadline) == std::cv_status::timeout &&
-        idle_.empty() && open_ >= max_size_) {
+    if (available_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
+        open_ >= max_size_) {
       --waiting_;
       ++timeouts_total_;
       throw DbError(DbError::Kind::unavailable, "timed out waiting for a database connection");
@@ -123,8 +127,8 @@ bool Database::ping() {
 
 PoolStats Database::stats() {
   std::lock_guard lock(mutex_);
-  return PoolStats{open_,          static_cast<int>(idle_.size()), waiting_, max_size_,
-                   acquired_total_, timeouts_total_};
+  return PoolStats{
+      open_, static_cast<int>(idle_.size()), waiting_, max_size_, acquired_total_, timeouts_total_};
 }
 
 void Database::close() {

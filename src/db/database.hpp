@@ -45,12 +45,12 @@ class Row {
   explicit Row(std::vector<std::optional<std::string>> cells) : cells_(std::move(cells)) {}
   std::size_t size() const { return cells_.size(); }
   bool is_null(std::size_t i) const { return !cells_.at(i).has_value(); }
-  const std::string& text(std::size_t i) const;                       // "" when null
+  const std::string& text(std::size_t i) const;  // "" when null
   std::optional<std::string> opt_text(std::size_t i) const { return cells_.at(i); }
-  std::int64_t integer(std::size_t i) const;                          // 0 when null
-  double real(std::size_t i) const;                                   // 0 when null
-  bool boolean(std::size_t i) const;                                  // false when null
-  EpochMs time(std::size_t i) const;                                  // 0 when null
+  std::int64_t integer(std::size_t i) const;  // 0 when null
+  double real(std::size_t i) const;           // 0 when null
+  bool boolean(std::size_t i) const;          // false when null
+  EpochMs time(std::size_t i) const;          // 0 when null
   std::optional<EpochMs> opt_time(std::size_t i) const;
 
  private:

@@ -5,7 +5,9 @@
 namespace karma::db {
 namespace {
 
-const char* dialect_name(Dialect d) { return d == Dialect::sqlite ? "sqlite" : "postgres"; }
+const char* dialect_name(Dialect d) {
+  return d == Dialect::sqlite ? "sqlite" : "postgres";
+}
 
 void ensure_table(Connection& conn) {
   conn.execute_script(
@@ -41,7 +43,8 @@ constexpr const char* kPostgresLockKey = "727465";
 std::vector<std::string> migrate(Database& db) {
   auto conn = db.acquire();
   const bool postgres = db.dialect() == Dialect::postgres;
-  if (postgres) conn->execute_script(std::string("SELECT pg_advisory_lock(") + kPostgresLockKey + ")");
+  if (postgres)
+    conn->execute_script(std::string("SELECT pg_advisory_lock(") + kPostgresLockKey + ")");
   std::vector<std::string> names;
   try {
     ensure_table(*conn);
@@ -71,7 +74,8 @@ std::vector<std::string> migrate(Database& db) {
       conn->execute_script(std::string("SELECT pg_advisory_unlock(") + kPostgresLockKey + ")");
     throw;
   }
-  if (postgres) conn->execute_script(std::string("SELECT pg_advisory_unlock(") + kPostgresLockKey + ")");
+  if (postgres)
+    conn->execute_script(std::string("SELECT pg_advisory_unlock(") + kPostgresLockKey + ")");
   return names;
 }
 

@@ -45,17 +45,21 @@ class PostgresConnection final : public Connection {
     for (std::size_t i = 0; i < params.size(); ++i) {
       const Value& v = params[i];
       if (std::holds_alternative<std::nullptr_t>(v)) continue;
-      if (auto* n = std::get_if<std::int64_t>(&v)) texts[i] = std::to_string(*n);
-      else if (auto* d = std::get_if<double>(&v)) texts[i] = std::to_string(*d);
-      else if (auto* b = std::get_if<bool>(&v)) texts[i] = *b ? "true" : "false";
+      if (auto* n = std::get_if<std::int64_t>(&v))
+        texts[i] = std::to_string(*n);
+      else if (auto* d = std::get_if<double>(&v))
+        texts[i] = std::to_string(*d);
+      else if (auto* b = std::get_if<bool>(&v))
+        texts[i] = *b ? "true" : "false";
       else if (auto* s = std::get_if<std::string>(&v)) {
         values[i] = s->c_str();
         continue;
-      } else if (auto* t = std::get_if<Timestamp>(&v)) texts[i] = iso8601(t->ms);
+      } else if (auto* t = std::get_if<Timestamp>(&v))
+        texts[i] = iso8601(t->ms);
       values[i] = texts[i].c_str();
     }
-    PGresult* res = PQexecPrepared(conn_, name.c_str(), int(params.size()), values.data(),
-                                   nullptr, nullptr, 0);
+    PGresult* res =
+        PQexecPrepared(conn_, name.c_str(), int(params.size()), values.data(), nullptr, nullptr, 0);
     return take(res, "query failed");
   }
 
@@ -97,8 +101,10 @@ class PostgresConnection final : public Connection {
       std::vector<std::optional<std::string>> cells;
       cells.reserve(columns);
       for (int c = 0; c < columns; ++c) {
-        if (PQgetisnull(res, r, c)) cells.emplace_back(std::nullopt);
-        else cells.emplace_back(std::string(PQgetvalue(res, r, c), PQgetlength(res, r, c)));
+        if (PQgetisnull(res, r, c))
+          cells.emplace_back(std::nullopt);
+        else
+          cells.emplace_back(std::string(PQgetvalue(res, r, c), PQgetlength(res, r, c)));
       }
       result.rows.emplace_back(std::move(cells));
     }

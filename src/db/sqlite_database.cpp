@@ -10,7 +10,8 @@ namespace {
 
 [[noreturn]] void fail(sqlite3* handle, int rc, std::string_view context) {
   const int extended = handle ? sqlite3_extended_errcode(handle) : rc;
-  std::string message = std::string(context) + ": " + (handle ? sqlite3_errmsg(handle) : sqlite3_errstr(rc));
+  std::string message =
+      std::string(context) + ": " + (handle ? sqlite3_errmsg(handle) : sqlite3_errstr(rc));
   DbError::Kind kind = DbError::Kind::other;
   if (extended == SQLITE_CONSTRAINT_UNIQUE || extended == SQLITE_CONSTRAINT_PRIMARYKEY)
     kind = DbError::Kind::unique_violation;
@@ -27,18 +28,16 @@ namespace {
 class SqliteConnection final : public Connection {
  public:
   explicit SqliteConnection(const std::string& path) {
-    const int rc = sqlite3_open_v2(path.c_str(), &handle_,
-                                   SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                                       SQLITE_OPEN_NOMUTEX,
-                                   nullptr);
+    const int rc =
+        sqlite3_open_v2(path.c_str(), &handle_,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
     if (rc != SQLITE_OK) {
       std::string message = "cannot open SQLite database " + path + ": " + sqlite3_errstr(rc);
       sqlite3_close(handle_);
       throw DbError(DbError::Kind::unavailable, message);
     }
     sqlite3_busy_timeout(handle_, 5000);
-    execute_script(
-        "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY;");
+    execute_script("PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY;");
   }
 
   ~SqliteConnection() override {

@@ -13,8 +13,7 @@ std::string number(double v) {
 
 }  // namespace
 
-void Metrics::observe(std::string_view method, std::string_view route, int status,
-                      double seconds) {
+void Metrics::observe(std::string_view method, std::string_view route, int status, double seconds) {
   std::lock_guard lock(mutex_);
   auto key = std::make_tuple(std::string(method), std::string(route), status);
   Series& s = series_[std::move(key)];
@@ -36,8 +35,8 @@ std::string Metrics::render() const {
   std::lock_guard lock(mutex_);
   for (const auto& [key, s] : series_) {
     const auto& [method, route, status] = key;
-    out += "karma_http_requests_total{method=\"" + method + "\",route=\"" + route +
-           "\",status=\"" + std::to_string(status) + "\"} " + std::to_string(s.count) + "\n";
+    out += "karma_http_requests_total{method=\"" + method + "\",route=\"" + route + "\",status=\"" +
+           std::to_string(status) + "\"} " + std::to_string(s.count) + "\n";
   }
   out += "# HELP karma_http_request_duration_seconds Time from request read to response.\n";
   out += "# TYPE karma_http_request_duration_seconds histogram\n";
@@ -52,8 +51,8 @@ std::string Metrics::render() const {
     out += "karma_http_request_duration_seconds_bucket{" + labels + ",le=\"+Inf\"} " +
            std::to_string(s.count) + "\n";
     out += "karma_http_request_duration_seconds_sum{" + labels + "} " + number(s.sum) + "\n";
-    out += "karma_http_request_duration_seconds_count{" + labels + "} " +
-           std::to_string(s.count) + "\n";
+    out += "karma_http_request_duration_seconds_count{" + labels + "} " + std::to_string(s.count) +
+           "\n";
   }
   out += "# HELP karma_http_requests_in_flight Requests being handled now.\n";
   out += "# TYPE karma_http_requests_in_flight gauge\n";

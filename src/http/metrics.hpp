@@ -16,7 +16,7 @@ namespace karma::http {
 class Metrics {
  public:
   static constexpr std::array<double, 12> kBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-                                                      0.05,   0.1,   0.25,   0.5,   1,     5};
+                                                      0.05,   0.1,   0.25,   0.5,   1,    5};
 
   void observe(std::string_view method, std::string_view route, int status, double seconds);
   void begin_request() { in_flight_.fetch_add(1, std::memory_order_relaxed); }

@@ -1,6 +1,7 @@
 #include "http/request.hpp"
 
 #include "core/app_error.hpp"
+#include "core/crypto.hpp"
 #include "core/json.hpp"
 
 namespace karma::http {
@@ -32,12 +33,22 @@ std::string_view Request::param(std::string_view name) const {
   return {};
 }
 
+std::string Request::id_param(std::string_view name, std::string_view what) const {
+  const std::string_view value = param(name);
+  if (!crypto::is_uuid(value)) throw AppError::not_found(std::string(what));
+  std::string id(value);
+  for (char& c : id) c = (c >= 'A' && c <= 'F') ? char(c + 32) : c;  // canonical lowercase
+  return id;
+}
+
 const Caller& Request::require_caller() const {
   if (!caller) throw AppError::unauthorized();
   return *caller;
 }
 
-boost::json::object Request::json_body() const { return json::parse_object(body); }
+boost::json::object Request::json_body() const {
+  return json::parse_object(body);
+}
 
 std::string_view Request::credentials(std::string_view scheme) const {
   std::string_view value = header("authorization");

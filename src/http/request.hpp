@@ -24,10 +24,10 @@ struct Header {
 
 class Request {
  public:
-  std::string method;  // "GET", "POST", ...
-  std::string path;    // decoded, without the query string
-  std::vector<std::pair<std::string, std::string>> query;         // decoded, in order
-  std::vector<Header> headers;                                    // names lowercase
+  std::string method;                                      // "GET", "POST", ...
+  std::string path;                                        // decoded, without the query string
+  std::vector<std::pair<std::string, std::string>> query;  // decoded, in order
+  std::vector<Header> headers;                             // names lowercase
   std::vector<std::pair<std::string, std::string>> path_params;  // from ":name" segments
   std::string body;
   std::string request_id;
@@ -39,6 +39,9 @@ class Request {
   std::optional<std::string_view> query_param(std::string_view name) const;
   // A ":name" path parameter; empty when the route has none of that name.
   std::string_view param(std::string_view name) const;
+  // A ":name" parameter that must be a UUID: anything else names no resource, so it is
+  // NOT_FOUND (never a database error). `what` names the resource in the message.
+  std::string id_param(std::string_view name, std::string_view what) const;
   // The authenticated caller; throws UNAUTHORIZED on a public route.
   const Caller& require_caller() const;
   // The body as a JSON object, or VALIDATION_ERROR.

@@ -43,11 +43,21 @@ struct Match {
 class Router {
  public:
   void add(std::string method, std::string pattern, Handler handler, RouteOptions options = {});
-  void get(std::string p, Handler h, RouteOptions o = {}) { add("GET", std::move(p), std::move(h), o); }
-  void post(std::string p, Handler h, RouteOptions o = {}) { add("POST", std::move(p), std::move(h), o); }
-  void put(std::string p, Handler h, RouteOptions o = {}) { add("PUT", std::move(p), std::move(h), o); }
-  void patch(std::string p, Handler h, RouteOptions o = {}) { add("PATCH", std::move(p), std::move(h), o); }
-  void del(std::string p, Handler h, RouteOptions o = {}) { add("DELETE", std::move(p), std::move(h), o); }
+  void get(std::string p, Handler h, RouteOptions o = {}) {
+    add("GET", std::move(p), std::move(h), o);
+  }
+  void post(std::string p, Handler h, RouteOptions o = {}) {
+    add("POST", std::move(p), std::move(h), o);
+  }
+  void put(std::string p, Handler h, RouteOptions o = {}) {
+    add("PUT", std::move(p), std::move(h), o);
+  }
+  void patch(std::string p, Handler h, RouteOptions o = {}) {
+    add("PATCH", std::move(p), std::move(h), o);
+  }
+  void del(std::string p, Handler h, RouteOptions o = {}) {
+    add("DELETE", std::move(p), std::move(h), o);
+  }
 
   void set_authenticator(Authenticator authenticator) { authenticator_ = std::move(authenticator); }
   void set_error_translator(ErrorTranslator translator) { translator_ = std::move(translator); }

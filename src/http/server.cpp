@@ -158,11 +158,10 @@ class Session : public std::enable_shared_from_this<Session> {
 
 Response Session::read_failure(const boost::system::error_code& ec) {
   if (ec == bhttp::error::body_limit)
-    return Response::error(AppError(ErrorCode::payload_too_large,
-                                    "Request body exceeds " +
-                                        std::to_string(server_.options.body_limit_bytes) +
-                                        " bytes",
-                                    boost::json::object{{"limit", server_.options.body_limit_bytes}}));
+    return Response::error(AppError(
+        ErrorCode::payload_too_large,
+        "Request body exceeds " + std::to_string(server_.options.body_limit_bytes) + " bytes",
+        boost::json::object{{"limit", server_.options.body_limit_bytes}}));
   if (ec == bhttp::error::header_limit)
     return Response::error(AppError(ErrorCode::validation, "Request headers too large"));
   return Response::error(AppError(ErrorCode::validation, "Malformed HTTP request",
@@ -316,9 +315,9 @@ asio::awaitable<Response> Session::handle(Request& request, std::string& route_l
   Match match = router.match(request.method, request.path);
   if (!match.route) {
     if (!match.allowed.empty()) {
-      Response response = Response::error(AppError(
-          ErrorCode::method_not_allowed, "Method " + request.method + " not allowed",
-          boost::json::object{{"allowed", match.allowed}}));
+      Response response = Response::error(
+          AppError(ErrorCode::method_not_allowed, "Method " + request.method + " not allowed",
+                   boost::json::object{{"allowed", match.allowed}}));
       response.set_header("allow", match.allowed);
       co_return response;
     }
@@ -444,11 +443,17 @@ void Server::Impl::stop() {
 Server::Server(ServerOptions options, const Router& router, Metrics& metrics)
     : impl_(std::make_unique<Impl>(std::move(options), router, metrics)) {}
 
-Server::~Server() { stop(); }
+Server::~Server() {
+  stop();
+}
 
-void Server::start() { impl_->start(); }
+void Server::start() {
+  impl_->start();
+}
 
-std::uint16_t Server::port() const { return impl_->bound_port; }
+std::uint16_t Server::port() const {
+  return impl_->bound_port;
+}
 
 void Server::wait_for_signal() {
   asio::io_context signals_context;

@@ -13,30 +13,28 @@ using http::Response;
 void mount_ops_routes(http::Router& router, db::Database& db, http::Metrics& metrics,
                       std::string version) {
   // Liveness must answer even when every worker is busy: it runs inline and touches nothing.
-  router.get(
-      "/healthz",
-      [version](Request&) {
-        return Response::ok(boost::json::object{{"status", "ok"}, {"version", version}});
-      },
-      {.authenticated = false, .blocking = false});
+  router.get("/healthz",
+             [version](Request&) {
+               return Response::ok(boost::json::object{{"status", "ok"}, {"version", version}});
+             },
+             {.authenticated = false, .blocking = false});
 
-  router.get(
-      "/readyz",
-      [&db](Request&) {
-        if (!db.ping())
-          throw AppError(ErrorCode::unavailable, "Database unreachable",
-                         boost::json::object{{"database", "down"}});
-        const auto pending = db::pending_migrations(db);
-        if (!pending.empty()) {
-          boost::json::array names;
-          for (const auto& n : pending) names.emplace_back(n);
-          throw AppError(ErrorCode::unavailable, "Database migrations pending",
-                         boost::json::object{{"pendingMigrations", std::move(names)}});
-        }
-        return Response::ok(
-            boost::json::object{{"status", "ready"}, {"database", "ok"}, {"migrations", "current"}});
-      },
-      {.authenticated = false});
+  router.get("/readyz",
+             [&db](Request&) {
+               if (!db.ping())
+                 throw AppError(ErrorCode::unavailable, "Database unreachable",
+                                boost::json::object{{"database", "down"}});
+               const auto pending = db::pending_migrations(db);
+               if (!pending.empty()) {
+                 boost::json::array names;
+                 for (const auto& n : pending) names.emplace_back(n);
+                 throw AppError(ErrorCode::unavailable, "Database migrations pending",
+                                boost::json::object{{"pendingMigrations", std::move(names)}});
+               }
+               return Response::ok(boost::json::object{
+                   {"status", "ready"}, {"database", "ok"}, {"migrations", "current"}});
+             },
+             {.authenticated = false});
 
   metrics.add_collector([&db](std::string& out) {
     const db::PoolStats s = db.stats();
@@ -55,12 +53,12 @@ void mount_ops_routes(http::Router& router, db::Database& db, http::Metrics& met
     out += "# TYPE karma_db_pool_timeouts_total counter\n";
     out += "karma_db_pool_timeouts_total " + std::to_string(s.timeouts_total) + "\n";
   });
-  router.get(
-      "/metrics",
-      [&metrics](Request&) {
-        return Response::text(200, metrics.render(), "text/plain; version=0.0.4; charset=utf-8");
-      },
-      {.authenticated = false, .blocking = false});
+  router.get("/metrics",
+             [&metrics](Request&) {
+               return Response::text(200, metrics.render(),
+                                     "text/plain; version=0.0.4; charset=utf-8");
+             },
+             {.authenticated = false, .blocking = false});
 }
 
 }  // namespace karma::ops

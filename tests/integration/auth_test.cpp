@@ -13,7 +13,9 @@ namespace {
 namespace bj = boost::json;
 using http::ClientResponse;
 
-std::string body(const bj::object& o) { return bj::serialize(o); }
+std::string body(const bj::object& o) {
+  return bj::serialize(o);
+}
 
 std::string error_code(const ClientResponse& r) {
   const auto v = r.json();
@@ -45,7 +47,8 @@ TEST_P(AuthTest, RegisterReturnsUserAndTokens) {
   const std::string email = unique_email("Mixed.Case");
   const auto r = client().request(
       "POST", "/api/v1/auth/register",
-      body({{"email", email}, {"password", "password123"}, {"name", "  Ann Lee  "}, {"plan", "x"}}));
+      body(
+          {{"email", email}, {"password", "password123"}, {"name", "  Ann Lee  "}, {"plan", "x"}}));
   ASSERT_EQ(r.status, 201) << r.body;
   const auto v = r.json();
   EXPECT_EQ(v.at("success"), true);
@@ -74,9 +77,9 @@ TEST_P(AuthTest, RegisterRejectsTakenEmailCaseInsensitively) {
   const Account a = register_account(client());
   std::string upper = a.email;
   for (char& c : upper) c = static_cast<char>(std::toupper(c));
-  const auto r = client().request(
-      "POST", "/api/auth/register",
-      body({{"email", upper}, {"password", "password123"}, {"name", "Dup"}}));
+  const auto r =
+      client().request("POST", "/api/auth/register",
+                       body({{"email", upper}, {"password", "password123"}, {"name", "Dup"}}));
   EXPECT_EQ(r.status, 409);
   EXPECT_EQ(error_code(r), "CONFLICT");
   EXPECT_EQ(r.json().at("error").at("details").at("field"), "email");
@@ -110,8 +113,9 @@ TEST_P(AuthTest, RegisterValidatesEveryField) {
   EXPECT_EQ(all_missing.status, 400);
   EXPECT_EQ(all_missing.json().at("error").at("details").at("fields").as_array().size(), 3u);
   // Nothing was half-written: the email is still free.
-  EXPECT_EQ(client().request("POST", "/api/auth/register",
-                             body({{"email", email}, {"password", "password123"}, {"name", "N"}}))
+  EXPECT_EQ(client()
+                .request("POST", "/api/auth/register",
+                         body({{"email", email}, {"password", "password123"}, {"name", "N"}}))
                 .status,
             201);
 }
@@ -163,8 +167,7 @@ TEST_P(AuthTest, RepeatedFailuresThrottleTheAccount) {
 
 TEST_P(AuthTest, RepeatedFailuresThrottleTheClientAddress) {
   const std::string ip = unique_ip();
-  for (int i = 0; i < 8; ++i)
-    EXPECT_EQ(login(unique_email("spray"), "whatever1", ip).status, 401);
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(login(unique_email("spray"), "whatever1", ip).status, 401);
   const Account a = register_account(client());
   const auto blocked = login(a.email, a.password, ip);
   EXPECT_EQ(blocked.status, 429);
@@ -231,7 +234,8 @@ TEST_P(AuthTest, RefreshRotatesAndSpentTokensRevokeTheFamily) {
   // Other logins of the same user are other families and survive.
   const auto other = login(a.email, a.password, unique_ip());
   ASSERT_EQ(other.status, 200);
-  EXPECT_EQ(refresh(std::string(other.json().at("data").at("refreshToken").as_string())).status, 200);
+  EXPECT_EQ(refresh(std::string(other.json().at("data").at("refreshToken").as_string())).status,
+            200);
 }
 
 TEST_P(AuthTest, ConcurrentRefreshesOfOneTokenSucceedAtMostOnce) {
@@ -241,7 +245,8 @@ TEST_P(AuthTest, ConcurrentRefreshesOfOneTokenSucceedAtMostOnce) {
   for (int i = 0; i < 4; ++i) {
     threads.emplace_back([&, i] {
       auto c = server().client();
-      statuses[i] = c->request("POST", "/api/auth/refresh", body({{"refreshToken", a.refresh_token}})).status;
+      statuses[i] =
+          c->request("POST", "/api/auth/refresh", body({{"refreshToken", a.refresh_token}})).status;
     });
   }
   for (auto& t : threads) t.join();
@@ -253,9 +258,8 @@ TEST_P(AuthTest, ConcurrentRefreshesOfOneTokenSucceedAtMostOnce) {
 
 TEST_P(AuthTest, ExpiredAndUnknownRefreshTokensAreRejected) {
   const Account a = register_account(client());
-  server().app->database().query(
-      "UPDATE refresh_tokens SET expires_at = $1 WHERE user_id = $2",
-      {db::Timestamp{now_ms() - 1000}, a.id});
+  server().app->database().query("UPDATE refresh_tokens SET expires_at = $1 WHERE user_id = $2",
+                                 {db::Timestamp{now_ms() - 1000}, a.id});
   EXPECT_EQ(refresh(a.refresh_token).status, 401);
   EXPECT_EQ(refresh("not-a-real-token").status, 401);
   const auto missing = client().request("POST", "/api/auth/refresh", "{}");
@@ -272,7 +276,8 @@ TEST_P(AuthTest, LogoutRevokesTheRefreshToken) {
   EXPECT_TRUE(r.json().at("data").is_null());
   EXPECT_EQ(refresh(a.refresh_token).status, 401);
   // Idempotent.
-  EXPECT_EQ(client().request("POST", "/api/auth/logout", payload, bearer(a.access_token)).status, 200);
+  EXPECT_EQ(client().request("POST", "/api/auth/logout", payload, bearer(a.access_token)).status,
+            200);
 }
 
 TEST_P(AuthTest, LogoutCannotRevokeSomeoneElsesToken) {
@@ -299,16 +304,19 @@ TEST_P(AuthTest, UpdateProfile) {
             *parse_timestamp(user.at("createdAt").as_string()));
 
   // PATCH with only avatar: null clears it and leaves the name.
-  r = client().request("PATCH", "/api/v1/users/me", body({{"avatar", nullptr}}), bearer(a.access_token));
+  r = client().request("PATCH", "/api/v1/users/me", body({{"avatar", nullptr}}),
+                       bearer(a.access_token));
   ASSERT_EQ(r.status, 200) << r.body;
   user = r.json().at("data").at("user");
   EXPECT_EQ(user.at("name"), "Renamed");
   EXPECT_TRUE(user.at("avatar").is_null());
   EXPECT_EQ(me(a.access_token).json().at("data").at("user").at("name"), "Renamed");
 
-  for (const auto& bad : {bj::object{{"name", ""}}, bj::object{{"name", std::string(101, 'x')}},
-                          bj::object{{"name", 5}}, bj::object{{"avatar", std::string(3000, 'a')}}}) {
-    const auto rejected = client().request("PUT", "/api/users/me", body(bad), bearer(a.access_token));
+  for (const auto& bad :
+       {bj::object{{"name", ""}}, bj::object{{"name", std::string(101, 'x')}},
+        bj::object{{"name", 5}}, bj::object{{"avatar", std::string(3000, 'a')}}}) {
+    const auto rejected =
+        client().request("PUT", "/api/users/me", body(bad), bearer(a.access_token));
     EXPECT_EQ(rejected.status, 400) << body(bad);
   }
   EXPECT_EQ(me(a.access_token).json().at("data").at("user").at("name"), "Renamed");
@@ -340,8 +348,9 @@ TEST_P(AuthTest, ChangePassword) {
 
 TEST_P(AuthTest, SqlMetacharactersAreData) {
   const std::string evil = "Robert'); DROP TABLE users; --";
-  const auto r = client().request("POST", "/api/auth/register",
-                                  body({{"email", unique_email("o'brien")}, {"password", "pass' OR '1'='1"}, {"name", evil}}));
+  const auto r = client().request(
+      "POST", "/api/auth/register",
+      body({{"email", unique_email("o'brien")}, {"password", "pass' OR '1'='1"}, {"name", evil}}));
   ASSERT_EQ(r.status, 201) << r.body;
   EXPECT_EQ(r.json().at("data").at("user").at("name"), evil.c_str());
   EXPECT_EQ(login("' OR 1=1 --@x.io", "' OR '1'='1", unique_ip()).status, 401);
@@ -349,7 +358,8 @@ TEST_P(AuthTest, SqlMetacharactersAreData) {
 }
 
 TEST_P(AuthTest, OversizedBodiesAreRefusedBeforeParsing) {
-  const std::string huge = body({{"email", unique_email()}, {"password", "password123"},
+  const std::string huge = body({{"email", unique_email()},
+                                 {"password", "password123"},
                                  {"name", std::string(1024 * 1024, 'n')}});
   const auto r = client().request("POST", "/api/auth/register", huge);
   EXPECT_EQ(r.status, 413);

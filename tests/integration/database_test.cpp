@@ -26,22 +26,24 @@ class DatabaseTest : public BackendTest {
 TEST_P(DatabaseTest, BindsAndReadsEveryValueType) {
   auto c = db().acquire();
   const std::string id = insert_user(*c, "It's \"quoted\" $1 ?");
-  const auto row = c->query("SELECT name, email_verified, created_at, avatar FROM users WHERE id = $1",
-                            {id})
-                       .first();
+  const auto row =
+      c->query("SELECT name, email_verified, created_at, avatar FROM users WHERE id = $1", {id})
+          .first();
   EXPECT_EQ(row.text(0), "It's \"quoted\" $1 ?");
   EXPECT_TRUE(row.boolean(1));
   EXPECT_EQ(row.time(2), 1795623963111);
   EXPECT_TRUE(row.is_null(3));
   EXPECT_FALSE(row.opt_time(3).has_value());
-  const auto counted = c->query("SELECT COUNT(*) FROM users WHERE id = $1 AND email_verified = $2",
-                                {id, true});
+  const auto counted =
+      c->query("SELECT COUNT(*) FROM users WHERE id = $1 AND email_verified = $2", {id, true});
   EXPECT_EQ(counted.first().integer(0), 1);
 }
 
 TEST_P(DatabaseTest, ReusesOnePlaceholderSeveralTimes) {
   auto c = db().acquire();
-  const auto r = c->query("SELECT CAST($1 AS TEXT) || '-' || CAST($1 AS TEXT) || '-' || CAST($2 AS TEXT)", {std::string("a"), std::string("b")});
+  const auto r =
+      c->query("SELECT CAST($1 AS TEXT) || '-' || CAST($1 AS TEXT) || '-' || CAST($2 AS TEXT)",
+               {std::string("a"), std::string("b")});
   EXPECT_EQ(r.first().text(0), "a-a-b");
 }
 
@@ -49,9 +51,9 @@ TEST_P(DatabaseTest, TransactionsCommitOrRollBackWhole) {
   std::string kept, dropped;
   db().transaction([&](db::Connection& c) { kept = insert_user(c); });
   EXPECT_THROW(db().transaction([&](db::Connection& c) {
-                 dropped = insert_user(c);
-                 throw std::runtime_error("abort");
-               }),
+    dropped = insert_user(c);
+    throw std::runtime_error("abort");
+  }),
                std::runtime_error);
   EXPECT_EQ(db().query("SELECT 1 FROM users WHERE id = $1", {kept}).rows.size(), 1u);
   EXPECT_TRUE(db().query("SELECT 1 FROM users WHERE id = $1", {dropped}).empty());
@@ -89,7 +91,8 @@ TEST_P(DatabaseTest, AffectedRowsAreCounted) {
   auto c = db().acquire();
   const std::string id = insert_user(*c);
   EXPECT_EQ(c->query("UPDATE users SET name = 'n2' WHERE id = $1", {id}).affected, 1);
-  EXPECT_EQ(c->query("UPDATE users SET name = 'n3' WHERE id = $1", {crypto::uuid_v4()}).affected, 0);
+  EXPECT_EQ(c->query("UPDATE users SET name = 'n3' WHERE id = $1", {crypto::uuid_v4()}).affected,
+            0);
 }
 
 TEST_P(DatabaseTest, MigrationsAreRecordedAndIdempotent) {
@@ -99,11 +102,10 @@ TEST_P(DatabaseTest, MigrationsAreRecordedAndIdempotent) {
   ASSERT_FALSE(rows.empty());
   EXPECT_EQ(rows.first().text(0), "001_init");
   // The whole schema exists.
-  for (const char* table :
-       {"users", "refresh_tokens", "devices", "device_tokens", "device_metrics", "device_commands",
-        "device_files", "projects", "project_members", "tasks", "avatars", "avatar_reviews",
-        "subscriptions", "stripe_events", "agent_threads", "agent_messages", "agent_interrupts",
-        "jobs"}) {
+  for (const char* table : {"users", "refresh_tokens", "devices", "device_tokens", "device_metrics",
+                            "device_commands", "device_files", "projects", "project_members",
+                            "tasks", "avatars", "avatar_reviews", "subscriptions", "stripe_events",
+                            "agent_threads", "agent_messages", "agent_interrupts", "jobs"}) {
     EXPECT_NO_THROW(db().query(std::string("SELECT COUNT(*) FROM ") + table)) << table;
   }
 }

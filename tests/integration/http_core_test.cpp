@@ -84,7 +84,8 @@ TEST_F(HttpCoreTest, PipelinedRequestsAnswerInOrderOnOneConnection) {
   const std::string raw =
       "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Request-Id: one\r\n\r\n"
       "GET /api/nope HTTP/1.1\r\nHost: x\r\nX-Request-Id: two\r\n\r\n"
-      "POST /api/auth/login HTTP/1.1\r\nHost: x\r\nX-Request-Id: three\r\nContent-Length: 1\r\n\r\n{"
+      "POST /api/auth/login HTTP/1.1\r\nHost: x\r\nX-Request-Id: three\r\nContent-Length: "
+      "1\r\n\r\n{"
       "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Request-Id: four\r\nConnection: close\r\n\r\n";
   const auto responses = client().raw(raw, 5);
   ASSERT_EQ(responses.size(), 4u);
@@ -123,8 +124,9 @@ TEST(HttpCoreConfigured, CorsAllowsOnlyConfiguredOrigins) {
   EXPECT_EQ(r.header("vary"), "Origin");
   r = client->request("GET", "/healthz", {}, {{"origin", "https://evil.example"}});
   EXPECT_TRUE(r.header("access-control-allow-origin").empty());
-  r = client->request("OPTIONS", "/api/auth/me", {},
-                      {{"origin", "https://evil.example"}, {"access-control-request-method", "GET"}});
+  r = client->request(
+      "OPTIONS", "/api/auth/me", {},
+      {{"origin", "https://evil.example"}, {"access-control-request-method", "GET"}});
   EXPECT_EQ(r.status, 204);
   EXPECT_TRUE(r.header("access-control-allow-origin").empty());
 }
@@ -151,10 +153,10 @@ TEST(HttpCoreConfigured, ShutdownFinishesInFlightRequestsAndRefusesNewOnes) {
   // Registration hashes a password (tens of ms): it is in flight when shutdown begins.
   auto in_flight = std::async(std::launch::async, [port] {
     http::HttpClient c("127.0.0.1", port);
-    return c.request("POST", "/api/auth/register",
-                     bj::serialize(bj::object{{"email", unique_email()},
-                                              {"password", "password123"},
-                                              {"name", "Late"}}));
+    return c.request(
+        "POST", "/api/auth/register",
+        bj::serialize(
+            bj::object{{"email", unique_email()}, {"password", "password123"}, {"name", "Late"}}));
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
   const auto stop_started = std::chrono::steady_clock::now();

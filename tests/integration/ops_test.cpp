@@ -45,9 +45,13 @@ TEST_P(OpsTest, MetricsCountRequestsByRouteAndStatus) {
     if (at == std::string::npos) return -1;
     return std::stol(text.substr(at + 1 + prefix.size()));
   };
-  EXPECT_GE(line_value(R"(karma_http_requests_total{method="GET",route="/api/auth/me",status="401"} )"), 2);
-  EXPECT_NE(text.find(R"(karma_http_request_duration_seconds_bucket{method="GET",route="/api/auth/me",status="401",le="+Inf"})"),
-            std::string::npos);
+  EXPECT_GE(
+      line_value(R"(karma_http_requests_total{method="GET",route="/api/auth/me",status="401"} )"),
+      2);
+  EXPECT_NE(
+      text.find(
+          R"(karma_http_request_duration_seconds_bucket{method="GET",route="/api/auth/me",status="401",le="+Inf"})"),
+      std::string::npos);
   EXPECT_NE(text.find("karma_http_requests_in_flight "), std::string::npos);
   EXPECT_GE(line_value(R"(karma_db_pool_connections{state="max"} )"), 1);
   EXPECT_GE(line_value("karma_db_pool_acquired_total "), 1);

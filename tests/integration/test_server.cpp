@@ -6,9 +6,9 @@
 #include <map>
 #include <mutex>
 
+#include <boost/json/serialize.hpp>
 #include "core/crypto.hpp"
 #include "core/log.hpp"
-#include <boost/json/serialize.hpp>
 
 namespace karma::testing {
 namespace {
@@ -52,9 +52,13 @@ std::unique_ptr<http::HttpClient> TestServer::client() const {
   return std::make_unique<http::HttpClient>("127.0.0.1", app->port());
 }
 
-std::vector<std::string> backends() { return {"sqlite", "postgres"}; }
+std::vector<std::string> backends() {
+  return {"sqlite", "postgres"};
+}
 
-std::string backend_name(const ::testing::TestParamInfo<std::string>& info) { return info.param; }
+std::string backend_name(const ::testing::TestParamInfo<std::string>& info) {
+  return info.param;
+}
 
 Config test_config(const std::string& backend) {
   crypto::init();
@@ -71,8 +75,8 @@ Config test_config(const std::string& backend) {
   config.login_ip_max_failures = 8;
   config.secret_key = "integration-test-secret-0123456789abcdef";
   config.shutdown_grace_seconds = 5;
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("karma-it-" + crypto::hex(crypto::random_bytes(6)));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("karma-it-" + crypto::hex(crypto::random_bytes(6)));
   std::filesystem::create_directories(dir);
   config.data_dir = dir.string();
   if (backend == "postgres") config.database_url = env("KARMA_TEST_DATABASE_URL");
@@ -93,9 +97,13 @@ std::unique_ptr<TestServer> start_server(Config config) {
   return server;
 }
 
-TestServer& shared_server(const std::string& backend) { return Servers::instance().get(backend); }
+TestServer& shared_server(const std::string& backend) {
+  return Servers::instance().get(backend);
+}
 
-bool postgres_available() { return !env("KARMA_TEST_DATABASE_URL").empty(); }
+bool postgres_available() {
+  return !env("KARMA_TEST_DATABASE_URL").empty();
+}
 
 void BackendTest::SetUp() {
   if (GetParam() == "postgres" && !postgres_available()) {
@@ -139,13 +147,16 @@ std::vector<http::Header> bearer(const std::string& token) {
   return {{"authorization", "Bearer " + token}};
 }
 
-std::vector<http::Header> from_ip(const std::string& ip) { return {{"x-forwarded-for", ip}}; }
+std::vector<http::Header> from_ip(const std::string& ip) {
+  return {{"x-forwarded-for", ip}};
+}
 
 Account register_account(http::HttpClient& client, const std::string& password) {
   Account account;
   account.email = unique_email();
   account.password = password;
-  const boost::json::object body{{"email", account.email}, {"password", password}, {"name", "Test User"}};
+  const boost::json::object body{
+      {"email", account.email}, {"password", password}, {"name", "Test User"}};
   const auto response = client.request("POST", "/api/auth/register", boost::json::serialize(body));
   EXPECT_EQ(response.status, 201) << response.body;
   const auto data = response.json().at("data");

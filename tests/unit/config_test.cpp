@@ -1,7 +1,7 @@
 #include "core/config.hpp"
 
-#include <CLI/CLI.hpp>
 #include <gtest/gtest.h>
+#include <CLI/CLI.hpp>
 
 #include <cstdlib>
 #include <filesystem>
@@ -23,7 +23,9 @@ Config parse(std::vector<std::string> args) {
 
 struct EnvGuard {
   std::string name;
-  EnvGuard(const std::string& n, const std::string& v) : name(n) { setenv(n.c_str(), v.c_str(), 1); }
+  EnvGuard(const std::string& n, const std::string& v) : name(n) {
+    setenv(n.c_str(), v.c_str(), 1);
+  }
   ~EnvGuard() { unsetenv(name.c_str()); }
 };
 

@@ -22,9 +22,10 @@ TEST(Crypto, UuidV4IsCanonicalAndUnique) {
 
 TEST(Crypto, IsUuidRejectsLookalikes) {
   EXPECT_TRUE(is_uuid("8A6E0804-2BD0-4672-B79D-D97027F9071A"));
-  for (const char* bad : {"", "1", "8a6e08042bd04672b79dd97027f9071a",
-                          "8a6e0804-2bd0-4672-b79d-d97027f9071", "8a6e0804-2bd0-4672-b79d-d97027f9071g",
-                          "' OR 1=1 --", "8a6e0804_2bd0_4672_b79d_d97027f9071a"})
+  for (const char* bad :
+       {"", "1", "8a6e08042bd04672b79dd97027f9071a", "8a6e0804-2bd0-4672-b79d-d97027f9071",
+        "8a6e0804-2bd0-4672-b79d-d97027f9071g", "' OR 1=1 --",
+        "8a6e0804_2bd0_4672_b79d_d97027f9071a"})
     EXPECT_FALSE(is_uuid(bad)) << bad;
 }
 

@@ -1,5 +1,5 @@
-#include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
+#include <boost/json/parse.hpp>
 
 #include "core/app_error.hpp"
 #include "core/clock.hpp"

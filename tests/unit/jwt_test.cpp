@@ -16,8 +16,8 @@ AccessClaims claims(std::int64_t iat = kNow, std::int64_t exp = kNow + 1800) {
 // Re-signs header.payload with `secret`, as a forger holding that secret would.
 std::string forge(const std::string& header_json, const std::string& payload_json,
                   const std::string& secret) {
-  std::string token = crypto::base64url_encode(header_json) + "." +
-                      crypto::base64url_encode(payload_json);
+  std::string token =
+      crypto::base64url_encode(header_json) + "." + crypto::base64url_encode(payload_json);
   return token + "." + crypto::base64url_encode(crypto::hmac_sha256(secret, token));
 }
 
@@ -104,9 +104,9 @@ TEST(Jwt, RejectsMissingClaimsAndWrongIssuer) {
   JwtCodec codec("secret-a");
   const std::string header = R"({"alg":"HS256","typ":"JWT","kid":")" + codec.key_id() + "\"}";
   JwtProblem problem;
-  EXPECT_FALSE(codec.verify(forge(header, R"({"iss":"karma","sub":"u","jti":"x","iat":1800000000})",
-                                  "secret-a"),
-                            kNow, &problem));
+  EXPECT_FALSE(codec.verify(
+      forge(header, R"({"iss":"karma","sub":"u","jti":"x","iat":1800000000})", "secret-a"), kNow,
+      &problem));
   EXPECT_EQ(problem, JwtProblem::malformed);
   EXPECT_FALSE(codec.verify(
       forge(header, R"({"iss":"evil","sub":"u","jti":"x","iat":1800000000,"exp":1900000000})",

@@ -7,7 +7,9 @@
 namespace karma::http {
 namespace {
 
-Response text(std::string body) { return Response::text(200, std::move(body), "text/plain"); }
+Response text(std::string body) {
+  return Response::text(200, std::move(body), "text/plain");
+}
 
 class RouterTest : public ::testing::Test {
  protected:
@@ -16,8 +18,9 @@ class RouterTest : public ::testing::Test {
     router.post("/api/devices", [](Request&) { return text("create"); });
     router.get("/api/devices/:id", [](Request& r) { return text(std::string(r.param("id"))); });
     router.del("/api/devices/:id", [](Request&) { return text("delete"); });
-    router.get("/api/devices/:id/files/:fileId",
-               [](Request& r) { return text(std::string(r.param("id")) + "/" + std::string(r.param("fileId"))); });
+    router.get("/api/devices/:id/files/:fileId", [](Request& r) {
+      return text(std::string(r.param("id")) + "/" + std::string(r.param("fileId")));
+    });
     router.get("/healthz", [](Request&) { return text("ok"); }, {.authenticated = false});
   }
   Router router;
@@ -89,6 +92,22 @@ TEST_F(RouterTest, AuthenticatedRoutesRunTheGuardBeforeTheHandler) {
   EXPECT_TRUE(handler_ran);
   ASSERT_TRUE(authorised.caller.has_value());
   EXPECT_EQ(authorised.caller->user_id, "u1");
+}
+
+TEST_F(RouterTest, IdParamsMustBeUuids) {
+  Request req;
+  req.path_params = {{"id", "8A6E0804-2BD0-4672-B79D-D97027F9071A"}};
+  EXPECT_EQ(req.id_param("id", "Device"), "8a6e0804-2bd0-4672-b79d-d97027f9071a");
+  for (const char* bad : {"42", "' OR 1=1 --", "8a6e0804-2bd0-4672-b79d-d97027f9071a0", ""}) {
+    req.path_params = {{"id", bad}};
+    try {
+      req.id_param("id", "Device");
+      FAIL() << "accepted " << bad;
+    } catch (const AppError& e) {
+      EXPECT_EQ(e.code(), ErrorCode::not_found);
+      EXPECT_STREQ(e.what(), "Device not found");
+    }
+  }
 }
 
 TEST_F(RouterTest, ExceptionsBecomeEnvelopes) {

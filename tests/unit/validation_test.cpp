@@ -1,8 +1,8 @@
 #include "core/validation.hpp"
 
+#include <gtest/gtest.h>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <gtest/gtest.h>
 
 #include "core/app_error.hpp"
 

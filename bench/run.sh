@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Benchmarks the release binary with wrk: GET /healthz and authenticated GET /api/auth/me.
+#   bench/run.sh                 SQLite (embedded default)
+#   DATABASE_URL=postgresql://... bench/run.sh
+# Knobs: CONNECTIONS (64), DURATION (10s), THREADS (2), PORT (3900).
+source "$(dirname "$0")/../scripts/lib.sh"
+
+ensure_packages "${BUILD_PACKAGES[@]}" wrk
+configure_build "$ROOT/build/release" -DCMAKE_BUILD_TYPE=Release -DKARMA_TESTS=OFF
+ninja -C "$ROOT/build/release" karma >&2
+
+CONNECTIONS="${CONNECTIONS:-64}"
+DURATION="${DURATION:-10s}"
+THREADS="${THREADS:-2}"
+PORT="${PORT:-3900}"
+data_dir="$(mktemp -d)"
+trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$data_dir"' EXIT
+
+LOG_LEVEL=warn KARMA_DATA_DIR="$data_dir" PORT="$PORT" HOST=127.0.0.1 PLAN_LIMITS=off \
+  "$ROOT/build/release/karma" serve >/dev/null &
+server=$!
+base="http://127.0.0.1:$PORT"
+for _ in $(seq 1 100); do curl -sf "$base/healthz" >/dev/null && break; sleep 0.1; done
+
+email="bench-$RANDOM@example.test"
+TOKEN=$(curl -sf -X POST "$base/api/auth/register" -H 'content-type: application/json' \
+  -d "{\"email\":\"$email\",\"password\":\"password123\",\"name\":\"Bench\"}" |
+  sed -E 's/.*"accessToken":"([^"]+)".*/\1/')
+export TOKEN
+
+run() {
+  local name="$1"
+  shift
+  echo "## $name"
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@" | grep -E "Requests/sec|99%|Non-2xx|Socket errors"
+}
+
+echo "# karma $(git -C "$ROOT" rev-parse --short HEAD), ${DATABASE_URL:+postgres}${DATABASE_URL:-sqlite}, $CONNECTIONS connections, $DURATION"
+run "GET /healthz" "$base/healthz"
+run "GET /api/auth/me (bearer)" -s "$ROOT/bench/bearer.lua" "$base/api/auth/me"
