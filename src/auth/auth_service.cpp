@@ -4,6 +4,7 @@
 
 #include "core/app_error.hpp"
 #include "core/crypto.hpp"
+#include "core/validation.hpp"
 
 namespace karma::auth {
 namespace {
@@ -18,11 +19,7 @@ AppError throttled(int seconds) {
 
 }  // namespace
 
-std::string normalize_email(std::string_view email) {
-  std::string out(email);
-  for (char& c : out) c = (c >= 'A' && c <= 'Z') ? char(c + 32) : c;
-  return out;
-}
+std::string normalize_email(std::string_view email) { return ascii_lower(email); }
 
 AuthService::AuthService(db::Database& db, AuthSettings settings, RateLimiter& limiter,
                          PasswordHasher& hasher)

@@ -159,6 +159,12 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
+std::string ascii_lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = (c >= 'A' && c <= 'Z') ? char(c + 32) : c;
+  return out;
+}
+
 bool looks_like_email(std::string_view s) {
   const auto at = s.find('@');
   if (at == std::string_view::npos || at == 0 || s.find('@', at + 1) != std::string_view::npos)

@@ -63,6 +63,8 @@ class JsonFields {
 
 std::size_t utf8_length(std::string_view s);
 std::string_view trim(std::string_view s);
+// ASCII letters lowercased, everything else kept (header names, emails, hex ids).
+std::string ascii_lower(std::string_view s);
 // A light syntactic email check: one '@', non-empty local part, dotted domain, no spaces.
 bool looks_like_email(std::string_view s);
 // Short description of a JSON value's type for `received` ("number", "string" ...).

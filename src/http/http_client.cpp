@@ -5,6 +5,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/json/parse.hpp>
 
+#include "core/validation.hpp"
+
 namespace karma::http {
 
 namespace asio = boost::asio;
@@ -18,9 +20,7 @@ ClientResponse convert(bhttp::response<bhttp::string_body>& r) {
   ClientResponse out;
   out.status = static_cast<int>(r.result_int());
   for (const auto& field : r) {
-    std::string name(field.name_string());
-    for (char& c : name) c = (c >= 'A' && c <= 'Z') ? char(c + 32) : c;
-    out.headers.push_back({std::move(name), std::string(field.value())});
+    out.headers.push_back({ascii_lower(field.name_string()), std::string(field.value())});
   }
   out.body = std::move(r.body());
   return out;
@@ -29,9 +29,7 @@ ClientResponse convert(bhttp::response<bhttp::string_body>& r) {
 }  // namespace
 
 std::string_view ClientResponse::header(std::string_view name) const {
-  for (const auto& h : headers)
-    if (iequals(h.name, name)) return h.value;
-  return {};
+  return find_header(headers, name);
 }
 
 boost::json::value ClientResponse::json() const {

@@ -3,6 +3,7 @@
 #include "core/app_error.hpp"
 #include "core/crypto.hpp"
 #include "core/json.hpp"
+#include "core/validation.hpp"
 
 namespace karma::http {
 
@@ -15,10 +16,14 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
-std::string_view Request::header(std::string_view name) const {
+std::string_view find_header(const std::vector<Header>& headers, std::string_view name) {
   for (const auto& h : headers)
     if (iequals(h.name, name)) return h.value;
   return {};
+}
+
+std::string_view Request::header(std::string_view name) const {
+  return find_header(headers, name);
 }
 
 std::optional<std::string_view> Request::query_param(std::string_view name) const {
@@ -36,9 +41,7 @@ std::string_view Request::param(std::string_view name) const {
 std::string Request::id_param(std::string_view name, std::string_view what) const {
   const std::string_view value = param(name);
   if (!crypto::is_uuid(value)) throw AppError::not_found(std::string(what));
-  std::string id(value);
-  for (char& c : id) c = (c >= 'A' && c <= 'F') ? char(c + 32) : c;  // canonical lowercase
-  return id;
+  return ascii_lower(value);  // the canonical form ids are stored in
 }
 
 const Caller& Request::require_caller() const {
@@ -95,9 +98,7 @@ void Response::set_header(std::string name, std::string value) {
 }
 
 std::string_view Response::header(std::string_view name) const {
-  for (const auto& h : headers)
-    if (iequals(h.name, name)) return h.value;
-  return {};
+  return find_header(headers, name);
 }
 
 }  // namespace karma::http

@@ -68,5 +68,7 @@ struct Response {
 };
 
 bool iequals(std::string_view a, std::string_view b);
+// The value of header `name` (case-insensitive); empty when absent.
+std::string_view find_header(const std::vector<Header>& headers, std::string_view name);
 
 }  // namespace karma::http

@@ -16,6 +16,7 @@
 #include "core/app_error.hpp"
 #include "core/crypto.hpp"
 #include "core/log.hpp"
+#include "core/validation.hpp"
 #include "http/metrics.hpp"
 #include "http/router.hpp"
 
@@ -82,7 +83,8 @@ class Server::Impl {
 
   void start();
   void stop();
-  asio::awaitable<void> accept_loop();
+  void accept_next();
+  void start_session(tcp::socket socket);
   void forget(std::uint64_t id) {
     std::lock_guard lock(sessions_mutex);
     sessions.erase(id);
@@ -260,9 +262,7 @@ Request Session::convert(BeastRequest& r) {
   Request request;
   request.method = std::string(r.method_string());
   for (const auto& field : r) {
-    std::string name(field.name_string());
-    for (char& c : name) c = (c >= 'A' && c <= 'Z') ? char(c + 32) : c;
-    request.headers.push_back({std::move(name), std::string(field.value())});
+    request.headers.push_back({ascii_lower(field.name_string()), std::string(field.value())});
   }
   const std::string_view client_id = request.header("x-request-id");
   request.request_id = sane_request_id(client_id) ? std::string(client_id) : crypto::uuid_v4();
@@ -371,26 +371,32 @@ void Server::Impl::add_cors(std::string_view origin, Response& response) const {
                       "X-Request-Id, Retry-After, Content-Disposition, ETag, Allow");
 }
 
-asio::awaitable<void> Server::Impl::accept_loop() {
-  for (;;) {
-    auto strand = asio::make_strand(ioc);
-    auto [ec, socket] = co_await acceptor.async_accept(strand, nothrow_awaitable);
+// Accepting is plain callbacks, not a coroutine: g++ 12 double-destroys temporaries around
+// co_spawn inside coroutines (the strand executor of a new socket was released twice).
+void Server::Impl::accept_next() {
+  acceptor.async_accept(asio::make_strand(ioc), [this](boost::system::error_code ec, auto socket) {
     if (ec) {
-      if (!acceptor.is_open()) co_return;
+      if (!acceptor.is_open()) return;
       log::warn("accept failed", {{"error", ec.message()}});
-      continue;
+    } else {
+      start_session(tcp::socket(std::move(socket)));
     }
-    boost::system::error_code ignored;
-    socket.set_option(tcp::no_delay(true), ignored);
-    std::shared_ptr<Session> session;
-    {
-      std::lock_guard lock(sessions_mutex);
-      const std::uint64_t id = ++next_session_id;
-      session = std::make_shared<Session>(std::move(socket), *this, id);
-      sessions.emplace(id, session);
-    }
-    asio::co_spawn(session->executor(), Session::run(session), asio::detached);
+    accept_next();
+  });
+}
+
+void Server::Impl::start_session(tcp::socket socket) {
+  boost::system::error_code ignored;
+  socket.set_option(tcp::no_delay(true), ignored);
+  std::shared_ptr<Session> session;
+  {
+    std::lock_guard lock(sessions_mutex);
+    const std::uint64_t id = ++next_session_id;
+    session = std::make_shared<Session>(std::move(socket), *this, id);
+    sessions.emplace(id, session);
   }
+  auto executor = session->executor();
+  asio::co_spawn(executor, Session::run(session), asio::detached);
 }
 
 std::vector<std::shared_ptr<Session>> Server::Impl::live_sessions() {
@@ -409,7 +415,7 @@ void Server::Impl::start() {
   acceptor.bind(endpoint);
   acceptor.listen(asio::socket_base::max_listen_connections);
   bound_port = acceptor.local_endpoint().port();
-  asio::co_spawn(acceptor_strand, accept_loop(), asio::detached);
+  asio::post(acceptor_strand, [this] { accept_next(); });
   int count = options.io_threads > 0 ? options.io_threads
                                      : static_cast<int>(std::thread::hardware_concurrency());
   if (count < 1) count = 1;
