@@ -3,11 +3,13 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"
+# Lets ccache cache the TUs compiled with a precompiled header (src/http).
+export CCACHE_SLOPPINESS="${CCACHE_SLOPPINESS:-pch_defines,time_macros,include_file_mtime,include_file_ctime}"
 
 BUILD_PACKAGES=(g++ cmake ninja-build pkg-config ccache libboost1.81-dev libboost-json1.81-dev
   libboost-url1.81-dev libssl-dev libpq-dev libsqlite3-dev libsodium-dev libspdlog-dev
   libcli11-dev libhiredis-dev)
-TEST_PACKAGES=(libgtest-dev postgresql redis-server nodejs npm)
+TEST_PACKAGES=(libgtest-dev postgresql redis-server)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
@@ -62,6 +64,8 @@ ensure_postgres() {
 
 # Installs the end-to-end suite's npm packages when the lock file changed.
 ensure_node_modules() {
+  # A machine that brings its own Node keeps it; Debian's is the fallback.
+  command -v node >/dev/null && command -v npm >/dev/null || ensure_packages nodejs npm
   local dir="$ROOT/tests/e2e"
   if [[ ! -d "$dir/node_modules" || "$dir/package-lock.json" -nt "$dir/node_modules/.stamp" ]]; then
     log "installing e2e npm packages"

@@ -34,7 +34,7 @@ std::unique_ptr<db::Database> open_and_migrate(const Config& config) {
 }  // namespace
 
 std::unique_ptr<db::Database> open_configured_database(const Config& config) {
-  return db::open_database(config.effective_database_url(), config.db_pool_size);
+  return db::open_database(config.effective_database_url(), config.effective_db_pool_size());
 }
 
 App::App(Config config)
@@ -61,7 +61,8 @@ App::App(Config config)
   options.host = config_.host;
   options.port = static_cast<std::uint16_t>(config_.port);
   options.io_threads = config_.io_threads;
-  options.worker_threads = config_.worker_threads;
+  options.worker_threads = config_.effective_worker_threads();
+  options.heavy_threads = config_.password_hash_concurrency;
   options.body_limit_bytes = config_.body_limit_bytes;
   options.request_timeout_seconds = config_.request_timeout_seconds;
   options.idle_timeout_seconds = config_.idle_timeout_seconds;

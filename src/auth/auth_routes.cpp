@@ -11,6 +11,8 @@ void mount_auth_routes(http::Router& router, AuthService& service) {
   router.set_authenticator(
       [&service](const Request& req) { return service.authenticate(req.credentials("Bearer")); });
 
+  // Register and login hash passwords: they run on the heavy pool.
+  const http::RouteOptions open_hashing{.authenticated = false, .cpu_heavy = true};
   const http::RouteOptions open{.authenticated = false};
   router.post(
       "/api/auth/register",
@@ -18,14 +20,14 @@ void mount_auth_routes(http::Router& router, AuthService& service) {
         return Response::created(
             session_json(service.register_user(parse_register(req.json_body()))));
       },
-      open);
+      open_hashing);
   router.post(
       "/api/auth/login",
       [&service](Request& req) {
         return Response::ok(
             session_json(service.login(parse_login(req.json_body()), req.client_ip)));
       },
-      open);
+      open_hashing);
   router.post(
       "/api/auth/refresh",
       [&service](Request& req) {
@@ -46,10 +48,13 @@ void mount_auth_routes(http::Router& router, AuthService& service) {
   };
   router.put("/api/users/me", update_me);
   router.patch("/api/users/me", update_me);
-  router.post("/api/users/me/password", [&service](Request& req) {
-    service.change_password(req.require_caller(), parse_password_change(req.json_body()));
-    return Response::ok(nullptr);
-  });
+  router.post("/api/users/me/password",
+              [&service](Request& req) {
+                service.change_password(req.require_caller(),
+                                        parse_password_change(req.json_body()));
+                return Response::ok(nullptr);
+              },
+              {.cpu_heavy = true});
 }
 
 }  // namespace karma::auth

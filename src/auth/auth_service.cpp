@@ -19,7 +19,9 @@ AppError throttled(int seconds) {
 
 }  // namespace
 
-std::string normalize_email(std::string_view email) { return ascii_lower(email); }
+std::string normalize_email(std::string_view email) {
+  return ascii_lower(email);
+}
 
 AuthService::AuthService(db::Database& db, AuthSettings settings, RateLimiter& limiter,
                          PasswordHasher& hasher)

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <stdexcept>
+#include <thread>
 
 #include "core/validation.hpp"
 
@@ -13,6 +14,21 @@ namespace karma {
 std::string Config::effective_database_url() const {
   if (!database_url.empty()) return database_url;
   return "sqlite://" + data_dir + "/karma.db";
+}
+
+bool Config::uses_postgres() const {
+  const std::string url = effective_database_url();
+  return url.starts_with("postgres");
+}
+
+int Config::effective_worker_threads() const {
+  if (worker_threads > 0) return worker_threads;
+  const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  return uses_postgres() ? 4 * cores : std::max(2, cores);
+}
+
+int Config::effective_db_pool_size() const {
+  return db_pool_size > 0 ? db_pool_size : effective_worker_threads() + password_hash_concurrency;
 }
 
 void Config::validate() const {
@@ -24,7 +40,7 @@ void Config::validate() const {
         "SECRET_KEY must be set to a random value of at least 32 characters in production");
   if (access_token_expire_minutes < 1) throw std::runtime_error("ACCESS_TOKEN_EXPIRE_MINUTES < 1");
   if (refresh_token_days < 1) throw std::runtime_error("REFRESH_TOKEN_DAYS < 1");
-  if (worker_threads < 1 || db_pool_size < 1 || password_hash_concurrency < 1)
+  if (worker_threads < 0 || db_pool_size < 0 || password_hash_concurrency < 1)
     throw std::runtime_error("pool sizes must be >= 1");
   if (body_limit_bytes < 1024) throw std::runtime_error("BODY_LIMIT_BYTES must be >= 1024");
 }
@@ -67,10 +83,12 @@ void bind_config(CLI::App& cmd, Config& c) {
   cmd.add_option("--io-threads", c.io_threads, "I/O threads (0: one per core)")
       ->envname("IO_THREADS")
       ->capture_default_str();
-  cmd.add_option("--worker-threads", c.worker_threads, "Threads running request handlers")
+  cmd.add_option("--worker-threads", c.worker_threads,
+                 "Threads running request handlers (0: cores on SQLite, 4 x cores on PostgreSQL)")
       ->envname("WORKER_THREADS")
       ->capture_default_str();
-  cmd.add_option("--db-pool-size", c.db_pool_size, "Database connections")
+  cmd.add_option("--db-pool-size", c.db_pool_size,
+                 "Database connections (0: worker threads + password hash concurrency)")
       ->envname("DB_POOL_SIZE")
       ->capture_default_str();
   cmd.add_option("--password-hash-concurrency", c.password_hash_concurrency,

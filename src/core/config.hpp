@@ -25,9 +25,9 @@ struct Config {
   std::string log_level = "info";
   std::string cors_origins = "*";
   std::size_t body_limit_bytes = 1024 * 1024;
-  int io_threads = 0;  // 0: one per core
-  int worker_threads = 16;
-  int db_pool_size = 16;
+  int io_threads = 0;                 // 0: one per core
+  int worker_threads = 0;             // 0: sized for the database (see effective_worker_threads)
+  int db_pool_size = 0;               // 0: one connection per thread that may use one
   int password_hash_concurrency = 2;  // Argon2id hashes in progress (64 MiB each)
   int request_timeout_seconds = 30;
   int idle_timeout_seconds = 75;
@@ -40,6 +40,11 @@ struct Config {
   bool production() const { return env == "production"; }
   // The database to open: DATABASE_URL, or the embedded SQLite file under data_dir.
   std::string effective_database_url() const;
+  bool uses_postgres() const;
+  // Handler threads: one per core on SQLite (its queries are CPU work, and more threads only
+  // add wake-ups), four per core on PostgreSQL (its queries wait on the network).
+  int effective_worker_threads() const;
+  int effective_db_pool_size() const;
   // Throws std::runtime_error naming the first unusable setting.
   void validate() const;
 };

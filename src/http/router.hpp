@@ -24,6 +24,9 @@ struct RouteOptions {
   // Handlers may block (database, password hashing), so they run on the worker pool. Only
   // handlers that never block may run inline on an I/O thread.
   bool blocking = true;
+  // Seconds-scale CPU work (password hashing) runs on a small pool of its own, so a burst of
+  // logins never starves the ordinary handlers.
+  bool cpu_heavy = false;
 };
 
 struct Route {

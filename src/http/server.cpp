@@ -78,6 +78,7 @@ class Server::Impl {
         router(r),
         metrics(m),
         workers(static_cast<std::size_t>(std::max(1, options.worker_threads))),
+        heavy_workers(static_cast<std::size_t>(std::max(1, options.heavy_threads))),
         acceptor_strand(asio::make_strand(ioc)),
         acceptor(acceptor_strand) {}
 
@@ -107,6 +108,7 @@ class Server::Impl {
   std::uint16_t bound_port = 0;
   std::vector<std::thread> threads;
   asio::thread_pool workers;
+  asio::thread_pool heavy_workers;
   asio::io_context ioc;
   asio::strand<asio::io_context::executor_type> acceptor_strand;
   tcp::acceptor acceptor;
@@ -332,7 +334,8 @@ asio::awaitable<Response> Session::handle(Request& request, std::string& route_l
     co_return response;
   }
   auto work = [&router, &route, &request]() noexcept { return router.execute(route, request); };
-  Response response = co_await run_on(server_.workers, work);
+  auto& pool = route.options.cpu_heavy ? server_.heavy_workers : server_.workers;
+  Response response = co_await run_on(pool, work);
   co_return response;
 }
 
@@ -444,6 +447,7 @@ void Server::Impl::stop() {
   for (auto& t : threads)
     if (t.joinable()) t.join();
   workers.join();
+  heavy_workers.join();
 }
 
 Server::Server(ServerOptions options, const Router& router, Metrics& metrics)

@@ -16,7 +16,8 @@ struct ServerOptions {
   std::string host = "0.0.0.0";
   std::uint16_t port = 3000;  // 0: any free port (see Server::port)
   int io_threads = 0;         // 0: one per core
-  int worker_threads = 16;
+  int worker_threads = 2;
+  int heavy_threads = 2;  // runs RouteOptions::cpu_heavy handlers (password hashing)
   std::size_t body_limit_bytes = 1024 * 1024;
   int request_timeout_seconds = 30;
   int idle_timeout_seconds = 75;

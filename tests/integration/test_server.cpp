@@ -67,8 +67,7 @@ Config test_config(const std::string& backend) {
   config.host = "127.0.0.1";
   config.port = 0;
   config.io_threads = 2;
-  config.worker_threads = 4;
-  config.db_pool_size = 4;
+  config.worker_threads = 4;  // more than one, so tests exercise concurrent handlers
   config.body_limit_bytes = 64 * 1024;
   config.trust_proxy = true;  // tests pick their client address with X-Forwarded-For
   config.login_max_failures = 5;
