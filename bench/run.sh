@@ -35,6 +35,8 @@ run() {
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@" | grep -E "Requests/sec|99%|Non-2xx|Socket errors"
 }
 
-echo "# karma $(git -C "$ROOT" rev-parse --short HEAD), ${DATABASE_URL:+postgres}${DATABASE_URL:-sqlite}, $CONNECTIONS connections, $DURATION"
+backend=sqlite
+[[ "${DATABASE_URL:-}" == postgres* ]] && backend=postgresql
+echo "# karma $(git -C "$ROOT" rev-parse --short HEAD), $backend, $CONNECTIONS connections, $DURATION"
 run "GET /healthz" "$base/healthz"
 run "GET /api/auth/me (bearer)" -s "$ROOT/bench/bearer.lua" "$base/api/auth/me"
