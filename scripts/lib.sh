@@ -69,6 +69,6 @@ ensure_node_modules() {
   local dir="$ROOT/tests/e2e"
   if [[ ! -d "$dir/node_modules" || "$dir/package-lock.json" -nt "$dir/node_modules/.stamp" ]]; then
     log "installing e2e npm packages"
-    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >&2 && touch node_modules/.stamp)
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >&2 && mkdir -p node_modules && touch node_modules/.stamp)
   fi
 }

@@ -4,6 +4,7 @@
 #include "core/log.hpp"
 #include "core/validation.hpp"
 #include "db/migrations.hpp"
+#include "devices/device_routes.hpp"
 #include "ops/ops_routes.hpp"
 
 #ifndef KARMA_VERSION
@@ -46,7 +47,12 @@ App::App(Config config)
             auth::AuthSettings{config_.secret_key, config_.access_token_expire_minutes,
                                config_.refresh_token_days, config_.login_max_failures,
                                config_.login_ip_max_failures, config_.login_window_seconds},
-            *limiter_, hasher_) {
+            *limiter_, hasher_),
+      events_(realtime::make_local_event_bus()),
+      devices_(
+          *db_, *events_,
+          devices::DeviceSettings{config_.heartbeat_interval_seconds, config_.metrics_max_samples,
+                                  config_.metrics_retention_days}) {
   router_.set_error_translator([](const std::exception& e) -> std::optional<AppError> {
     if (const auto* db_error = dynamic_cast<const db::DbError*>(&e);
         db_error && db_error->kind() == db::DbError::Kind::unavailable) {
@@ -55,7 +61,13 @@ App::App(Config config)
     return std::nullopt;
   });
   auth::mount_auth_routes(router_, auth_);
+  devices::mount_device_routes(router_, devices_);
   ops::mount_ops_routes(router_, *db_, metrics_, KARMA_VERSION);
+
+  scheduler_.every("offline-devices", std::chrono::seconds(config_.heartbeat_interval_seconds),
+                   [this] { devices_.mark_silent_devices_offline(); });
+  scheduler_.every("prune-device-metrics", std::chrono::minutes(10),
+                   [this] { devices_.prune_metrics(); });
 
   http::ServerOptions options;
   options.host = config_.host;
@@ -78,9 +90,11 @@ App::~App() {
 
 void App::start() {
   server_->start();
+  scheduler_.start();
 }
 
 void App::stop() {
+  scheduler_.stop();
   if (server_) server_->stop();
   db_->close();
 }

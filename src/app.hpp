@@ -10,9 +10,12 @@
 #include "core/config.hpp"
 #include "core/rate_limiter.hpp"
 #include "db/database.hpp"
+#include "devices/device_service.hpp"
 #include "http/metrics.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
+#include "jobs/scheduler.hpp"
+#include "realtime/event_bus.hpp"
 
 namespace karma {
 
@@ -29,6 +32,8 @@ class App {
 
   db::Database& database() { return *db_; }
   auth::AuthService& auth() { return auth_; }
+  devices::DeviceService& devices() { return devices_; }
+  realtime::EventBus& events() { return *events_; }
   const Config& config() const { return config_; }
 
  private:
@@ -37,6 +42,9 @@ class App {
   std::unique_ptr<RateLimiter> limiter_;
   auth::PasswordHasher hasher_;
   auth::AuthService auth_;
+  std::unique_ptr<realtime::EventBus> events_;
+  devices::DeviceService devices_;
+  jobs::Scheduler scheduler_;
   http::Metrics metrics_;
   http::Router router_;
   std::unique_ptr<http::Server> server_;

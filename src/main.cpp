@@ -8,6 +8,7 @@
 #include "auth/auth_json.hpp"
 #include "core/app_error.hpp"
 #include "core/crypto.hpp"
+#include "core/json.hpp"
 #include "core/log.hpp"
 #include "db/migrations.hpp"
 
@@ -49,7 +50,7 @@ int create_user(const Config& config, const std::string& email, const std::strin
   const auto input = karma::auth::parse_register(
       boost::json::object{{"email", email}, {"name", name}, {"password", password}});
   const auto session = app.auth().register_user(input, admin ? "admin" : "user");
-  std::cout << boost::json::serialize(karma::auth::user_json(session.user)) << std::endl;
+  std::cout << karma::json::serialize(karma::auth::user_json(session.user)) << std::endl;
   return 0;
 }
 

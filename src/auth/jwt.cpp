@@ -5,6 +5,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "core/crypto.hpp"
+#include "core/json.hpp"
 
 namespace karma::auth {
 
@@ -42,9 +43,9 @@ std::string JwtCodec::sign(const AccessClaims& claims) const {
                            {"jti", claims.token_id},
                            {"iat", claims.issued_at},
                            {"exp", claims.expires_at}};
-  std::string token = crypto::base64url_encode(bj::serialize(header));
+  std::string token = crypto::base64url_encode(json::serialize(header));
   token += '.';
-  token += crypto::base64url_encode(bj::serialize(payload));
+  token += crypto::base64url_encode(json::serialize(payload));
   const std::string signature = crypto::hmac_sha256(secret_, token);
   token += '.';
   token += crypto::base64url_encode(signature);

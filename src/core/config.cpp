@@ -42,6 +42,8 @@ void Config::validate() const {
   if (refresh_token_days < 1) throw std::runtime_error("REFRESH_TOKEN_DAYS < 1");
   if (worker_threads < 0 || db_pool_size < 0 || password_hash_concurrency < 1)
     throw std::runtime_error("pool sizes must be >= 1");
+  if (heartbeat_interval_seconds < 1 || metrics_max_samples < 1 || metrics_retention_days < 1)
+    throw std::runtime_error("device heartbeat and metrics settings must be >= 1");
   if (body_limit_bytes < 1024) throw std::runtime_error("BODY_LIMIT_BYTES must be >= 1024");
 }
 
@@ -119,6 +121,17 @@ void bind_config(CLI::App& cmd, Config& c) {
       ->capture_default_str();
   cmd.add_flag("--trust-proxy", c.trust_proxy, "Use X-Forwarded-For as the client address")
       ->envname("TRUST_PROXY");
+  cmd.add_option("--heartbeat-interval", c.heartbeat_interval_seconds,
+                 "Seconds between device heartbeats; 3 missed ones mark a device offline")
+      ->envname("HEARTBEAT_INTERVAL_SECONDS")
+      ->capture_default_str();
+  cmd.add_option("--metrics-max-samples", c.metrics_max_samples, "Metrics samples kept per device")
+      ->envname("METRICS_MAX_SAMPLES_PER_DEVICE")
+      ->capture_default_str();
+  cmd.add_option("--metrics-retention-days", c.metrics_retention_days,
+                 "Days metrics samples are kept")
+      ->envname("METRICS_RETENTION_DAYS")
+      ->capture_default_str();
 }
 
 void load_dotenv(const std::string& path) {

@@ -35,7 +35,10 @@ struct Config {
   int login_max_failures = 5;      // per account within the window
   int login_ip_max_failures = 30;  // per client address within the window
   int login_window_seconds = 900;
-  bool trust_proxy = false;  // take the client address from X-Forwarded-For
+  bool trust_proxy = false;                   // take the client address from X-Forwarded-For
+  int heartbeat_interval_seconds = 30;        // devices silent for 3 intervals become offline
+  std::int64_t metrics_max_samples = 10'000;  // per device; older samples are pruned
+  int metrics_retention_days = 30;
 
   bool production() const { return env == "production"; }
   // The database to open: DATABASE_URL, or the embedded SQLite file under data_dir.

@@ -6,13 +6,88 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <charconv>
+#include <cmath>
+
 namespace karma::json {
 
 namespace bj = boost::json;
 
+namespace {
+
+void append(std::string& out, const bj::value& v);
+
+void append_string(std::string& out, bj::string_view s) {
+  out += bj::serialize(bj::string_view(s));  // Boost.JSON's escaping
+}
+
+void append(std::string& out, const bj::value& v) {
+  switch (v.kind()) {
+    case bj::kind::null:
+      out += "null";
+      return;
+    case bj::kind::bool_:
+      out += v.get_bool() ? "true" : "false";
+      return;
+    case bj::kind::int64:
+      out += std::to_string(v.get_int64());
+      return;
+    case bj::kind::uint64:
+      out += std::to_string(v.get_uint64());
+      return;
+    case bj::kind::double_: {
+      const double d = v.get_double();
+      if (!std::isfinite(d)) {
+        out += "null";
+        return;
+      }
+      // Shortest round-trip form ("12.5", "8"), not Boost 1.81's "1.25E1".
+      char buf[32];
+      const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);
+      out.append(buf, ec == std::errc() ? end : buf);
+      return;
+    }
+    case bj::kind::string:
+      append_string(out, v.get_string());
+      return;
+    case bj::kind::array: {
+      out += '[';
+      bool first = true;
+      for (const auto& item : v.get_array()) {
+        if (!first) out += ',';
+        first = false;
+        append(out, item);
+      }
+      out += ']';
+      return;
+    }
+    case bj::kind::object: {
+      out += '{';
+      bool first = true;
+      for (const auto& [key, value] : v.get_object()) {
+        if (!first) out += ',';
+        first = false;
+        append_string(out, key);
+        out += ':';
+        append(out, value);
+      }
+      out += '}';
+      return;
+    }
+  }
+}
+
+}  // namespace
+
+std::string serialize(const bj::value& v) {
+  std::string out;
+  append(out, v);
+  return out;
+}
+
 std::string success_envelope(const bj::value& data) {
   std::string out = "{\"success\":true,\"data\":";
-  out += bj::serialize(data);
+  append(out, data);
   out += ",\"timestamp\":";
   out += std::to_string(now_ms());
   out += '}';
@@ -23,7 +98,7 @@ std::string error_envelope(const AppError& error) {
   bj::object err{{"code", code_name(error.code())}, {"message", error.what()}};
   if (!error.details().is_null()) err["details"] = error.details();
   bj::object body{{"success", false}, {"error", std::move(err)}, {"timestamp", now_ms()}};
-  return bj::serialize(body);
+  return serialize(body);
 }
 
 bj::object parse_object(std::string_view body) {
@@ -42,10 +117,6 @@ bj::object parse_object(std::string_view body) {
     throw AppError(ErrorCode::validation, "Request body must be a JSON object");
   }
   return std::move(value.as_object());
-}
-
-std::string serialize(const bj::value& v) {
-  return bj::serialize(v);
 }
 
 }  // namespace karma::json

@@ -20,7 +20,7 @@ std::string error_envelope(const AppError& error);
 // Parses a request body that must be a JSON object; throws VALIDATION_ERROR otherwise.
 boost::json::object parse_object(std::string_view body);
 
-// Serialises `v` and appends it (used by log lines and SSE writers).
+// Compact JSON text of `v`; doubles in their shortest round-trip form ("12.5", not "1.25E1").
 std::string serialize(const boost::json::value& v);
 
 }  // namespace json

@@ -1,8 +1,13 @@
 #include "core/validation.hpp"
 
 #include "core/app_error.hpp"
+#include "core/json.hpp"
 
 #include <boost/json/array.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <algorithm>
+#include <charconv>
 
 namespace karma {
 
@@ -39,6 +44,93 @@ void Violations::throw_if_any() const {
                  bj::object{{"fields", std::move(fields)}});
 }
 
+std::string JsonFields::path(std::string_view name) const {
+  return prefix_.empty() ? std::string(name) : prefix_ + "." + std::string(name);
+}
+
+void JsonFields::reject(std::string_view name, std::string message, bj::value received) {
+  violations_.add({path(name), std::move(message), nullptr,
+                   received.is_null() ? bj::value() : received_of(received)});
+}
+
+std::optional<double> JsonFields::number(std::string_view name, double min, double max,
+                                         bool required) {
+  const bj::value* v = get(name);
+  if (!v) {
+    if (required) violations_.add({path(name), "is required", "number"});
+    return std::nullopt;
+  }
+  if (!v->is_number()) {
+    violations_.add({path(name), "must be a number", "number", json_kind(*v)});
+    return std::nullopt;
+  }
+  const double d = v->to_number<double>();
+  if (!(d >= min && d <= max)) {
+    violations_.add({path(name),
+                     "must be between " + json::serialize(bj::value(min)) + " and " +
+                         json::serialize(bj::value(max)),
+                     bj::object{{"min", min}, {"max", max}}, d});
+    return std::nullopt;
+  }
+  return d;
+}
+
+const bj::object* JsonFields::object(std::string_view name, bool required) {
+  const bj::value* v = get(name);
+  if (!v) {
+    if (required) violations_.add({path(name), "is required", "object"});
+    return nullptr;
+  }
+  if (!v->is_object()) {
+    violations_.add({path(name), "must be an object", "object", json_kind(*v)});
+    return nullptr;
+  }
+  return &v->as_object();
+}
+
+JsonFields JsonFields::nested(std::string_view name, const bj::object& inner) const {
+  return JsonFields(inner, violations_, path(name));
+}
+
+std::optional<std::vector<std::string>> JsonFields::string_array(std::string_view name,
+                                                                 std::size_t max_items,
+                                                                 const StringRule& rule,
+                                                                 bool required) {
+  const bj::value* v = get(name);
+  if (!v) {
+    if (required) violations_.add({path(name), "is required", "array"});
+    return std::nullopt;
+  }
+  if (!v->is_array()) {
+    violations_.add({path(name), "must be an array of strings", "array", json_kind(*v)});
+    return std::nullopt;
+  }
+  const auto& items = v->as_array();
+  if (items.size() > max_items) {
+    violations_.add({path(name), "must have at most " + std::to_string(max_items) + " items",
+                     bj::object{{"maxItems", max_items}},
+                     static_cast<std::uint64_t>(items.size())});
+    return std::nullopt;
+  }
+  std::vector<std::string> out;
+  bj::object wrapper;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    wrapper["item"] = items[i];
+    Violations local;
+    JsonFields item(wrapper, local);
+    auto text = item.string("item", rule, true);
+    if (!text) {
+      violations_.add({path(name) + "[" + std::to_string(i) + "]",
+                       "each item must be a string of " + std::to_string(rule.min_chars) + ".." +
+                           std::to_string(rule.max_chars) + " characters",
+                       nullptr, received_of(items[i])});
+      return std::nullopt;
+    }
+    if (std::find(out.begin(), out.end(), *text) == out.end()) out.push_back(std::move(*text));
+  }
+  return out;
+}
+
 const bj::value* JsonFields::get(std::string_view name) const {
   auto it = object_.find(name);
   if (it == object_.end() || it->value().is_null()) return nullptr;
@@ -53,18 +145,18 @@ std::optional<std::string> JsonFields::string(std::string_view name, const Strin
                                               bool required) {
   const bj::value* v = get(name);
   if (!v) {
-    if (required) violations_.add({std::string(name), "is required", "string"});
+    if (required) violations_.add({path(name), "is required", "string"});
     return std::nullopt;
   }
   if (!v->is_string()) {
-    violations_.add({std::string(name), "must be a string", "string", json_kind(*v)});
+    violations_.add({path(name), "must be a string", "string", json_kind(*v)});
     return std::nullopt;
   }
   std::string_view text = v->as_string();
   if (rule.trim) text = trim(text);
   const std::size_t length = utf8_length(text);
   if (length < rule.min_chars || length > rule.max_chars) {
-    violations_.add({std::string(name),
+    violations_.add({path(name),
                      "must be " + std::to_string(rule.min_chars) + ".." +
                          std::to_string(rule.max_chars) + " characters long",
                      bj::object{{"minLength", rule.min_chars}, {"maxLength", rule.max_chars}},
@@ -72,13 +164,13 @@ std::optional<std::string> JsonFields::string(std::string_view name, const Strin
     return std::nullopt;
   }
   if (text.find('\0') != std::string_view::npos) {
-    violations_.add({std::string(name), "must not contain NUL characters"});
+    violations_.add({path(name), "must not contain NUL characters"});
     return std::nullopt;
   }
   if (rule.check) {
     std::string problem = rule.check(text);
     if (!problem.empty()) {
-      violations_.add({std::string(name), std::move(problem), nullptr, received_of(*v)});
+      violations_.add({path(name), std::move(problem), nullptr, received_of(*v)});
       return std::nullopt;
     }
   }
@@ -88,11 +180,11 @@ std::optional<std::string> JsonFields::string(std::string_view name, const Strin
 std::optional<bool> JsonFields::boolean(std::string_view name, bool required) {
   const bj::value* v = get(name);
   if (!v) {
-    if (required) violations_.add({std::string(name), "is required", "boolean"});
+    if (required) violations_.add({path(name), "is required", "boolean"});
     return std::nullopt;
   }
   if (!v->is_bool()) {
-    violations_.add({std::string(name), "must be a boolean", "boolean", json_kind(*v)});
+    violations_.add({path(name), "must be a boolean", "boolean", json_kind(*v)});
     return std::nullopt;
   }
   return v->as_bool();
@@ -102,7 +194,7 @@ std::optional<std::int64_t> JsonFields::integer(std::string_view name, std::int6
                                                 std::int64_t max, bool required) {
   const bj::value* v = get(name);
   if (!v) {
-    if (required) violations_.add({std::string(name), "is required", "integer"});
+    if (required) violations_.add({path(name), "is required", "integer"});
     return std::nullopt;
   }
   std::optional<std::int64_t> n;
@@ -114,11 +206,11 @@ std::optional<std::int64_t> JsonFields::integer(std::string_view name, std::int6
            v->as_double() == static_cast<double>(static_cast<std::int64_t>(v->as_double())))
     n = static_cast<std::int64_t>(v->as_double());
   if (!n) {
-    violations_.add({std::string(name), "must be an integer", "integer", received_of(*v)});
+    violations_.add({path(name), "must be an integer", "integer", received_of(*v)});
     return std::nullopt;
   }
   if (*n < min || *n > max) {
-    violations_.add({std::string(name),
+    violations_.add({path(name),
                      "must be between " + std::to_string(min) + " and " + std::to_string(max),
                      bj::object{{"min", min}, {"max", max}}, *n});
     return std::nullopt;
@@ -133,7 +225,7 @@ std::optional<std::string> JsonFields::one_of(std::string_view name,
   for (auto a : allowed) expected.emplace_back(a);
   const bj::value* v = get(name);
   if (!v) {
-    if (required) violations_.add({std::string(name), "is required", std::move(expected)});
+    if (required) violations_.add({path(name), "is required", std::move(expected)});
     return std::nullopt;
   }
   if (v->is_string()) {
@@ -141,8 +233,8 @@ std::optional<std::string> JsonFields::one_of(std::string_view name,
       if (v->as_string() == a) return std::string(a);
     }
   }
-  violations_.add({std::string(name), "must be one of the allowed values", std::move(expected),
-                   received_of(*v)});
+  violations_.add(
+      {path(name), "must be one of the allowed values", std::move(expected), received_of(*v)});
   return std::nullopt;
 }
 
@@ -196,6 +288,92 @@ const char* json_kind(const bj::value& v) {
       return "object";
   }
   return "unknown";
+}
+
+}  // namespace karma
+
+namespace karma {
+
+std::optional<std::string_view> QueryFields::raw(std::string_view name) const {
+  for (const auto& [key, value] : params_)
+    if (key == name) return std::string_view(value);
+  return std::nullopt;
+}
+
+std::optional<std::int64_t> QueryFields::optional_integer(std::string_view name, std::int64_t min,
+                                                          std::int64_t max) {
+  const auto text = raw(name);
+  if (!text) return std::nullopt;
+  std::int64_t value = 0;
+  const auto* end = text->data() + text->size();
+  const auto [ptr, ec] = std::from_chars(text->data(), end, value);
+  if (text->empty() || ec != std::errc() || ptr != end) {
+    violations_.add(
+        {std::string(name), "must be an integer", "integer", bj::string(text->substr(0, 64))});
+    return std::nullopt;
+  }
+  if (value < min || value > max) {
+    violations_.add({std::string(name),
+                     "must be between " + std::to_string(min) + " and " + std::to_string(max),
+                     bj::object{{"min", min}, {"max", max}}, value});
+    return std::nullopt;
+  }
+  return value;
+}
+
+std::int64_t QueryFields::integer(std::string_view name, std::int64_t min, std::int64_t max,
+                                  std::int64_t fallback, std::string_view alias) {
+  std::string_view key = name;
+  if (!raw(name) && !alias.empty() && raw(alias)) key = alias;
+  return optional_integer(key, min, max).value_or(fallback);
+}
+
+std::optional<std::string> QueryFields::optional_one_of(
+    std::string_view name, std::initializer_list<std::string_view> allowed) {
+  const auto text = raw(name);
+  if (!text) return std::nullopt;
+  for (auto a : allowed)
+    if (*text == a) return std::string(a);
+  bj::array expected;
+  for (auto a : allowed) expected.emplace_back(a);
+  violations_.add({std::string(name), "must be one of the allowed values", std::move(expected),
+                   bj::string(text->substr(0, 64))});
+  return std::nullopt;
+}
+
+std::string QueryFields::one_of(std::string_view name,
+                                std::initializer_list<std::string_view> allowed,
+                                std::string_view fallback) {
+  return optional_one_of(name, allowed).value_or(std::string(fallback));
+}
+
+std::optional<std::string> QueryFields::string(std::string_view name, std::size_t max_chars) {
+  const auto text = raw(name);
+  if (!text) return std::nullopt;
+  if (utf8_length(*text) > max_chars || text->find('\0') != std::string_view::npos) {
+    violations_.add({std::string(name),
+                     "must be at most " + std::to_string(max_chars) + " characters",
+                     bj::object{{"maxLength", max_chars}}});
+    return std::nullopt;
+  }
+  return std::string(*text);
+}
+
+std::optional<bool> QueryFields::boolean(std::string_view name) {
+  const auto text = raw(name);
+  if (!text) return std::nullopt;
+  if (*text == "true" || *text == "1") return true;
+  if (*text == "false" || *text == "0") return false;
+  violations_.add({std::string(name), "must be true or false", bj::array{"true", "false"},
+                   bj::string(text->substr(0, 64))});
+  return std::nullopt;
+}
+
+Paging read_paging(QueryFields& query) {
+  Paging paging;
+  paging.page = query.integer("page", 1, 1'000'000, 1);
+  paging.page_size = query.integer("pageSize", 1, 100, 20, "page_size");
+  return paging;
 }
 
 }  // namespace karma

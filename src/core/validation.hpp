@@ -40,11 +40,12 @@ struct StringRule {
   std::function<std::string(std::string_view)> check = {};
 };
 
-// Reads fields of a JSON object body. Absent and null fields count as missing.
+// Reads fields of a JSON object body. Absent and null fields count as missing. Fields of a
+// nested object are reported with a dotted prefix ("metrics.cpuUsage").
 class JsonFields {
  public:
-  JsonFields(const boost::json::object& object, Violations& violations)
-      : object_(object), violations_(violations) {}
+  JsonFields(const boost::json::object& object, Violations& violations, std::string prefix = {})
+      : object_(object), violations_(violations), prefix_(std::move(prefix)) {}
 
   bool present(std::string_view name) const;
 
@@ -54,12 +55,55 @@ class JsonFields {
                                       bool required);
   std::optional<std::string> one_of(std::string_view name,
                                     std::initializer_list<std::string_view> allowed, bool required);
+  std::optional<double> number(std::string_view name, double min, double max, bool required);
+  // A nested object; read its fields with nested(name, ...).
+  const boost::json::object* object(std::string_view name, bool required);
+  JsonFields nested(std::string_view name, const boost::json::object& inner) const;
+  // An array of strings, each checked by `rule`; duplicates are dropped, order kept.
+  std::optional<std::vector<std::string>> string_array(std::string_view name, std::size_t max_items,
+                                                       const StringRule& rule, bool required);
+  // Records a violation of `name` found by the caller's own check.
+  void reject(std::string_view name, std::string message, boost::json::value received = nullptr);
 
  private:
   const boost::json::value* get(std::string_view name) const;
+  std::string path(std::string_view name) const;
   const boost::json::object& object_;
   Violations& violations_;
+  std::string prefix_;
 };
+
+// Reads query-string parameters; a malformed one is a violation, an absent one the default.
+class QueryFields {
+ public:
+  using Params = std::vector<std::pair<std::string, std::string>>;
+  QueryFields(const Params& params, Violations& violations)
+      : params_(params), violations_(violations) {}
+
+  std::optional<std::string_view> raw(std::string_view name) const;
+  std::int64_t integer(std::string_view name, std::int64_t min, std::int64_t max,
+                       std::int64_t fallback, std::string_view alias = {});
+  std::optional<std::int64_t> optional_integer(std::string_view name, std::int64_t min,
+                                               std::int64_t max);
+  std::string one_of(std::string_view name, std::initializer_list<std::string_view> allowed,
+                     std::string_view fallback);
+  std::optional<std::string> optional_one_of(std::string_view name,
+                                             std::initializer_list<std::string_view> allowed);
+  std::optional<std::string> string(std::string_view name, std::size_t max_chars);
+  std::optional<bool> boolean(std::string_view name);
+
+ private:
+  const Params& params_;
+  Violations& violations_;
+};
+
+// page (>= 1, default 1) and pageSize (1..100, default 20; page_size accepted too).
+struct Paging {
+  std::int64_t page = 1;
+  std::int64_t page_size = 20;
+  std::int64_t offset() const { return (page - 1) * page_size; }
+};
+Paging read_paging(QueryFields& query);
 
 std::size_t utf8_length(std::string_view s);
 std::string_view trim(std::string_view s);

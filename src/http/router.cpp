@@ -84,12 +84,14 @@ Match Router::match(std::string_view method, std::string_view raw_path) const {
   return result;
 }
 
+Caller Router::authenticate(const Request& request) const {
+  if (!authenticator_) throw AppError(ErrorCode::internal, "no authenticator configured");
+  return authenticator_(request);
+}
+
 Response Router::execute(const Route& route, Request& request) const {
   try {
-    if (route.options.authenticated) {
-      if (!authenticator_) throw AppError(ErrorCode::internal, "no authenticator configured");
-      request.caller = authenticator_(request);
-    }
+    if (route.options.authenticated) request.caller = authenticate(request);
     return route.handler(request);
   } catch (...) {
     return error_response(std::current_exception(), request);

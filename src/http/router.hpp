@@ -65,6 +65,10 @@ class Router {
   void set_authenticator(Authenticator authenticator) { authenticator_ = std::move(authenticator); }
   void set_error_translator(ErrorTranslator translator) { translator_ = std::move(translator); }
 
+  // The caller of `request` by the router's guard (for routes that accept several kinds of
+  // credentials and so are declared unauthenticated); throws UNAUTHORIZED.
+  Caller authenticate(const Request& request) const;
+
   // Pure and cheap: safe on an I/O thread.
   Match match(std::string_view method, std::string_view path) const;
   // Authenticates when the route requires it, then runs the handler. Never throws: every

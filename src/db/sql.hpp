@@ -1,0 +1,25 @@
+#pragma once
+// The few SQL fragments that differ between the dialects. Text arrays are TEXT[] on PostgreSQL
+// (the seed's type) and a JSON array in a TEXT column on SQLite; both bind and read as JSON text.
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "db/database.hpp"
+
+namespace karma::db {
+
+// The expression to write parameter $n (bound to encode_text_array(...)) into an array column.
+std::string text_array_param(Dialect dialect, int n);
+// The expression that reads `column` as JSON array text.
+std::string text_array_select(Dialect dialect, std::string_view column);
+// A condition: `column` contains the text bound to parameter $n.
+std::string text_array_contains(Dialect dialect, std::string_view column, int n);
+
+std::string encode_text_array(const std::vector<std::string>& items);
+std::vector<std::string> decode_text_array(std::string_view json);
+
+// A LIKE pattern matching `text` anywhere, with %, _ and \ escaped (use with ESCAPE '\').
+std::string contains_pattern(std::string_view text);
+
+}  // namespace karma::db

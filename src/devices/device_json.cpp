@@ -1,0 +1,202 @@
+#include "devices/device_json.hpp"
+
+#include <arpa/inet.h>
+
+#include <boost/json/array.hpp>
+
+namespace karma::devices {
+
+namespace bj = boost::json;
+
+namespace {
+
+const StringRule kNameRule{1, 100};
+const StringRule kTagRule{1, 32};
+const StringRule kSerialRule{
+    1, 64, true, [](std::string_view s) {
+      for (char c : s) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                        (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+        if (!ok) return std::string("may contain only letters, digits, '-', '_' and '.'");
+      }
+      return std::string();
+    }};
+const StringRule kMacRule{
+    17, 17, true, [](std::string_view s) {
+      return normalize_mac(s) ? std::string() : std::string("must look like AA:BB:CC:DD:EE:FF");
+    }};
+const StringRule kIpRule{0, 45, true, [](std::string_view s) {
+                           return s.empty() || is_ip_address(s)
+                                      ? std::string()
+                                      : std::string("must be an IPv4 or IPv6 address");
+                         }};
+constexpr std::size_t kMaxTags = 20;
+
+std::optional<bj::object> read_location(JsonFields& fields) {
+  const bj::object* raw = fields.object("location", false);
+  if (!raw) return std::nullopt;
+  JsonFields inner = fields.nested("location", *raw);
+  auto latitude = inner.number("latitude", -90, 90, true);
+  auto longitude = inner.number("longitude", -180, 180, true);
+  auto address = inner.string("address", {0, 255}, false);
+  if (!latitude || !longitude) return std::nullopt;
+  bj::object location{{"latitude", *latitude}, {"longitude", *longitude}};
+  if (address) location["address"] = *address;
+  return location;
+}
+
+}  // namespace
+
+std::optional<std::string> normalize_mac(std::string_view s) {
+  if (s.size() != 17) return std::nullopt;
+  const char separator = s[2];
+  if (separator != ':' && separator != '-') return std::nullopt;
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (i % 3 == 2) {
+      if (c != separator) return std::nullopt;
+      out.push_back(':');
+    } else if ((c >= '0' && c <= '9') || (c >= 'A' && c <= 'F')) {
+      out.push_back(c);
+    } else if (c >= 'a' && c <= 'f') {
+      out.push_back(static_cast<char>(c - 32));
+    } else {
+      return std::nullopt;
+    }
+  }
+  return out;
+}
+
+bool is_ip_address(std::string_view text) {
+  const std::string s(text);
+  unsigned char buffer[sizeof(in6_addr)];
+  return inet_pton(AF_INET, s.c_str(), buffer) == 1 || inet_pton(AF_INET6, s.c_str(), buffer) == 1;
+}
+
+bj::object device_json(const DeviceRecord& d) {
+  bj::array tags;
+  for (const auto& t : d.tags) tags.emplace_back(t);
+  bj::object o{{"id", d.id},
+               {"name", d.name},
+               {"model", d.model},
+               {"status", d.status},
+               {"ip", d.ip},
+               {"mac", d.mac},
+               {"serialNumber", d.serial_number},
+               {"firmwareVersion", d.firmware_version},
+               {"lastHeartbeat", d.last_heartbeat ? bj::value(*d.last_heartbeat) : bj::value()},
+               {"capabilities", d.capabilities},
+               {"hardware", d.hardware},
+               {"network", d.network},
+               {"tags", std::move(tags)},
+               {"createdAt", d.created_at},
+               {"updatedAt", d.updated_at}};
+  if (d.location) o["location"] = *d.location;
+  return o;
+}
+
+bj::object sample_json(const MetricsSample& s) {
+  return bj::object{{"timestamp", s.timestamp},      {"cpuUsage", s.cpu_usage},
+                    {"memoryUsage", s.memory_usage}, {"diskUsage", s.disk_usage},
+                    {"temperature", s.temperature},  {"uptime", s.uptime}};
+}
+
+NewDevice parse_new_device(const bj::object& body) {
+  Violations violations;
+  JsonFields fields(body, violations);
+  NewDevice d;
+  auto name = fields.string("name", kNameRule, true);
+  auto model = fields.one_of("model", {"EOS-3A", "EOS-3B", "EOS-3C"}, true);
+  auto serial = fields.string("serialNumber", kSerialRule, true);
+  auto mac = fields.string("mac", kMacRule, true);
+  auto ip = fields.string("ip", kIpRule, false);
+  d.location = read_location(fields);
+  auto tags = fields.string_array("tags", kMaxTags, kTagRule, false);
+  violations.throw_if_any();
+  d.name = *name;
+  d.model = *model;
+  d.serial_number = *serial;
+  d.mac = *normalize_mac(*mac);
+  d.ip = ip.value_or("");
+  d.tags = tags.value_or(std::vector<std::string>{});
+  return d;
+}
+
+DeviceChange parse_device_change(const bj::object& body) {
+  Violations violations;
+  JsonFields fields(body, violations);
+  DeviceChange change;
+  change.name = fields.string("name", kNameRule, false);
+  if (body.contains("location")) {
+    change.location_given = true;
+    change.location = read_location(fields);
+  }
+  change.tags = fields.string_array("tags", kMaxTags, kTagRule, false);
+  violations.throw_if_any();
+  return change;
+}
+
+Heartbeat parse_heartbeat(const bj::object& body) {
+  Violations violations;
+  JsonFields fields(body, violations);
+  Heartbeat beat;
+  auto status = fields.one_of("status", {"online", "offline", "error", "updating"}, true);
+  if (const bj::object* raw = fields.object("metrics", true)) {
+    JsonFields m = fields.nested("metrics", *raw);
+    beat.metrics.cpu_usage = m.number("cpuUsage", 0, 100, true).value_or(0);
+    beat.metrics.memory_usage = m.number("memoryUsage", 0, 100, true).value_or(0);
+    beat.metrics.disk_usage = m.number("diskUsage", 0, 100, true).value_or(0);
+    beat.metrics.temperature = m.number("temperature", -100, 200, true).value_or(0);
+    beat.metrics.uptime = m.integer("uptime", 0, INT64_MAX / 2, true).value_or(0);
+  }
+  fields.number("timestamp", 0, 1e15, false);  // the device's clock: checked, not trusted
+  beat.firmware_version = fields.string("firmwareVersion", {1, 50}, false);
+  beat.ip = fields.string("ip", kIpRule, false);
+  if (const bj::object* raw = fields.object("hardware", false)) {
+    JsonFields h = fields.nested("hardware", *raw);
+    bj::object hardware;
+    if (auto v = h.string("cpu", {1, 100}, false)) hardware["cpu"] = *v;
+    if (auto v = h.number("memory", 0, 1e15, false)) hardware["memory"] = *v;
+    if (auto v = h.number("storage", 0, 1e18, false)) hardware["storage"] = *v;
+    if (auto v = h.string("gpu", {1, 100}, false)) hardware["gpu"] = *v;
+    beat.hardware = std::move(hardware);
+  }
+  if (const bj::object* raw = fields.object("capabilities", false)) {
+    JsonFields cap = fields.nested("capabilities", *raw);
+    bj::object capabilities;
+    for (const char* key : {"aiComputing", "videoProcessing", "storage", "networking"})
+      if (auto v = cap.boolean(key, false)) capabilities[key] = *v;
+    beat.capabilities = std::move(capabilities);
+  }
+  if (const bj::object* raw = fields.object("network", false)) {
+    JsonFields n = fields.nested("network", *raw);
+    bj::object network;
+    if (auto v = n.one_of("type", {"wifi", "ethernet", "5g", "bluetooth"}, false))
+      network["type"] = *v;
+    if (auto v = n.number("signalStrength", -200, 100, false)) network["signalStrength"] = *v;
+    if (auto v = n.number("bandwidth", 0, 1e12, false)) network["bandwidth"] = *v;
+    beat.network = std::move(network);
+  }
+  violations.throw_if_any();
+  beat.status = *status;
+  return beat;
+}
+
+DeviceList parse_device_list(const QueryFields::Params& params) {
+  Violations violations;
+  QueryFields query(params, violations);
+  DeviceList list;
+  list.status = query.optional_one_of("status", {"online", "offline", "error", "updating"});
+  list.model = query.optional_one_of("model", {"EOS-3A", "EOS-3B", "EOS-3C"});
+  list.tag = query.string("tag", 32);
+  list.q = query.string("q", 100);
+  if (list.q && list.q->empty()) list.q.reset();
+  list.sort = query.one_of("sort", {"name", "createdAt", "status", "lastHeartbeat"}, "createdAt");
+  list.order = query.one_of("order", {"asc", "desc"}, "desc");
+  list.paging = read_paging(query);
+  violations.throw_if_any();
+  return list;
+}
+
+}  // namespace karma::devices

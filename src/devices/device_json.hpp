@@ -1,0 +1,22 @@
+#pragma once
+// Device DTOs ↔ JSON: the contract's shapes out, validated inputs in.
+#include <boost/json/object.hpp>
+
+#include "devices/device_service.hpp"
+
+namespace karma::devices {
+
+// The contract's Device: epoch-ms times, location omitted when unset.
+boost::json::object device_json(const DeviceRecord& d);
+boost::json::object sample_json(const MetricsSample& s);
+
+NewDevice parse_new_device(const boost::json::object& body);
+DeviceChange parse_device_change(const boost::json::object& body);
+Heartbeat parse_heartbeat(const boost::json::object& body);
+DeviceList parse_device_list(const QueryFields::Params& query);
+
+// "AA:BB:CC:DD:EE:FF" or with '-': normalised to upper case with ':'; nullopt when malformed.
+std::optional<std::string> normalize_mac(std::string_view text);
+bool is_ip_address(std::string_view text);
+
+}  // namespace karma::devices

@@ -1,0 +1,93 @@
+#include "devices/device_routes.hpp"
+
+#include <boost/json/array.hpp>
+
+#include "devices/device_json.hpp"
+
+namespace karma::devices {
+
+namespace bj = boost::json;
+using http::Request;
+using http::Response;
+
+namespace {
+
+constexpr const char* kDevice = "Device";
+
+}  // namespace
+
+void mount_device_routes(http::Router& router, DeviceService& service) {
+  router.get("/api/devices", [&service](Request& req) {
+    const DeviceList request = parse_device_list(req.query);
+    const auto [devices, total] = service.list(req.require_caller(), request);
+    bj::array items;
+    items.reserve(devices.size());
+    for (const auto& d : devices) items.push_back(device_json(d));
+    return Response::ok(bj::object{{"devices", std::move(items)},
+                                   {"total", total},
+                                   {"page", request.paging.page},
+                                   {"pageSize", request.paging.page_size}});
+  });
+
+  router.post("/api/devices", [&service](Request& req) {
+    const auto created = service.create(req.require_caller(), parse_new_device(req.json_body()));
+    return Response::created(
+        bj::object{{"device", device_json(created.device)}, {"deviceToken", created.token}});
+  });
+
+  router.get("/api/devices/:id", [&service](Request& req) {
+    return Response::ok(
+        device_json(service.get(req.require_caller(), req.id_param("id", kDevice))));
+  });
+
+  const auto update = [&service](Request& req) {
+    const std::string id = req.id_param("id", kDevice);
+    const DeviceChange change = parse_device_change(req.json_body());
+    return Response::ok(device_json(service.update(req.require_caller(), id, change)));
+  };
+  router.put("/api/devices/:id", update);
+  router.patch("/api/devices/:id", update);
+
+  router.del("/api/devices/:id", [&service](Request& req) {
+    service.remove(req.require_caller(), req.id_param("id", kDevice));
+    return Response::ok(nullptr);
+  });
+
+  router.post("/api/devices/:id/token", [&service](Request& req) {
+    const std::string token =
+        service.rotate_token(req.require_caller(), req.id_param("id", kDevice));
+    return Response::ok(bj::object{{"deviceToken", token}});
+  });
+
+  // Devices authenticate with their own token; owners may report for them with their JWT.
+  router.post("/api/devices/:id/heartbeat",
+              [&service, &router](Request& req) {
+                HeartbeatSender sender;
+                if (const auto token = req.credentials("Device"); !token.empty()) {
+                  sender.device_token = std::string(token);
+                } else {
+                  sender.owner = router.authenticate(req);
+                }
+                const std::string id = req.id_param("id", kDevice);
+                const Heartbeat beat = parse_heartbeat(req.json_body());
+                return Response::ok(
+                    bj::object{{"device", device_json(service.heartbeat(sender, id, beat))}});
+              },
+              {.authenticated = false});
+
+  router.get("/api/devices/:id/metrics", [&service](Request& req) {
+    const std::string id = req.id_param("id", kDevice);
+    Violations violations;
+    QueryFields query(req.query, violations);
+    const auto from = query.optional_integer("from", 0, INT64_MAX / 2);
+    const auto to = query.optional_integer("to", 0, INT64_MAX / 2);
+    const auto limit = query.integer("limit", 1, 10'000, 500);
+    violations.throw_if_any();
+    bj::array samples;
+    for (const auto& s : service.metrics(req.require_caller(), id, from, to, limit))
+      samples.push_back(sample_json(s));
+    return Response::ok(bj::object{{"samples", std::move(samples)}});
+  });
+}
+
+}  // namespace karma::devices

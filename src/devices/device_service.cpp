@@ -1,0 +1,200 @@
+#include "devices/device_service.hpp"
+
+#include "core/app_error.hpp"
+#include "core/crypto.hpp"
+
+namespace karma::devices {
+
+namespace bj = boost::json;
+
+namespace {
+
+constexpr const char* kDevice = "Device";
+
+std::string sort_column(const std::string& sort) {
+  if (sort == "name") return "name";
+  if (sort == "status") return "status";
+  if (sort == "lastHeartbeat") return "last_heartbeat";
+  return "created_at";
+}
+
+void merge(bj::object& into, const std::optional<bj::object>& from) {
+  if (!from) return;
+  for (const auto& [key, value] : *from) into[key] = value;
+}
+
+}  // namespace
+
+DeviceService::DeviceService(db::Database& db, realtime::EventBus& bus, DeviceSettings settings)
+    : db_(db), bus_(bus), settings_(settings) {}
+
+DeviceRecord DeviceService::require_owned(db::Connection& c, const Caller& caller,
+                                          const std::string& id) {
+  auto device = store_.find_owned(c, id, caller.user_id);
+  if (!device) throw AppError::not_found(kDevice);
+  return std::move(*device);
+}
+
+std::string DeviceService::issue_token(db::Connection& c, const std::string& device_id,
+                                       EpochMs now) {
+  std::string token = "kdt_" + crypto::random_token(32);
+  store_.insert_token(c, device_id, crypto::sha256_hex(token), now);
+  return token;
+}
+
+std::pair<std::vector<DeviceRecord>, std::int64_t> DeviceService::list(const Caller& caller,
+                                                                       const DeviceList& request) {
+  DeviceQuery query;
+  query.user_id = caller.user_id;
+  query.status = request.status;
+  query.model = request.model;
+  query.tag = request.tag;
+  query.q = request.q;
+  query.sort = sort_column(request.sort);
+  query.descending = request.order == "desc";
+  query.limit = request.paging.page_size;
+  query.offset = request.paging.offset();
+  auto c = db_.acquire();
+  return store_.list(*c, query);
+}
+
+CreatedDevice DeviceService::create(const Caller& caller, const NewDevice& input) {
+  CreatedDevice created;
+  DeviceRecord& d = created.device;
+  d.id = crypto::uuid_v4();
+  d.user_id = caller.user_id;
+  d.name = input.name;
+  d.model = input.model;
+  d.serial_number = input.serial_number;
+  d.mac = input.mac;
+  d.ip = input.ip;
+  d.location = input.location;
+  d.tags = input.tags;
+  d.capabilities = {{"aiComputing", false},
+                    {"videoProcessing", false},
+                    {"storage", false},
+                    {"networking", false}};
+  d.hardware = {{"cpu", "Unknown"}, {"memory", 0}, {"storage", 0}};
+  d.network = {{"type", "ethernet"}};
+  d.created_at = d.updated_at = now_ms();
+  try {
+    db_.transaction([&](db::Connection& c) {
+      store_.insert(c, d);
+      created.token = issue_token(c, d.id, d.created_at);
+    });
+  } catch (const db::DbError& e) {
+    if (e.kind() == db::DbError::Kind::unique_violation)
+      throw AppError::conflict("A device with this serial number already exists", "serialNumber");
+    throw;
+  }
+  return created;
+}
+
+DeviceRecord DeviceService::get(const Caller& caller, const std::string& id) {
+  auto c = db_.acquire();
+  return require_owned(*c, caller, id);
+}
+
+DeviceRecord DeviceService::update(const Caller& caller, const std::string& id,
+                                   const DeviceChange& change) {
+  return db_.transaction([&](db::Connection& c) {
+    DeviceRecord d = require_owned(c, caller, id);
+    if (change.name) d.name = *change.name;
+    if (change.location_given) d.location = change.location;
+    if (change.tags) d.tags = *change.tags;
+    d.updated_at = now_ms();
+    store_.update_profile(c, d);
+    return d;
+  });
+}
+
+void DeviceService::remove(const Caller& caller, const std::string& id) {
+  auto c = db_.acquire();
+  if (!store_.remove(*c, id, caller.user_id)) throw AppError::not_found(kDevice);
+}
+
+std::string DeviceService::rotate_token(const Caller& caller, const std::string& id) {
+  return db_.transaction([&](db::Connection& c) {
+    require_owned(c, caller, id);
+    const EpochMs now = now_ms();
+    store_.revoke_tokens(c, id, now);
+    return issue_token(c, id, now);
+  });
+}
+
+DeviceRecord DeviceService::heartbeat(const HeartbeatSender& sender, const std::string& id,
+                                      const Heartbeat& beat) {
+  std::string previous_status;
+  DeviceRecord device = db_.transaction([&](db::Connection& c) {
+    std::optional<DeviceRecord> found;
+    if (sender.device_token) {
+      // A token of another device is as good as no token: NOT_FOUND would reveal the id exists.
+      const auto owner = store_.device_of_token(c, crypto::sha256_hex(*sender.device_token));
+      if (!owner || *owner != id) throw AppError::unauthorized("Invalid device token");
+      found = store_.find(c, id);
+    } else if (sender.owner) {
+      found = store_.find_owned(c, id, sender.owner->user_id);
+    } else {
+      throw AppError::unauthorized("Device token or user token required");
+    }
+    if (!found) throw AppError::not_found(kDevice);
+    DeviceRecord d = std::move(*found);
+    previous_status = d.status;
+    const EpochMs now = now_ms();
+    d.status = beat.status;
+    d.last_heartbeat = now;
+    if (beat.firmware_version) d.firmware_version = *beat.firmware_version;
+    if (beat.ip) d.ip = *beat.ip;
+    merge(d.hardware, beat.hardware);
+    merge(d.capabilities, beat.capabilities);
+    merge(d.network, beat.network);
+    d.updated_at = now;
+    store_.update_reported_state(c, d);
+    MetricsSample sample = beat.metrics;
+    sample.timestamp = now;
+    store_.insert_sample(c, d.id, sample);
+    return d;
+  });
+  if (previous_status != device.status) publish_status({device.id, device.user_id, device.status});
+  return device;
+}
+
+std::vector<MetricsSample> DeviceService::metrics(const Caller& caller, const std::string& id,
+                                                  std::optional<EpochMs> from,
+                                                  std::optional<EpochMs> to, std::int64_t limit) {
+  const EpochMs until = to.value_or(now_ms());
+  const EpochMs since = from.value_or(until - 24 * 3600 * 1000);
+  if (since > until)
+    throw AppError(ErrorCode::validation, "from: must not be after to",
+                   bj::object{{"field", "from"}, {"message", "must not be after to"}});
+  auto c = db_.acquire();
+  require_owned(*c, caller, id);
+  return store_.samples(*c, id, since, until, limit);
+}
+
+std::vector<StatusChange> DeviceService::mark_silent_devices_offline() {
+  const EpochMs now = now_ms();
+  const EpochMs cutoff = now - 3 * EpochMs(settings_.heartbeat_interval_seconds) * 1000;
+  std::vector<StatusChange> changes;
+  {
+    auto c = db_.acquire();
+    changes = store_.mark_silent_offline(*c, cutoff, now);
+  }
+  for (const auto& change : changes) publish_status(change);
+  return changes;
+}
+
+std::int64_t DeviceService::prune_metrics() {
+  const EpochMs horizon = now_ms() - EpochMs(settings_.metrics_retention_days) * 86'400'000;
+  return db_.transaction([&](db::Connection& c) {
+    return store_.prune_samples(c, settings_.metrics_keep_per_device, horizon);
+  });
+}
+
+void DeviceService::publish_status(const StatusChange& change) {
+  bus_.publish({"device_status",
+                change.user_id,
+                {{"deviceId", change.device_id}, {"status", change.status}, {"at", now_ms()}}});
+}
+
+}  // namespace karma::devices

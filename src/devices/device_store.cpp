@@ -1,0 +1,230 @@
+#include "devices/device_store.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "core/crypto.hpp"
+#include "core/json.hpp"
+#include "core/validation.hpp"
+#include "db/sql.hpp"
+
+namespace karma::devices {
+
+namespace bj = boost::json;
+using db::Timestamp;
+using db::Value;
+
+namespace {
+
+bj::object parse_object(const std::optional<std::string>& text) {
+  if (!text) return {};
+  boost::system::error_code ec;
+  auto v = bj::parse(*text, ec);
+  return !ec && v.is_object() ? std::move(v.as_object()) : bj::object{};
+}
+
+std::string columns(db::Dialect d) {
+  return "id, user_id, name, model, status, ip, mac, serial_number, firmware_version, "
+         "last_heartbeat, capabilities, hardware, network, location, " +
+         db::text_array_select(d, "tags") + ", created_at, updated_at";
+}
+
+DeviceRecord device_from(const db::Row& r) {
+  DeviceRecord d;
+  d.id = r.text(0);
+  d.user_id = r.text(1);
+  d.name = r.text(2);
+  d.model = r.text(3);
+  d.status = r.text(4);
+  d.ip = r.text(5);
+  d.mac = r.text(6);
+  d.serial_number = r.text(7);
+  d.firmware_version = r.text(8);
+  d.last_heartbeat = r.opt_time(9);
+  d.capabilities = parse_object(r.opt_text(10));
+  d.hardware = parse_object(r.opt_text(11));
+  d.network = parse_object(r.opt_text(12));
+  if (!r.is_null(13)) d.location = parse_object(r.opt_text(13));
+  d.tags = db::decode_text_array(r.text(14));
+  d.created_at = r.time(15);
+  d.updated_at = r.time(16);
+  return d;
+}
+
+Value json_or_null(const std::optional<bj::object>& o) {
+  return o ? Value(json::serialize(*o)) : Value(nullptr);
+}
+
+}  // namespace
+
+std::pair<std::vector<DeviceRecord>, std::int64_t> DeviceStore::list(db::Connection& c,
+                                                                     const DeviceQuery& q) {
+  std::string where = " FROM devices WHERE user_id = $1";
+  db::Params params{q.user_id};
+  const auto next = [&params] { return "$" + std::to_string(params.size()); };
+  if (q.status) {
+    params.emplace_back(*q.status);
+    where += " AND status = " + next();
+  }
+  if (q.model) {
+    params.emplace_back(*q.model);
+    where += " AND model = " + next();
+  }
+  if (q.tag) {
+    params.emplace_back(*q.tag);
+    where += " AND " + db::text_array_contains(c.dialect(), "tags", int(params.size()));
+  }
+  if (q.q) {
+    params.emplace_back(db::contains_pattern(ascii_lower(*q.q)));
+    where += " AND (LOWER(name) LIKE " + next() + " ESCAPE '\\' OR LOWER(serial_number) LIKE " +
+             next() + " ESCAPE '\\')";
+  }
+  // One round trip: the window count rides along with the page.
+  std::string sql = "SELECT " + columns(c.dialect()) + ", COUNT(*) OVER ()" + where + " ORDER BY " +
+                    q.sort + (q.descending ? " DESC" : " ASC") + " NULLS LAST, id" +
+                    (q.descending ? " DESC" : " ASC");
+  params.emplace_back(q.limit);
+  sql += " LIMIT " + next();
+  params.emplace_back(q.offset);
+  sql += " OFFSET " + next();
+  const auto result = c.query(sql, params);
+  std::vector<DeviceRecord> devices;
+  devices.reserve(result.rows.size());
+  for (const auto& row : result.rows) devices.push_back(device_from(row));
+  std::int64_t total = result.empty() ? 0 : result.first().integer(17);
+  if (result.empty() && q.offset > 0) {
+    // Past the last page: the window count is not there, ask for it.
+    params.resize(params.size() - 2);
+    total = c.query("SELECT COUNT(*)" + where, params).first().integer(0);
+  }
+  return {std::move(devices), total};
+}
+
+std::optional<DeviceRecord> DeviceStore::find_owned(db::Connection& c, const std::string& id,
+                                                    const std::string& user_id) {
+  const auto r =
+      c.query("SELECT " + columns(c.dialect()) + " FROM devices WHERE id = $1 AND user_id = $2",
+              {id, user_id});
+  if (r.empty()) return std::nullopt;
+  return device_from(r.first());
+}
+
+std::optional<DeviceRecord> DeviceStore::find(db::Connection& c, const std::string& id) {
+  const auto r = c.query("SELECT " + columns(c.dialect()) + " FROM devices WHERE id = $1", {id});
+  if (r.empty()) return std::nullopt;
+  return device_from(r.first());
+}
+
+void DeviceStore::insert(db::Connection& c, const DeviceRecord& d) {
+  c.query(
+      "INSERT INTO devices (id, user_id, name, model, status, ip, mac, serial_number, "
+      "firmware_version, last_heartbeat, capabilities, hardware, network, location, tags, "
+      "created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
+      "$13, $14, " +
+          db::text_array_param(c.dialect(), 15) + ", $16, $17)",
+      {d.id, d.user_id, d.name, d.model, d.status, d.ip, d.mac, d.serial_number, d.firmware_version,
+       d.last_heartbeat ? Value(Timestamp{*d.last_heartbeat}) : Value(nullptr),
+       json::serialize(d.capabilities), json::serialize(d.hardware), json::serialize(d.network),
+       json_or_null(d.location), db::encode_text_array(d.tags), Timestamp{d.created_at},
+       Timestamp{d.updated_at}});
+}
+
+void DeviceStore::update_profile(db::Connection& c, const DeviceRecord& d) {
+  c.query("UPDATE devices SET name = $1, location = $2, tags = " +
+              db::text_array_param(c.dialect(), 3) + ", updated_at = $4 WHERE id = $5",
+          {d.name, json_or_null(d.location), db::encode_text_array(d.tags), Timestamp{d.updated_at},
+           d.id});
+}
+
+void DeviceStore::update_reported_state(db::Connection& c, const DeviceRecord& d) {
+  c.query(
+      "UPDATE devices SET status = $1, last_heartbeat = $2, firmware_version = $3, ip = $4, "
+      "hardware = $5, capabilities = $6, network = $7, updated_at = $8 WHERE id = $9",
+      {d.status, d.last_heartbeat ? Value(Timestamp{*d.last_heartbeat}) : Value(nullptr),
+       d.firmware_version, d.ip, json::serialize(d.hardware), json::serialize(d.capabilities),
+       json::serialize(d.network), Timestamp{d.updated_at}, d.id});
+}
+
+bool DeviceStore::remove(db::Connection& c, const std::string& id, const std::string& user_id) {
+  return c.query("DELETE FROM devices WHERE id = $1 AND user_id = $2", {id, user_id}).affected == 1;
+}
+
+void DeviceStore::revoke_tokens(db::Connection& c, const std::string& device_id, EpochMs now) {
+  c.query("UPDATE device_tokens SET revoked_at = $1 WHERE device_id = $2 AND revoked_at IS NULL",
+          {Timestamp{now}, device_id});
+}
+
+void DeviceStore::insert_token(db::Connection& c, const std::string& device_id,
+                               const std::string& token_hash, EpochMs now) {
+  c.query(
+      "INSERT INTO device_tokens (id, device_id, token_hash, created_at) "
+      "VALUES ($1, $2, $3, $4)",
+      {crypto::uuid_v4(), device_id, token_hash, Timestamp{now}});
+}
+
+std::optional<std::string> DeviceStore::device_of_token(db::Connection& c,
+                                                        const std::string& token_hash) {
+  const auto r =
+      c.query("SELECT device_id FROM device_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
+              {token_hash});
+  if (r.empty()) return std::nullopt;
+  return r.first().text(0);
+}
+
+void DeviceStore::insert_sample(db::Connection& c, const std::string& device_id,
+                                const MetricsSample& s) {
+  c.query(
+      "INSERT INTO device_metrics (device_id, recorded_at, cpu_usage, memory_usage, "
+      "disk_usage, temperature, uptime) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+      {device_id, Timestamp{s.timestamp}, s.cpu_usage, s.memory_usage, s.disk_usage, s.temperature,
+       s.uptime});
+}
+
+std::vector<MetricsSample> DeviceStore::samples(db::Connection& c, const std::string& device_id,
+                                                EpochMs from, EpochMs to, std::int64_t limit) {
+  // The newest `limit` samples in the range, returned oldest first.
+  const auto r = c.query(
+      "SELECT recorded_at, cpu_usage, memory_usage, disk_usage, temperature, uptime FROM ("
+      "SELECT id, recorded_at, cpu_usage, memory_usage, disk_usage, temperature, uptime "
+      "FROM device_metrics WHERE device_id = $1 AND recorded_at >= $2 AND recorded_at <= $3 "
+      "ORDER BY recorded_at DESC, id DESC LIMIT $4) AS newest ORDER BY recorded_at, id",
+      {device_id, Timestamp{from}, Timestamp{to}, limit});
+  std::vector<MetricsSample> out;
+  out.reserve(r.rows.size());
+  for (const auto& row : r.rows)
+    out.push_back(
+        {row.time(0), row.real(1), row.real(2), row.real(3), row.real(4), row.integer(5)});
+  return out;
+}
+
+std::int64_t DeviceStore::prune_samples(db::Connection& c, std::int64_t keep, EpochMs older_than) {
+  std::int64_t removed =
+      c.query("DELETE FROM device_metrics WHERE recorded_at < $1", {Timestamp{older_than}})
+          .affected;
+  const auto crowded = c.query(
+      "SELECT device_id FROM device_metrics GROUP BY device_id HAVING COUNT(*) > $1", {keep});
+  for (const auto& row : crowded.rows) {
+    removed += c.query(
+                    "DELETE FROM device_metrics WHERE device_id = $1 AND id <= ("
+                    "SELECT id FROM device_metrics WHERE device_id = $1 "
+                    "ORDER BY recorded_at DESC, id DESC LIMIT 1 OFFSET $2)",
+                    {row.text(0), keep})
+                   .affected;
+  }
+  return removed;
+}
+
+std::vector<StatusChange> DeviceStore::mark_silent_offline(db::Connection& c, EpochMs cutoff,
+                                                           EpochMs now) {
+  // One conditional statement: safe when several instances run it at once.
+  const auto r = c.query(
+      "UPDATE devices SET status = 'offline', updated_at = $1 "
+      "WHERE status <> 'offline' AND (last_heartbeat IS NULL OR last_heartbeat < $2) "
+      "RETURNING id, user_id",
+      {Timestamp{now}, Timestamp{cutoff}});
+  std::vector<StatusChange> out;
+  for (const auto& row : r.rows) out.push_back({row.text(0), row.text(1), "offline"});
+  return out;
+}
+
+}  // namespace karma::devices

@@ -1,0 +1,88 @@
+#pragma once
+// SQL for devices, their tokens and their metrics samples.
+#include <boost/json/object.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "db/database.hpp"
+
+namespace karma::devices {
+
+struct DeviceRecord {
+  std::string id;
+  std::string user_id;
+  std::string name;
+  std::string model;
+  std::string status = "offline";
+  std::string ip;
+  std::string mac;
+  std::string serial_number;
+  std::string firmware_version = "1.0.0";
+  std::optional<EpochMs> last_heartbeat;
+  boost::json::object capabilities;  // {aiComputing, videoProcessing, storage, networking}
+  boost::json::object hardware;      // {cpu, memory, storage, gpu?}
+  boost::json::object network;       // {type, signalStrength?, bandwidth?}
+  std::optional<boost::json::object> location;  // {latitude, longitude, address?}
+  std::vector<std::string> tags;
+  EpochMs created_at = 0;
+  EpochMs updated_at = 0;
+};
+
+struct MetricsSample {
+  EpochMs timestamp = 0;
+  double cpu_usage = 0;
+  double memory_usage = 0;
+  double disk_usage = 0;
+  double temperature = 0;
+  std::int64_t uptime = 0;
+};
+
+struct DeviceQuery {
+  std::string user_id;
+  std::optional<std::string> status, model, tag, q;
+  std::string sort = "created_at";  // a column name, chosen from a fixed list by the service
+  bool descending = true;
+  std::int64_t limit = 20;
+  std::int64_t offset = 0;
+};
+
+struct StatusChange {
+  std::string device_id;
+  std::string user_id;
+  std::string status;
+};
+
+class DeviceStore {
+ public:
+  // One page and the total count of the caller's matching devices.
+  std::pair<std::vector<DeviceRecord>, std::int64_t> list(db::Connection& c, const DeviceQuery& q);
+  // The device when `user_id` owns it.
+  std::optional<DeviceRecord> find_owned(db::Connection& c, const std::string& id,
+                                         const std::string& user_id);
+  std::optional<DeviceRecord> find(db::Connection& c, const std::string& id);
+  // Throws db::DbError (unique_violation) when the serial number is taken.
+  void insert(db::Connection& c, const DeviceRecord& d);
+  void update_profile(db::Connection& c, const DeviceRecord& d);
+  void update_reported_state(db::Connection& c, const DeviceRecord& d);
+  bool remove(db::Connection& c, const std::string& id, const std::string& user_id);
+
+  void revoke_tokens(db::Connection& c, const std::string& device_id, EpochMs now);
+  void insert_token(db::Connection& c, const std::string& device_id, const std::string& token_hash,
+                    EpochMs now);
+  // The device an unrevoked token belongs to.
+  std::optional<std::string> device_of_token(db::Connection& c, const std::string& token_hash);
+
+  void insert_sample(db::Connection& c, const std::string& device_id, const MetricsSample& s);
+  std::vector<MetricsSample> samples(db::Connection& c, const std::string& device_id, EpochMs from,
+                                     EpochMs to, std::int64_t limit);
+  // Keeps the newest `keep` samples of every device and none older than `older_than`.
+  std::int64_t prune_samples(db::Connection& c, std::int64_t keep, EpochMs older_than);
+
+  // Marks offline every device not heard from since `cutoff`; returns what changed.
+  std::vector<StatusChange> mark_silent_offline(db::Connection& c, EpochMs cutoff, EpochMs now);
+};
+
+}  // namespace karma::devices
