@@ -12,7 +12,7 @@ namespace {
 constexpr const char* kDevice = "Device";
 
 std::string sort_column(const std::string& sort) {
-  if (sort == "name") return "name";
+  if (sort == "name") return "LOWER(name)";  // the same order on every database collation
   if (sort == "status") return "status";
   if (sort == "lastHeartbeat") return "last_heartbeat";
   return "created_at";
