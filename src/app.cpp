@@ -52,7 +52,9 @@ App::App(Config config)
       devices_(
           *db_, *events_,
           devices::DeviceSettings{config_.heartbeat_interval_seconds, config_.metrics_max_samples,
-                                  config_.metrics_retention_days}) {
+                                  config_.metrics_retention_days}),
+      commands_(*db_, *events_),
+      gateway_(devices_, commands_, *events_) {
   router_.set_error_translator([](const std::exception& e) -> std::optional<AppError> {
     if (const auto* db_error = dynamic_cast<const db::DbError*>(&e);
         db_error && db_error->kind() == db::DbError::Kind::unavailable) {
@@ -61,11 +63,14 @@ App::App(Config config)
     return std::nullopt;
   });
   auth::mount_auth_routes(router_, auth_);
-  devices::mount_device_routes(router_, devices_);
+  devices::mount_device_routes(router_, devices_, commands_);
+  devices::mount_gateway_route(router_, gateway_);
   ops::mount_ops_routes(router_, *db_, metrics_, KARMA_VERSION);
 
   scheduler_.every("offline-devices", std::chrono::seconds(config_.heartbeat_interval_seconds),
                    [this] { devices_.mark_silent_devices_offline(); });
+  scheduler_.every("expire-device-commands", std::chrono::seconds(5),
+                   [this] { commands_.expire_overdue(); });
   scheduler_.every("prune-device-metrics", std::chrono::minutes(10),
                    [this] { devices_.prune_metrics(); });
 

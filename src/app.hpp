@@ -10,6 +10,8 @@
 #include "core/config.hpp"
 #include "core/rate_limiter.hpp"
 #include "db/database.hpp"
+#include "devices/command_service.hpp"
+#include "devices/device_gateway.hpp"
 #include "devices/device_service.hpp"
 #include "http/metrics.hpp"
 #include "http/router.hpp"
@@ -33,6 +35,7 @@ class App {
   db::Database& database() { return *db_; }
   auth::AuthService& auth() { return auth_; }
   devices::DeviceService& devices() { return devices_; }
+  devices::CommandService& commands() { return commands_; }
   realtime::EventBus& events() { return *events_; }
   const Config& config() const { return config_; }
 
@@ -44,6 +47,8 @@ class App {
   auth::AuthService auth_;
   std::unique_ptr<realtime::EventBus> events_;
   devices::DeviceService devices_;
+  devices::CommandService commands_;
+  devices::DeviceGateway gateway_;
   jobs::Scheduler scheduler_;
   http::Metrics metrics_;
   http::Router router_;

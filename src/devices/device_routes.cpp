@@ -2,6 +2,7 @@
 
 #include <boost/json/array.hpp>
 
+#include "devices/command_json.hpp"
 #include "devices/device_json.hpp"
 
 namespace karma::devices {
@@ -16,7 +17,7 @@ constexpr const char* kDevice = "Device";
 
 }  // namespace
 
-void mount_device_routes(http::Router& router, DeviceService& service) {
+void mount_device_routes(http::Router& router, DeviceService& service, CommandService& commands) {
   router.get("/api/devices", [&service](Request& req) {
     const DeviceList request = parse_device_list(req.query);
     const auto [devices, total] = service.list(req.require_caller(), request);
@@ -87,6 +88,34 @@ void mount_device_routes(http::Router& router, DeviceService& service) {
     for (const auto& s : service.metrics(req.require_caller(), id, from, to, limit))
       samples.push_back(sample_json(s));
     return Response::ok(bj::object{{"samples", std::move(samples)}});
+  });
+
+  router.post("/api/devices/:id/commands", [&commands](Request& req) {
+    const std::string id = req.id_param("id", kDevice);
+    const NewCommand in = parse_new_command(req.json_body());
+    return Response::json(
+        202, bj::object{{"command", command_json(commands.create(req.require_caller(), id, in))}});
+  });
+
+  router.get("/api/devices/:id/commands", [&commands](Request& req) {
+    const std::string id = req.id_param("id", kDevice);
+    Violations violations;
+    QueryFields query(req.query, violations);
+    const Paging paging = read_paging(query);
+    violations.throw_if_any();
+    const auto [items, total] = commands.list(req.require_caller(), id, paging);
+    bj::array out;
+    for (const auto& c : items) out.push_back(command_json(c));
+    return Response::ok(bj::object{{"commands", std::move(out)},
+                                   {"total", total},
+                                   {"page", paging.page},
+                                   {"pageSize", paging.page_size}});
+  });
+
+  router.get("/api/devices/:id/commands/:commandId", [&commands](Request& req) {
+    const std::string id = req.id_param("id", kDevice);
+    const std::string command_id = req.id_param("commandId", "Command");
+    return Response::ok(command_json(commands.get(req.require_caller(), id, command_id)));
   });
 }
 

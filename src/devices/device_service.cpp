@@ -122,15 +122,25 @@ std::string DeviceService::rotate_token(const Caller& caller, const std::string&
   });
 }
 
+void DeviceService::check_token(db::Connection& c, const std::string& id,
+                                const std::string& token) {
+  // A token of another device is as good as no token: NOT_FOUND would reveal the id exists.
+  const auto owner = store_.device_of_token(c, crypto::sha256_hex(token));
+  if (!owner || *owner != id) throw AppError::unauthorized("Invalid device token");
+}
+
+void DeviceService::verify_token(const std::string& id, const std::string& token) {
+  auto c = db_.acquire();
+  check_token(*c, id, token);
+}
+
 DeviceRecord DeviceService::heartbeat(const HeartbeatSender& sender, const std::string& id,
                                       const Heartbeat& beat) {
   std::string previous_status;
   DeviceRecord device = db_.transaction([&](db::Connection& c) {
     std::optional<DeviceRecord> found;
     if (sender.device_token) {
-      // A token of another device is as good as no token: NOT_FOUND would reveal the id exists.
-      const auto owner = store_.device_of_token(c, crypto::sha256_hex(*sender.device_token));
-      if (!owner || *owner != id) throw AppError::unauthorized("Invalid device token");
+      check_token(c, id, *sender.device_token);
       found = store_.find(c, id);
     } else if (sender.owner) {
       found = store_.find_owned(c, id, sender.owner->user_id);

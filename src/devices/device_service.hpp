@@ -69,6 +69,8 @@ class DeviceService {
   void remove(const Caller& caller, const std::string& id);
   std::string rotate_token(const Caller& caller, const std::string& id);
 
+  // Throws UNAUTHORIZED unless `token` is a live token of device `id`.
+  void verify_token(const std::string& id, const std::string& token);
   DeviceRecord heartbeat(const HeartbeatSender& sender, const std::string& id,
                          const Heartbeat& beat);
   std::vector<MetricsSample> metrics(const Caller& caller, const std::string& id,
@@ -84,6 +86,7 @@ class DeviceService {
  private:
   DeviceRecord require_owned(db::Connection& c, const Caller& caller, const std::string& id);
   std::string issue_token(db::Connection& c, const std::string& device_id, EpochMs now);
+  void check_token(db::Connection& c, const std::string& id, const std::string& token);
   void publish_status(const StatusChange& change);
 
   db::Database& db_;

@@ -84,6 +84,29 @@ Match Router::match(std::string_view method, std::string_view raw_path) const {
   return result;
 }
 
+void Router::websocket(std::string pattern, WebSocketHandler handler, RouteOptions options) {
+  add(
+      "GET", std::move(pattern),
+      [](Request&) -> Response {
+        throw AppError(ErrorCode::validation, "This endpoint requires a WebSocket upgrade");
+      },
+      options);
+  routes_.back()->websocket = std::move(handler);
+}
+
+std::shared_ptr<WebSocketSession> Router::accept(const Route& route, Request& request,
+                                                 Response& refusal) const {
+  try {
+    if (route.options.authenticated) request.caller = authenticate(request);
+    auto session = route.websocket(request);
+    if (!session) throw AppError(ErrorCode::internal, "WebSocket handler returned no session");
+    return session;
+  } catch (...) {
+    refusal = error_response(std::current_exception(), request);
+    return nullptr;
+  }
+}
+
 Caller Router::authenticate(const Request& request) const {
   if (!authenticator_) throw AppError(ErrorCode::internal, "no authenticator configured");
   return authenticator_(request);

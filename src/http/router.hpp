@@ -10,6 +10,7 @@
 
 #include "core/app_error.hpp"
 #include "http/request.hpp"
+#include "http/websocket.hpp"
 
 namespace karma::http {
 
@@ -33,6 +34,7 @@ struct Route {
   std::string method;
   std::string pattern;  // "/api/devices/:id"
   Handler handler;
+  WebSocketHandler websocket;  // set on WebSocket routes (GET + Upgrade)
   RouteOptions options;
   std::vector<std::string> segments;
 };
@@ -61,6 +63,12 @@ class Router {
   void del(std::string p, Handler h, RouteOptions o = {}) {
     add("DELETE", std::move(p), std::move(h), o);
   }
+  // A GET route that upgrades to WebSocket; a plain GET there is a 400.
+  void websocket(std::string pattern, WebSocketHandler handler, RouteOptions options = {});
+  // Runs a WebSocket route's guard and handler, as execute() does for a handler: the session,
+  // or null with `refusal` set to the error response to send instead of upgrading.
+  std::shared_ptr<WebSocketSession> accept(const Route& route, Request& request,
+                                           Response& refusal) const;
 
   void set_authenticator(Authenticator authenticator) { authenticator_ = std::move(authenticator); }
   void set_error_translator(ErrorTranslator translator) { translator_ = std::move(translator); }

@@ -4,11 +4,13 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
 #include <boost/url/parse.hpp>
 
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <deque>
 #include <optional>
 #include <thread>
 #include <unordered_map>
@@ -25,6 +27,7 @@ namespace karma::http {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = beast::http;
+namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
@@ -50,19 +53,20 @@ bool connection_gone(const boost::system::error_code& ec) {
          ec == bhttp::error::partial_message;
 }
 
-// Runs `work` on `pool` and resumes the calling coroutine on its own executor with the result.
-template <class Work>
-asio::awaitable<Response> run_on(asio::thread_pool& pool, Work work) {
+// Runs `work` (noexcept, non-void) on `pool` and resumes the calling coroutine on its own
+// executor with the result.
+template <class Work, class Result = std::invoke_result_t<Work>>
+asio::awaitable<Result> run_on(asio::thread_pool& pool, Work work) {
   auto home = co_await asio::this_coro::executor;
   auto initiation = [&pool, &work, &home](auto handler) {
     asio::post(pool, [work = std::move(work), handler = std::move(handler), home]() mutable {
-      Response response = work();
+      Result response = work();
       asio::post(home, [handler = std::move(handler), response = std::move(response)]() mutable {
         std::move(handler)(std::move(response));
       });
     });
   };
-  Response response = co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(Response)>(
+  Result response = co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(Result)>(
       initiation, asio::use_awaitable);
   co_return response;
 }
@@ -114,6 +118,68 @@ class Server::Impl {
   tcp::acceptor acceptor;
 };
 
+// The server side of one WebSocket: writes are queued on the connection's strand and sent one
+// at a time; a close frame goes out after the queued messages.
+class WsConnection final : public WebSocketConnection,
+                           public std::enable_shared_from_this<WsConnection> {
+ public:
+  explicit WsConnection(beast::tcp_stream&& stream) : stream(std::move(stream)) {}
+
+  void send(std::string text) override {
+    asio::post(stream.get_executor(), [self = shared_from_this(), text = std::move(text)]() mutable {
+      if (self->closing_) return;
+      self->queue_.push_back(std::move(text));
+      if (!self->writing_) self->write_next();
+    });
+  }
+
+  void close(std::string reason) override {
+    asio::post(stream.get_executor(), [self = shared_from_this(), reason = std::move(reason)]() mutable {
+      if (self->closing_) return;
+      self->closing_ = true;
+      self->close_reason_ = std::move(reason);
+      if (!self->writing_) self->send_close();
+    });
+  }
+
+  // Drops the TCP connection at once (shutdown deadline passed). Runs on the strand.
+  void terminate() {
+    boost::system::error_code ec;
+    beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_both, ec);
+    beast::get_lowest_layer(stream).socket().close(ec);
+  }
+
+  websocket::stream<beast::tcp_stream> stream;
+
+ private:
+  void write_next() {
+    writing_ = true;
+    stream.text(true);
+    stream.async_write(asio::buffer(queue_.front()),
+                       [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                         self->queue_.pop_front();
+                         if (ec) {
+                           self->queue_.clear();
+                           self->writing_ = false;
+                           return;
+                         }
+                         if (!self->queue_.empty()) return self->write_next();
+                         self->writing_ = false;
+                         if (self->closing_) self->send_close();
+                       });
+  }
+
+  void send_close() {
+    stream.async_close(websocket::close_reason(websocket::close_code::normal, close_reason_),
+                       [self = shared_from_this()](boost::system::error_code) {});
+  }
+
+  std::deque<std::string> queue_;
+  bool writing_ = false;
+  bool closing_ = false;
+  std::string close_reason_;
+};
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket&& socket, Server::Impl& server, std::uint64_t id)
@@ -129,10 +195,13 @@ class Session : public std::enable_shared_from_this<Session> {
   auto executor() { return stream_.get_executor(); }
   // Runs on the session's strand: a connection waiting for its next request is closed, one
   // mid-request finishes it (the response then carries Connection: close).
+  // WebSocket peers are told the server is going away; they reconnect elsewhere.
   void close_if_idle() {
-    if (idle_) close();
+    if (ws_) ws_->close("server shutting down");
+    else if (idle_) close();
   }
   void close() {
+    if (ws_) return ws_->terminate();
     boost::system::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
     stream_.socket().close(ec);
@@ -146,7 +215,11 @@ class Session : public std::enable_shared_from_this<Session> {
   // the client still sends for a moment, then close. Closing at once would reset the connection
   // and the client could lose our answer.
   asio::awaitable<void> linger();
-  asio::awaitable<Response> handle(Request& request, std::string& route_label);
+  // Routes and runs the request. For an accepted WebSocket upgrade it sets `upgrade` instead.
+  asio::awaitable<Response> handle(Request& request, std::string& route_label, bool wants_upgrade,
+                                   std::shared_ptr<WebSocketSession>& upgrade);
+  asio::awaitable<void> run_websocket(BeastRequest request,
+                                      std::shared_ptr<WebSocketSession> application);
   asio::awaitable<bool> send(Response response, const Request& request, unsigned version,
                              bool keep_alive);
   Request convert(BeastRequest& beast_request);
@@ -158,6 +231,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::uint64_t id_;
   std::string remote_;
   bool idle_ = true;
+  std::shared_ptr<WsConnection> ws_;  // set once upgraded
 };
 
 Response Session::read_failure(const boost::system::error_code& ec) {
@@ -175,6 +249,8 @@ Response Session::read_failure(const boost::system::error_code& ec) {
 asio::awaitable<void> Session::loop() {
   const auto idle_timeout = std::chrono::seconds(server_.options.idle_timeout_seconds);
   const auto request_timeout = std::chrono::seconds(server_.options.request_timeout_seconds);
+  std::optional<BeastRequest> upgrade_request;
+  std::shared_ptr<WebSocketSession> upgrade;
   for (;;) {
     idle_ = true;
     if (server_.draining.load()) break;
@@ -228,11 +304,16 @@ asio::awaitable<void> Session::loop() {
     BeastRequest& beast_request = parser.get();
     const unsigned version = beast_request.version();
     const bool keep_alive = beast_request.keep_alive();
+    const bool wants_upgrade = websocket::is_upgrade(beast_request);
     Request request = convert(beast_request);
     std::string route_label = "unmatched";
-    Response response = co_await handle(request, route_label);
+    Response response = co_await handle(request, route_label, wants_upgrade, upgrade);
     const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
-    server_.metrics.observe(request.method, route_label, response.status, seconds);
+    server_.metrics.observe(request.method, route_label, upgrade ? 101 : response.status, seconds);
+    if (upgrade) {
+      upgrade_request.emplace(std::move(beast_request));
+      break;  // the connection is no longer an HTTP request in flight
+    }
     if (log::enabled(log::Level::info)) {
       log::info("request", {{"requestId", request.request_id},
                             {"method", request.method},
@@ -244,7 +325,68 @@ asio::awaitable<void> Session::loop() {
     if (!co_await send(std::move(response), request, version, keep_alive)) break;
     if (!keep_alive) break;
   }
+  if (upgrade) {
+    co_await run_websocket(std::move(*upgrade_request), std::move(upgrade));
+    co_return;
+  }
   close();
+}
+
+asio::awaitable<void> Session::run_websocket(BeastRequest request,
+                                             std::shared_ptr<WebSocketSession> application) {
+  stream_.expires_never();  // the WebSocket's own timeouts (pings) take over
+  ws_ = std::make_shared<WsConnection>(std::move(stream_));
+  auto& ws = ws_->stream;
+  auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
+  timeouts.idle_timeout = std::chrono::seconds(server_.options.idle_timeout_seconds);
+  ws.set_option(timeouts);
+  ws.read_message_max(64 * 1024);
+  auto [accept_ec] = co_await ws.async_accept(request, nothrow_awaitable);
+  if (accept_ec) co_return;
+
+  std::shared_ptr<WebSocketConnection> connection = ws_;
+  auto open = [&application, &connection]() noexcept {
+    try {
+      application->on_open(connection);
+    } catch (const std::exception& e) {
+      log::error("websocket open failed", {{"error", e.what()}});
+      connection->close("internal error");
+    }
+    return true;
+  };
+  co_await run_on(server_.workers, open);
+  beast::flat_buffer frame;
+  for (;;) {
+    auto [read_ec, n] = co_await ws.async_read(frame, nothrow_awaitable);
+    if (read_ec) break;
+    std::string text = beast::buffers_to_string(frame.data());
+    frame.consume(frame.size());
+    if (!ws.got_text()) {
+      connection->send(
+          R"({"type":"error","error":{"code":"VALIDATION_ERROR","message":"Only text frames are accepted"}})");
+      continue;
+    }
+    auto deliver = [&application, &text, &connection]() noexcept {
+      try {
+        application->on_message(text);
+      } catch (const std::exception& e) {
+        log::error("websocket message failed", {{"error", e.what()}});
+        connection->send(
+            R"({"type":"error","error":{"code":"INTERNAL_ERROR","message":"Internal server error"}})");
+      }
+      return true;
+    };
+    co_await run_on(server_.workers, deliver);
+  }
+  auto closed = [&application]() noexcept {
+    try {
+      application->on_close();
+    } catch (const std::exception& e) {
+      log::error("websocket close failed", {{"error", e.what()}});
+    }
+    return true;
+  };
+  co_await run_on(server_.workers, closed);
 }
 
 asio::awaitable<void> Session::linger() {
@@ -287,7 +429,9 @@ Request Session::convert(BeastRequest& r) {
   return request;
 }
 
-asio::awaitable<Response> Session::handle(Request& request, std::string& route_label) {
+asio::awaitable<Response> Session::handle(Request& request, std::string& route_label,
+                                          bool wants_upgrade,
+                                          std::shared_ptr<WebSocketSession>& upgrade) {
   const Router& router = server_.router;
   // Responses are built into named locals before co_return/co_await: g++ 12 mishandles
   // non-trivial temporaries in those expressions (see TOOLCHAIN.md, trap 1).
@@ -329,6 +473,14 @@ asio::awaitable<Response> Session::handle(Request& request, std::string& route_l
   route_label = match.route->pattern;
   request.path_params = std::move(match.params);
   const Route& route = *match.route;
+  if (route.websocket && wants_upgrade) {
+    Response refusal;
+    auto accept = [&router, &route, &request, &refusal]() noexcept {
+      return router.accept(route, request, refusal);
+    };
+    upgrade = co_await run_on(server_.workers, accept);
+    co_return refusal;
+  }
   if (!route.options.blocking) {
     Response response = router.execute(route, request);
     co_return response;

@@ -1,0 +1,62 @@
+#include "devices/command_json.hpp"
+
+#include "core/crypto.hpp"
+
+namespace karma::devices {
+
+namespace bj = boost::json;
+
+bj::object command_json(const CommandRecord& c) {
+  bj::object o{{"id", c.id},
+               {"deviceId", c.device_id},
+               {"command", c.command},
+               {"params", c.params},
+               {"status", c.status},
+               {"timeoutMs", c.timeout_ms},
+               {"expiresAt", c.expires_at},
+               {"createdAt", c.created_at},
+               {"updatedAt", c.updated_at}};
+  if (c.result) o["result"] = *c.result;
+  if (c.error) o["error"] = *c.error;
+  return o;
+}
+
+NewCommand parse_new_command(const bj::object& body) {
+  Violations violations;
+  JsonFields fields(body, violations);
+  NewCommand in;
+  const auto command = fields.one_of(
+      "command",
+      {"reboot", "shutdown", "update_firmware", "set_config", "run_task", "sync_files", "ping"},
+      true);
+  const bj::object* params = fields.object("params", command && *command == "set_config");
+  in.timeout_ms = fields.integer("timeoutMs", 1'000, 86'400'000, false).value_or(300'000);
+  if (command && params) {
+    JsonFields p = fields.nested("params", *params);
+    if (*command == "update_firmware") {
+      p.string("version", {1, 50}, true);
+      p.string("url", {1, 2048, true, [](std::string_view url) {
+                         return url.starts_with("https://") || url.starts_with("http://")
+                                    ? std::string()
+                                    : std::string("must be an http(s) URL");
+                       }},
+               false);
+    } else if (*command == "run_task") {
+      p.string("taskId", {36, 36, true, [](std::string_view id) {
+                            return crypto::is_uuid(id) ? std::string()
+                                                       : std::string("must be a UUID");
+                          }},
+               true);
+    } else if (*command == "set_config" && params->empty()) {
+      fields.reject("params", "must name at least one setting");
+    }
+  } else if (command && (*command == "update_firmware" || *command == "run_task")) {
+    fields.object("params", true);  // reports it missing
+  }
+  violations.throw_if_any();
+  in.command = *command;
+  if (params) in.params = *params;
+  return in;
+}
+
+}  // namespace karma::devices

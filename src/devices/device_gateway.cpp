@@ -1,0 +1,177 @@
+#include "devices/device_gateway.hpp"
+
+#include <boost/json/parse.hpp>
+
+#include "core/app_error.hpp"
+#include "core/json.hpp"
+#include "devices/command_json.hpp"
+#include "devices/device_json.hpp"
+
+namespace karma::devices {
+
+namespace bj = boost::json;
+
+namespace {
+
+std::string error_message(const char* code, std::string_view message) {
+  return json::serialize(
+      bj::object{{"type", "error"}, {"error", {{"code", code}, {"message", message}}}});
+}
+
+std::string error_message(const AppError& e) {
+  bj::object error{{"code", code_name(e.code())}, {"message", e.what()}};
+  if (!e.details().is_null()) error["details"] = e.details();
+  return json::serialize(bj::object{{"type", "error"}, {"error", std::move(error)}});
+}
+
+}  // namespace
+
+class DeviceLink final : public http::WebSocketSession,
+                         public std::enable_shared_from_this<DeviceLink> {
+ public:
+  DeviceLink(DeviceGateway& gateway, std::string device_id, std::string token)
+      : gateway_(gateway), device_id_(std::move(device_id)), token_(std::move(token)) {}
+
+  void on_open(std::shared_ptr<http::WebSocketConnection> connection) override {
+    {
+      std::lock_guard lock(mutex_);
+      connection_ = std::move(connection);
+    }
+    gateway_.attach(device_id_, shared_from_this());
+    gateway_.commands_.expire_overdue();
+    gateway_.deliver(device_id_);
+  }
+
+  void on_message(std::string_view text) override {
+    try {
+      handle(json::parse_object(text));
+    } catch (const AppError& e) {
+      send(error_message(e));
+    } catch (const db::DbError&) {
+      send(error_message("SERVICE_UNAVAILABLE", "Database unavailable"));
+    }
+  }
+
+  void on_close() override { gateway_.detach(device_id_, this); }
+
+  void send(std::string text) {
+    std::shared_ptr<http::WebSocketConnection> connection;
+    {
+      std::lock_guard lock(mutex_);
+      connection = connection_;
+    }
+    if (connection) connection->send(std::move(text));
+  }
+
+  void close(std::string reason) {
+    std::lock_guard lock(mutex_);
+    if (connection_) connection_->close(std::move(reason));
+  }
+
+ private:
+  void handle(const bj::object& message) {
+    Violations violations;
+    JsonFields fields(message, violations);
+    const auto type = fields.one_of("type", {"ack", "result", "heartbeat", "ping"}, true);
+    violations.throw_if_any();
+    if (*type == "ping") return send(R"({"type":"pong"})");
+    if (*type == "heartbeat") {
+      HeartbeatSender sender;
+      sender.device_token = token_;
+      gateway_.devices_.heartbeat(sender, device_id_, parse_heartbeat(message));
+      return;
+    }
+    const StringRule id_rule{36, 36};
+    const auto command_id = fields.string("commandId", id_rule, true);
+    std::optional<std::string> status;
+    CommandOutcome outcome;
+    if (*type == "result") {
+      status = fields.one_of("status", {"succeeded", "failed"}, true);
+      outcome.error = fields.string("error", {0, 2000}, false);
+      if (const auto* result = message.if_contains("result"); result && !result->is_null())
+        outcome.result = *result;
+    }
+    violations.throw_if_any();
+    bool applied;
+    if (*type == "ack") {
+      applied = gateway_.commands_.acknowledge(device_id_, *command_id);
+    } else {
+      outcome.status = *status;
+      applied = gateway_.commands_.finish(device_id_, *command_id, outcome);
+    }
+    if (!applied) {
+      send(error_message("CONFLICT",
+                         "Command " + *command_id + " is unknown, finished or expired"));
+    }
+  }
+
+  DeviceGateway& gateway_;
+  const std::string device_id_;
+  const std::string token_;
+  std::mutex mutex_;
+  std::shared_ptr<http::WebSocketConnection> connection_;
+};
+
+DeviceGateway::DeviceGateway(DeviceService& devices, CommandService& commands,
+                             realtime::EventBus& bus)
+    : devices_(devices),
+      commands_(commands),
+      subscription_(bus.subscribe([this](const realtime::Event& event) {
+        if (event.type != "device_command") return;
+        const auto* device_id = event.payload.if_contains("deviceId");
+        if (device_id && device_id->is_string()) deliver(std::string(device_id->as_string()));
+      })) {}
+
+std::shared_ptr<http::WebSocketSession> DeviceGateway::accept(http::Request& request) {
+  const std::string id = request.id_param("id", "Device");
+  std::string token(request.credentials("Device"));
+  if (token.empty()) token = std::string(request.query_param("token").value_or(""));
+  if (token.empty()) throw AppError::unauthorized("Device token required");
+  devices_.verify_token(id, token);
+  return std::make_shared<DeviceLink>(*this, id, std::move(token));
+}
+
+void DeviceGateway::attach(const std::string& device_id, const std::shared_ptr<DeviceLink>& link) {
+  std::shared_ptr<DeviceLink> previous;
+  {
+    std::lock_guard lock(mutex_);
+    auto& slot = links_[device_id];
+    previous = slot.lock();
+    slot = link;
+  }
+  if (previous && previous != link) previous->close("replaced by a newer connection");
+}
+
+void DeviceGateway::detach(const std::string& device_id, const DeviceLink* link) {
+  std::lock_guard lock(mutex_);
+  auto it = links_.find(device_id);
+  if (it != links_.end() && it->second.lock().get() == link) links_.erase(it);
+}
+
+void DeviceGateway::deliver(const std::string& device_id) {
+  std::shared_ptr<DeviceLink> link;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = links_.find(device_id);
+    if (it != links_.end()) link = it->second.lock();
+  }
+  if (!link) return;  // connected elsewhere, or not at all: it gets them on connect
+  for (const auto& command : commands_.take_queued(device_id)) {
+    link->send(json::serialize(bj::object{{"type", "command"}, {"command", command_json(command)}}));
+  }
+}
+
+std::size_t DeviceGateway::connected() const {
+  std::lock_guard lock(mutex_);
+  return links_.size();
+}
+
+void mount_gateway_route(http::Router& router, DeviceGateway& gateway) {
+  // Devices authenticate with their own token, so the route is not behind the user guard.
+  router.websocket(
+      "/api/devices/:id/connect",
+      [&gateway](http::Request& request) { return gateway.accept(request); },
+      {.authenticated = false});
+}
+
+}  // namespace karma::devices

@@ -1,0 +1,44 @@
+#pragma once
+// The device side of §2: GET /api/devices/:id/connect upgraded to WebSocket. One live
+// connection per device (a new one replaces the old); queued commands are delivered on connect
+// and new ones as they are created (announced on the event bus as `device_command`).
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "devices/command_service.hpp"
+#include "devices/device_service.hpp"
+#include "http/router.hpp"
+#include "realtime/event_bus.hpp"
+
+namespace karma::devices {
+
+class DeviceLink;
+
+class DeviceGateway {
+ public:
+  DeviceGateway(DeviceService& devices, CommandService& commands, realtime::EventBus& bus);
+
+  // The route handler: checks the device token (Authorization: Device <token>, or ?token=).
+  std::shared_ptr<http::WebSocketSession> accept(http::Request& request);
+
+  // Sends the device its queued commands if it is connected to this instance.
+  void deliver(const std::string& device_id);
+  std::size_t connected() const;
+
+ private:
+  friend class DeviceLink;
+  void attach(const std::string& device_id, const std::shared_ptr<DeviceLink>& link);
+  void detach(const std::string& device_id, const DeviceLink* link);
+
+  DeviceService& devices_;
+  CommandService& commands_;
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, std::weak_ptr<DeviceLink>> links_;
+  realtime::EventBus::Subscription subscription_;
+};
+
+void mount_gateway_route(http::Router& router, DeviceGateway& gateway);
+
+}  // namespace karma::devices

@@ -1,0 +1,35 @@
+#pragma once
+// WebSocket routes as features see them: no Beast here. The route's handler runs on a worker
+// thread when the upgrade request arrives; it authenticates and returns a session (or throws
+// AppError, answered as a plain HTTP error). The server then upgrades and feeds the session.
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace karma::http {
+
+class Request;
+
+// A live connection. Thread-safe: messages go out in the order sent.
+class WebSocketConnection {
+ public:
+  virtual ~WebSocketConnection() = default;
+  virtual void send(std::string text) = 0;
+  // Sends a close frame (normal closure) with `reason`; later sends are dropped.
+  virtual void close(std::string reason) = 0;
+};
+
+// One accepted connection's application side. Calls arrive one at a time, on worker threads,
+// so they may use the database.
+class WebSocketSession {
+ public:
+  virtual ~WebSocketSession() = default;
+  virtual void on_open(std::shared_ptr<WebSocketConnection> connection) = 0;
+  virtual void on_message(std::string_view text) = 0;  // text frames only
+  virtual void on_close() = 0;
+};
+
+using WebSocketHandler = std::function<std::shared_ptr<WebSocketSession>(Request&)>;
+
+}  // namespace karma::http
