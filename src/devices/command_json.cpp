@@ -35,17 +35,20 @@ NewCommand parse_new_command(const bj::object& body) {
     JsonFields p = fields.nested("params", *params);
     if (*command == "update_firmware") {
       p.string("version", {1, 50}, true);
-      p.string("url", {1, 2048, true, [](std::string_view url) {
-                         return url.starts_with("https://") || url.starts_with("http://")
-                                    ? std::string()
-                                    : std::string("must be an http(s) URL");
-                       }},
+      p.string("url",
+               {1, 2048, true,
+                [](std::string_view url) {
+                  return url.starts_with("https://") || url.starts_with("http://")
+                             ? std::string()
+                             : std::string("must be an http(s) URL");
+                }},
                false);
     } else if (*command == "run_task") {
-      p.string("taskId", {36, 36, true, [](std::string_view id) {
-                            return crypto::is_uuid(id) ? std::string()
-                                                       : std::string("must be a UUID");
-                          }},
+      p.string("taskId",
+               {36, 36, true,
+                [](std::string_view id) {
+                  return crypto::is_uuid(id) ? std::string() : std::string("must be a UUID");
+                }},
                true);
     } else if (*command == "set_config" && params->empty()) {
       fields.reject("params", "must name at least one setting");

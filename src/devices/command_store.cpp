@@ -54,15 +54,17 @@ void CommandStore::insert(db::Connection& c, const CommandRecord& r) {
 
 std::optional<CommandRecord> CommandStore::find(db::Connection& c, const std::string& device_id,
                                                 const std::string& id) {
-  const auto r = c.query(std::string("SELECT ") + kColumns +
-                             " FROM device_commands WHERE id = $1 AND device_id = $2",
-                         {id, device_id});
+  const auto r = c.query(
+      std::string("SELECT ") + kColumns + " FROM device_commands WHERE id = $1 AND device_id = $2",
+      {id, device_id});
   if (r.empty()) return std::nullopt;
   return command_from(r.first());
 }
 
-std::pair<std::vector<CommandRecord>, std::int64_t> CommandStore::list(
-    db::Connection& c, const std::string& device_id, std::int64_t limit, std::int64_t offset) {
+std::pair<std::vector<CommandRecord>, std::int64_t> CommandStore::list(db::Connection& c,
+                                                                       const std::string& device_id,
+                                                                       std::int64_t limit,
+                                                                       std::int64_t offset) {
   const auto r = c.query(std::string("SELECT ") + kColumns +
                              " FROM device_commands WHERE device_id = $1 "
                              "ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3",
@@ -97,20 +99,22 @@ bool CommandStore::transition(db::Connection& c, const std::string& device_id,
                               const std::optional<std::string>& error, EpochMs now) {
   std::string states;
   for (const char* s : from) states += std::string(states.empty() ? "'" : ", '") + s + "'";
-  return c.query("UPDATE device_commands SET status = $1, result = COALESCE($2, result), "
-                 "error = COALESCE($3, error), updated_at = $4 "
-                 "WHERE id = $5 AND device_id = $6 AND status IN (" +
-                     states + ") AND expires_at > $4",
-                 {to, result ? Value(json::serialize(*result)) : Value(nullptr),
-                  error ? Value(*error) : Value(nullptr), Timestamp{now}, id, device_id})
+  return c.query(
+              "UPDATE device_commands SET status = $1, result = COALESCE($2, result), "
+              "error = COALESCE($3, error), updated_at = $4 "
+              "WHERE id = $5 AND device_id = $6 AND status IN (" +
+                  states + ") AND expires_at > $4",
+              {to, result ? Value(json::serialize(*result)) : Value(nullptr),
+               error ? Value(*error) : Value(nullptr), Timestamp{now}, id, device_id})
              .affected == 1;
 }
 
 std::int64_t CommandStore::expire_overdue(db::Connection& c, EpochMs now) {
   return c
-      .query("UPDATE device_commands SET status = 'expired', updated_at = $1 "
-             "WHERE status IN ('queued', 'sent', 'acked') AND expires_at <= $1",
-             {Timestamp{now}})
+      .query(
+          "UPDATE device_commands SET status = 'expired', updated_at = $1 "
+          "WHERE status IN ('queued', 'sent', 'acked') AND expires_at <= $1",
+          {Timestamp{now}})
       .affected;
 }
 

@@ -100,8 +100,8 @@ class DeviceLink final : public http::WebSocketSession,
       applied = gateway_.commands_.finish(device_id_, *command_id, outcome);
     }
     if (!applied) {
-      send(error_message("CONFLICT",
-                         "Command " + *command_id + " is unknown, finished or expired"));
+      send(
+          error_message("CONFLICT", "Command " + *command_id + " is unknown, finished or expired"));
     }
   }
 
@@ -157,7 +157,8 @@ void DeviceGateway::deliver(const std::string& device_id) {
   }
   if (!link) return;  // connected elsewhere, or not at all: it gets them on connect
   for (const auto& command : commands_.take_queued(device_id)) {
-    link->send(json::serialize(bj::object{{"type", "command"}, {"command", command_json(command)}}));
+    link->send(
+        json::serialize(bj::object{{"type", "command"}, {"command", command_json(command)}}));
   }
 }
 
@@ -168,10 +169,9 @@ std::size_t DeviceGateway::connected() const {
 
 void mount_gateway_route(http::Router& router, DeviceGateway& gateway) {
   // Devices authenticate with their own token, so the route is not behind the user guard.
-  router.websocket(
-      "/api/devices/:id/connect",
-      [&gateway](http::Request& request) { return gateway.accept(request); },
-      {.authenticated = false});
+  router.websocket("/api/devices/:id/connect",
+                   [&gateway](http::Request& request) { return gateway.accept(request); },
+                   {.authenticated = false});
 }
 
 }  // namespace karma::devices

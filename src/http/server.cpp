@@ -126,20 +126,22 @@ class WsConnection final : public WebSocketConnection,
   explicit WsConnection(beast::tcp_stream&& stream) : stream(std::move(stream)) {}
 
   void send(std::string text) override {
-    asio::post(stream.get_executor(), [self = shared_from_this(), text = std::move(text)]() mutable {
-      if (self->closing_) return;
-      self->queue_.push_back(std::move(text));
-      if (!self->writing_) self->write_next();
-    });
+    asio::post(stream.get_executor(),
+               [self = shared_from_this(), text = std::move(text)]() mutable {
+                 if (self->closing_) return;
+                 self->queue_.push_back(std::move(text));
+                 if (!self->writing_) self->write_next();
+               });
   }
 
   void close(std::string reason) override {
-    asio::post(stream.get_executor(), [self = shared_from_this(), reason = std::move(reason)]() mutable {
-      if (self->closing_) return;
-      self->closing_ = true;
-      self->close_reason_ = std::move(reason);
-      if (!self->writing_) self->send_close();
-    });
+    asio::post(stream.get_executor(),
+               [self = shared_from_this(), reason = std::move(reason)]() mutable {
+                 if (self->closing_) return;
+                 self->closing_ = true;
+                 self->close_reason_ = std::move(reason);
+                 if (!self->writing_) self->send_close();
+               });
   }
 
   // Drops the TCP connection at once (shutdown deadline passed). Runs on the strand.
@@ -197,8 +199,10 @@ class Session : public std::enable_shared_from_this<Session> {
   // mid-request finishes it (the response then carries Connection: close).
   // WebSocket peers are told the server is going away; they reconnect elsewhere.
   void close_if_idle() {
-    if (ws_) ws_->close("server shutting down");
-    else if (idle_) close();
+    if (ws_)
+      ws_->close("server shutting down");
+    else if (idle_)
+      close();
   }
   void close() {
     if (ws_) return ws_->terminate();
