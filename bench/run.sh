@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Benchmarks the release binary with wrk: GET /healthz and authenticated GET /api/auth/me.
+# Benchmarks the release binary with wrk: GET /healthz, authenticated GET /api/auth/me, the
+# device list (200 devices seeded) and device-token heartbeats.
 #   bench/run.sh                 SQLite (embedded default)
 #   DATABASE_URL=postgresql://... bench/run.sh
 # Knobs: CONNECTIONS (64), DURATION (10s), THREADS (2), PORT (3900).
@@ -15,6 +16,7 @@ THREADS="${THREADS:-2}"
 PORT="${PORT:-3900}"
 data_dir="$(mktemp -d)"
 trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$data_dir"' EXIT
+export DEVICES_FILE="$data_dir/devices.txt"
 
 LOG_LEVEL=warn KARMA_DATA_DIR="$data_dir" PORT="$PORT" HOST=127.0.0.1 PLAN_LIMITS=off \
   "$ROOT/build/release/karma" serve >/dev/null &
@@ -40,3 +42,13 @@ backend=sqlite
 echo "# karma $(git -C "$ROOT" rev-parse --short HEAD), $backend, $CONNECTIONS connections, $DURATION"
 run "GET /healthz" "$base/healthz"
 run "GET /api/auth/me (bearer)" -s "$ROOT/bench/bearer.lua" "$base/api/auth/me"
+
+for i in $(seq 1 200); do
+  created=$(curl -sf -X POST "$base/api/devices" -H 'content-type: application/json' \
+    -H "authorization: Bearer $TOKEN" \
+    -d "{\"name\":\"Bench $i\",\"model\":\"EOS-3A\",\"serialNumber\":\"BENCH-$RANDOM-$i\",\"mac\":\"02:00:00:00:00:01\"}")
+  sed -E 's/.*"device":\{"id":"([^"]+)".*"deviceToken":"([^"]+)".*/\1 \2/' <<<"$created" >>"$DEVICES_FILE"
+done
+run "GET /api/devices?page=1&pageSize=20 (200 devices)" -s "$ROOT/bench/bearer.lua" \
+  "$base/api/devices?page=1&pageSize=20"
+run "POST /api/devices/:id/heartbeat (device token, 200 devices)" -s "$ROOT/bench/heartbeat.lua" "$base"

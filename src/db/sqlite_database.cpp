@@ -37,7 +37,9 @@ class SqliteConnection final : public Connection {
       throw DbError(DbError::Kind::unavailable, message);
     }
     sqlite3_busy_timeout(handle_, 5000);
-    execute_script("PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY;");
+    execute_script(
+        "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY; "
+        "PRAGMA mmap_size=268435456; PRAGMA cache_size=-16000;");
   }
 
   ~SqliteConnection() override {
@@ -153,6 +155,13 @@ std::string sqlite_placeholders(std::string_view sql) {
 }
 
 void prepare_sqlite_file(const std::string& path) {
+  // SQLite's memory statistics take one global mutex on every allocation, which serialises all
+  // connections; nothing here reads them. Must precede the library's initialisation.
+  static const bool configured = [] {
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    return true;
+  }();
+  (void)configured;
   const auto parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent);
   SqliteConnection conn(path);
