@@ -144,10 +144,11 @@ test('bad frames get an error message, never a crash', async () => {
     const err = await link.next((m) => m.type === 'error');
     assert.ok(['VALIDATION_ERROR', 'CONFLICT'].includes(err.error.code), frame);
   }
-  // 10 MB is far over the frame limit: the server closes with 1009 (message too big).
+  // 10 MB is far over the frame limit: the server closes with 1009 (message too big). The
+  // client may still be sending when the server hangs up, and then sees 1006 instead.
   link.ws.send('x'.repeat(10 * 1024 * 1024));
   const { code } = await link.closed;
-  assert.equal(code, 1009);
+  assert.ok([1009, 1006].includes(code), `close code ${code}`);
   const health = await api(server.url, 'GET', '/healthz');
   assert.equal(health.status, 200);
 });
