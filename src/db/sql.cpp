@@ -26,6 +26,13 @@ std::string text_array_contains(Dialect dialect, std::string_view column, int n)
   return "CAST(" + p + " AS TEXT) = ANY(" + std::string(column) + ")";
 }
 
+std::string json_merge(Dialect dialect, std::string_view column, int n) {
+  const std::string p = "$" + std::to_string(n);
+  const std::string c(column);
+  if (dialect == Dialect::sqlite) return "COALESCE(json_patch(" + c + ", " + p + "), " + c + ")";
+  return "COALESCE(" + c + " || CAST(" + p + " AS jsonb), " + c + ")";
+}
+
 std::string encode_text_array(const std::vector<std::string>& items) {
   boost::json::array array;
   for (const auto& item : items) array.emplace_back(item);

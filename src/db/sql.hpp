@@ -16,6 +16,10 @@ std::string text_array_select(Dialect dialect, std::string_view column);
 // A condition: `column` contains the text bound to parameter $n.
 std::string text_array_contains(Dialect dialect, std::string_view column, int n);
 
+// `column` (a JSON object) with the keys of the object bound to $n merged in; a NULL parameter
+// leaves it as it is.
+std::string json_merge(Dialect dialect, std::string_view column, int n);
+
 std::string encode_text_array(const std::vector<std::string>& items);
 std::vector<std::string> decode_text_array(std::string_view json);
 

@@ -151,8 +151,8 @@ Heartbeat parse_heartbeat(const bj::object& body) {
     beat.metrics.uptime = m.integer("uptime", 0, INT64_MAX / 2, true).value_or(0);
   }
   fields.number("timestamp", 0, 1e15, false);  // the device's clock: checked, not trusted
-  beat.firmware_version = fields.string("firmwareVersion", {1, 50}, false);
-  beat.ip = fields.string("ip", kIpRule, false);
+  beat.state.firmware_version = fields.string("firmwareVersion", {1, 50}, false);
+  beat.state.ip = fields.string("ip", kIpRule, false);
   if (const bj::object* raw = fields.object("hardware", false)) {
     JsonFields h = fields.nested("hardware", *raw);
     bj::object hardware;
@@ -160,14 +160,14 @@ Heartbeat parse_heartbeat(const bj::object& body) {
     if (auto v = h.number("memory", 0, 1e15, false)) hardware["memory"] = *v;
     if (auto v = h.number("storage", 0, 1e18, false)) hardware["storage"] = *v;
     if (auto v = h.string("gpu", {1, 100}, false)) hardware["gpu"] = *v;
-    beat.hardware = std::move(hardware);
+    beat.state.hardware = std::move(hardware);
   }
   if (const bj::object* raw = fields.object("capabilities", false)) {
     JsonFields cap = fields.nested("capabilities", *raw);
     bj::object capabilities;
     for (const char* key : {"aiComputing", "videoProcessing", "storage", "networking"})
       if (auto v = cap.boolean(key, false)) capabilities[key] = *v;
-    beat.capabilities = std::move(capabilities);
+    beat.state.capabilities = std::move(capabilities);
   }
   if (const bj::object* raw = fields.object("network", false)) {
     JsonFields n = fields.nested("network", *raw);
@@ -176,10 +176,10 @@ Heartbeat parse_heartbeat(const bj::object& body) {
       network["type"] = *v;
     if (auto v = n.number("signalStrength", -200, 100, false)) network["signalStrength"] = *v;
     if (auto v = n.number("bandwidth", 0, 1e12, false)) network["bandwidth"] = *v;
-    beat.network = std::move(network);
+    beat.state.network = std::move(network);
   }
   violations.throw_if_any();
-  beat.status = *status;
+  beat.state.status = *status;
   return beat;
 }
 

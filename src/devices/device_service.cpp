@@ -18,11 +18,6 @@ std::string sort_column(const std::string& sort) {
   return "created_at";
 }
 
-void merge(bj::object& into, const std::optional<bj::object>& from) {
-  if (!from) return;
-  for (const auto& [key, value] : *from) into[key] = value;
-}
-
 }  // namespace
 
 DeviceService::DeviceService(db::Database& db, realtime::EventBus& bus, DeviceSettings settings)
@@ -137,32 +132,24 @@ void DeviceService::verify_token(const std::string& id, const std::string& token
 DeviceRecord DeviceService::heartbeat(const HeartbeatSender& sender, const std::string& id,
                                       const Heartbeat& beat) {
   std::string previous_status;
+  // Short on purpose: SQLite holds its write lock for the whole transaction.
   DeviceRecord device = db_.transaction([&](db::Connection& c) {
-    std::optional<DeviceRecord> found;
+    std::optional<std::string> owner;
     if (sender.device_token) {
       check_token(c, id, *sender.device_token);
-      found = store_.find(c, id);
     } else if (sender.owner) {
-      found = store_.find_owned(c, id, sender.owner->user_id);
+      owner = sender.owner->user_id;
     } else {
       throw AppError::unauthorized("Device token or user token required");
     }
-    if (!found) throw AppError::not_found(kDevice);
-    DeviceRecord d = std::move(*found);
-    previous_status = d.status;
+    auto status = store_.status_of(c, id, owner);
+    if (!status) throw AppError::not_found(kDevice);
+    previous_status = std::move(*status);
     const EpochMs now = now_ms();
-    d.status = beat.status;
-    d.last_heartbeat = now;
-    if (beat.firmware_version) d.firmware_version = *beat.firmware_version;
-    if (beat.ip) d.ip = *beat.ip;
-    merge(d.hardware, beat.hardware);
-    merge(d.capabilities, beat.capabilities);
-    merge(d.network, beat.network);
-    d.updated_at = now;
-    store_.update_reported_state(c, d);
+    DeviceRecord d = store_.apply_report(c, id, beat.state, now);
     MetricsSample sample = beat.metrics;
     sample.timestamp = now;
-    store_.insert_sample(c, d.id, sample);
+    store_.insert_sample(c, id, sample);
     return d;
   });
   if (previous_status != device.status) publish_status({device.id, device.user_id, device.status});

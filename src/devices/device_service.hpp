@@ -33,10 +33,8 @@ struct DeviceChange {
 };
 
 struct Heartbeat {
-  std::string status;
+  ReportedState state;
   MetricsSample metrics;  // timestamp is set by the server
-  std::optional<std::string> firmware_version, ip;
-  std::optional<boost::json::object> hardware, capabilities, network;  // merged into the stored
 };
 
 struct DeviceList {

@@ -81,8 +81,8 @@ std::pair<std::vector<DeviceRecord>, std::int64_t> DeviceStore::list(db::Connect
   }
   // Two cheap indexed statements beat one window function, which copies every matching row.
   const std::int64_t total = c.query("SELECT COUNT(*)" + where, params).first().integer(0);
-  std::string sql = "SELECT " + columns(c.dialect()) + where + " ORDER BY " +
-                    q.sort + (q.descending ? " DESC" : " ASC") + " NULLS LAST, id" +
+  std::string sql = "SELECT " + columns(c.dialect()) + where + " ORDER BY " + q.sort +
+                    (q.descending ? " DESC" : " ASC") + " NULLS LAST, id" +
                     (q.descending ? " DESC" : " ASC");
   params.emplace_back(q.limit);
   sql += " LIMIT " + next();
@@ -131,13 +131,29 @@ void DeviceStore::update_profile(db::Connection& c, const DeviceRecord& d) {
            d.id});
 }
 
-void DeviceStore::update_reported_state(db::Connection& c, const DeviceRecord& d) {
-  c.query(
-      "UPDATE devices SET status = $1, last_heartbeat = $2, firmware_version = $3, ip = $4, "
-      "hardware = $5, capabilities = $6, network = $7, updated_at = $8 WHERE id = $9",
-      {d.status, d.last_heartbeat ? Value(Timestamp{*d.last_heartbeat}) : Value(nullptr),
-       d.firmware_version, d.ip, json::serialize(d.hardware), json::serialize(d.capabilities),
-       json::serialize(d.network), Timestamp{d.updated_at}, d.id});
+std::optional<std::string> DeviceStore::status_of(db::Connection& c, const std::string& id,
+                                                  const std::optional<std::string>& user_id) {
+  const auto r =
+      user_id ? c.query("SELECT status FROM devices WHERE id = $1 AND user_id = $2", {id, *user_id})
+              : c.query("SELECT status FROM devices WHERE id = $1", {id});
+  if (r.empty()) return std::nullopt;
+  return r.first().text(0);
+}
+
+DeviceRecord DeviceStore::apply_report(db::Connection& c, const std::string& id,
+                                       const ReportedState& s, EpochMs now) {
+  const auto d = c.dialect();
+  const auto r = c.query(
+      "UPDATE devices SET status = $1, last_heartbeat = $2, updated_at = $2, "
+      "firmware_version = COALESCE($3, firmware_version), ip = COALESCE($4, ip), "
+      "hardware = " +
+          db::json_merge(d, "hardware", 5) + ", capabilities = " +
+          db::json_merge(d, "capabilities", 6) + ", network = " + db::json_merge(d, "network", 7) +
+          " WHERE id = $8 RETURNING " + columns(d),
+      {s.status, Timestamp{now}, s.firmware_version ? Value(*s.firmware_version) : Value(nullptr),
+       s.ip ? Value(*s.ip) : Value(nullptr), json_or_null(s.hardware), json_or_null(s.capabilities),
+       json_or_null(s.network), id});
+  return device_from(r.first());
 }
 
 bool DeviceStore::remove(db::Connection& c, const std::string& id, const std::string& user_id) {

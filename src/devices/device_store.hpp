@@ -40,6 +40,13 @@ struct MetricsSample {
   std::int64_t uptime = 0;
 };
 
+// What a heartbeat reports; absent parts leave the stored values alone, objects are merged.
+struct ReportedState {
+  std::string status;
+  std::optional<std::string> firmware_version, ip;
+  std::optional<boost::json::object> hardware, capabilities, network;
+};
+
 struct DeviceQuery {
   std::string user_id;
   std::optional<std::string> status, model, tag, q;
@@ -66,7 +73,12 @@ class DeviceStore {
   // Throws db::DbError (unique_violation) when the serial number is taken.
   void insert(db::Connection& c, const DeviceRecord& d);
   void update_profile(db::Connection& c, const DeviceRecord& d);
-  void update_reported_state(db::Connection& c, const DeviceRecord& d);
+  // The status of device `id` (owned by `user_id` when given); nullopt when there is none.
+  std::optional<std::string> status_of(db::Connection& c, const std::string& id,
+                                       const std::optional<std::string>& user_id);
+  // Writes a heartbeat's state in one statement and returns the device as it now is.
+  DeviceRecord apply_report(db::Connection& c, const std::string& id, const ReportedState& state,
+                            EpochMs now);
   bool remove(db::Connection& c, const std::string& id, const std::string& user_id);
 
   void revoke_tokens(db::Connection& c, const std::string& device_id, EpochMs now);
