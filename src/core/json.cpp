@@ -17,8 +17,32 @@ namespace {
 
 void append(std::string& out, const bj::value& v);
 
+// Escapes into `out` directly: one allocation per response, not one per string.
 void append_string(std::string& out, bj::string_view s) {
-  out += bj::serialize(bj::string_view(s));  // Boost.JSON's escaping
+  static constexpr char hex[] = "0123456789abcdef";
+  out.push_back('"');
+  std::size_t plain_from = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s.data() + plain_from, i - plain_from);
+    plain_from = i + 1;
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      default:
+        out += "\\u00";
+        out.push_back(hex[c >> 4]);
+        out.push_back(hex[c & 0xf]);
+    }
+  }
+  out.append(s.data() + plain_from, s.size() - plain_from);
+  out.push_back('"');
 }
 
 void append(std::string& out, const bj::value& v) {

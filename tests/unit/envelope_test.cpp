@@ -1,4 +1,6 @@
 #include <gtest/gtest.h>
+
+#include <cmath>
 #include <boost/json/parse.hpp>
 
 #include "core/app_error.hpp"
@@ -67,6 +69,23 @@ TEST(Envelope, RateLimitSetsRetryAfterHeader) {
       http::Response::error(AppError(ErrorCode::rate_limited, "slow down").with_retry_after(42));
   EXPECT_EQ(response.status, 429);
   EXPECT_EQ(response.header("Retry-After"), "42");
+}
+
+TEST(JsonSerialize, EscapesStringsAndRoundTrips) {
+  const std::string tricky = std::string("quote\" back\\ nl\n tab\t bell\x07 nul") + '\0' +
+                             " 数据 \xF0\x9F\x98\x80";
+  const bj::value v = bj::object{{"k\"ey", tricky}, {"arr", bj::array{1, -2, true, nullptr}}};
+  const std::string text = json::serialize(v);
+  EXPECT_EQ(bj::parse(text), v);
+  EXPECT_NE(text.find("\\u0007"), std::string::npos);
+  EXPECT_NE(text.find("\\u0000"), std::string::npos);
+  EXPECT_NE(text.find("数据"), std::string::npos) << "UTF-8 passes through unescaped";
+}
+
+TEST(JsonSerialize, WritesNumbersInShortestForm) {
+  EXPECT_EQ(json::serialize(bj::array{12.5, 8.0, 0.1, -3, 1e21, 1795623963111}),
+            "[12.5,8,0.1,-3,1e+21,1795623963111]");
+  EXPECT_EQ(json::serialize(bj::value(std::nan(""))), "null");
 }
 
 TEST(JsonBody, RejectsWhatIsNotAnObject) {
