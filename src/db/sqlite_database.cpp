@@ -37,9 +37,11 @@ class SqliteConnection final : public Connection {
       throw DbError(DbError::Kind::unavailable, message);
     }
     sqlite3_busy_timeout(handle_, 5000);
+    // Larger checkpoints: heartbeats write a few pages per commit, and each checkpoint syncs.
+    // No mmap: the database grows with every metrics sample, and each growth remaps it.
     execute_script(
         "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY; "
-        "PRAGMA mmap_size=268435456; PRAGMA cache_size=-16000;");
+        "PRAGMA cache_size=-16000; PRAGMA wal_autocheckpoint=10000;");
   }
 
   ~SqliteConnection() override {
