@@ -1,6 +1,7 @@
 #pragma once
 // Connection factories of the two backends (internal to db/).
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "db/database.hpp"
@@ -9,7 +10,10 @@ namespace karma::db {
 
 // Creates the parent directory and switches the file to WAL once.
 void prepare_sqlite_file(const std::string& path);
-std::unique_ptr<Connection> connect_sqlite(const std::string& path);
+// Connections of one database share `writer`: transactions queue on it instead of in SQLite's
+// busy handler, which sleeps in steps of milliseconds and wrecks tail latency.
+std::unique_ptr<Connection> connect_sqlite(const std::string& path,
+                                           std::shared_ptr<std::mutex> writer);
 std::unique_ptr<Connection> connect_postgres(const std::string& url);
 
 // Rewrites $n placeholders (outside quotes) to ?n for SQLite.
