@@ -13,10 +13,6 @@ namespace {
 namespace bj = boost::json;
 using http::ClientResponse;
 
-std::string body(const bj::object& o) {
-  return bj::serialize(o);
-}
-
 std::string error_code(const ClientResponse& r) {
   const auto v = r.json();
   if (!v.is_object() || !v.as_object().contains("error")) return "<no error envelope>";

@@ -13,10 +13,6 @@ namespace {
 namespace bj = boost::json;
 using http::ClientResponse;
 
-std::string body(const bj::object& o) {
-  return bj::serialize(o);
-}
-
 class CommandsTest : public BackendTest {
  protected:
   void SetUp() override {

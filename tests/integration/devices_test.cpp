@@ -15,10 +15,6 @@ namespace {
 namespace bj = boost::json;
 using http::ClientResponse;
 
-std::string body(const bj::object& o) {
-  return bj::serialize(o);
-}
-
 std::string unique_serial() {
   return "SN-" + crypto::hex(crypto::random_bytes(6));
 }
@@ -487,17 +483,29 @@ TEST_P(DevicesTest, StatusChangesArePublished) {
 
 INSTANTIATE_TEST_SUITE_P(Backends, DevicesTest, ::testing::ValuesIn(backends()), backend_name);
 
+// A user and one device on a server of its own (for tests that change job settings).
+struct OwnDevice {
+  Account owner;
+  std::string id;
+  std::string token;
+};
+
+OwnDevice own_device(http::HttpClient& client) {
+  OwnDevice d{register_account(client), {}, {}};
+  const auto created =
+      client.request("POST", "/api/devices", body(device_body()), bearer(d.owner.access_token));
+  EXPECT_EQ(created.status, 201) << created.body;
+  d.id = std::string(created.json().at("data").at("device").at("id").as_string());
+  d.token = std::string(created.json().at("data").at("deviceToken").as_string());
+  return d;
+}
+
 TEST(DevicesJobs, SchedulerMarksSilentDevicesOffline) {
   Config config = test_config("sqlite");
   config.heartbeat_interval_seconds = 1;
   auto server = start_server(config);
   auto client = server->client();
-  const Account a = register_account(*client);
-  const auto created =
-      client->request("POST", "/api/devices", body(device_body()), bearer(a.access_token));
-  ASSERT_EQ(created.status, 201);
-  const std::string id(created.json().at("data").at("device").at("id").as_string());
-  const std::string token(created.json().at("data").at("deviceToken").as_string());
+  const auto [a, id, token] = own_device(*client);
   ASSERT_EQ(client
                 ->request("POST", "/api/devices/" + id + "/heartbeat", body(heartbeat_body()),
                           device_auth(token))
@@ -521,11 +529,7 @@ TEST(DevicesJobs, MetricsArePrunedToTheConfiguredCount) {
   config.metrics_max_samples = 3;
   auto server = start_server(config);
   auto client = server->client();
-  const Account a = register_account(*client);
-  const auto created =
-      client->request("POST", "/api/devices", body(device_body()), bearer(a.access_token));
-  const std::string id(created.json().at("data").at("device").at("id").as_string());
-  const std::string token(created.json().at("data").at("deviceToken").as_string());
+  const auto [a, id, token] = own_device(*client);
   for (int i = 0; i < 6; ++i)
     client->request("POST", "/api/devices/" + id + "/heartbeat", body(heartbeat_body("online", i)),
                     device_auth(token));

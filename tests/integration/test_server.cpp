@@ -146,6 +146,10 @@ std::vector<http::Header> bearer(const std::string& token) {
   return {{"authorization", "Bearer " + token}};
 }
 
+std::string body(const boost::json::object& payload) {
+  return boost::json::serialize(payload);
+}
+
 std::vector<http::Header> from_ip(const std::string& ip) {
   return {{"x-forwarded-for", ip}};
 }

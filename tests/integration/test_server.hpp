@@ -50,6 +50,8 @@ struct Account {
 
 Account register_account(http::HttpClient& client, const std::string& password = "password123");
 std::vector<http::Header> bearer(const std::string& token);
+// A JSON request body.
+std::string body(const boost::json::object& payload);
 std::vector<http::Header> from_ip(const std::string& ip);
 
 // Parameterised fixture: GetParam() is the backend name.
