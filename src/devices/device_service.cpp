@@ -134,16 +134,16 @@ DeviceRecord DeviceService::heartbeat(const HeartbeatSender& sender, const std::
   std::string previous_status;
   // Short on purpose: SQLite holds its write lock for the whole transaction.
   DeviceRecord device = db_.transaction([&](db::Connection& c) {
-    std::optional<std::string> owner;
+    std::optional<std::string> status;
     if (sender.device_token) {
-      check_token(c, id, *sender.device_token);
+      status = store_.status_for_token(c, id, crypto::sha256_hex(*sender.device_token));
+      if (!status) throw AppError::unauthorized("Invalid device token");
     } else if (sender.owner) {
-      owner = sender.owner->user_id;
+      status = store_.status_of(c, id, sender.owner->user_id);
+      if (!status) throw AppError::not_found(kDevice);
     } else {
       throw AppError::unauthorized("Device token or user token required");
     }
-    auto status = store_.status_of(c, id, owner);
-    if (!status) throw AppError::not_found(kDevice);
     previous_status = std::move(*status);
     const EpochMs now = now_ms();
     DeviceRecord d = store_.apply_report(c, id, beat.state, now);

@@ -73,9 +73,9 @@ class DeviceStore {
   // Throws db::DbError (unique_violation) when the serial number is taken.
   void insert(db::Connection& c, const DeviceRecord& d);
   void update_profile(db::Connection& c, const DeviceRecord& d);
-  // The status of device `id` (owned by `user_id` when given); nullopt when there is none.
+  // The status of device `id` when `user_id` owns it.
   std::optional<std::string> status_of(db::Connection& c, const std::string& id,
-                                       const std::optional<std::string>& user_id);
+                                       const std::string& user_id);
   // Writes a heartbeat's state in one statement and returns the device as it now is.
   DeviceRecord apply_report(db::Connection& c, const std::string& id, const ReportedState& state,
                             EpochMs now);
@@ -86,6 +86,9 @@ class DeviceStore {
                     EpochMs now);
   // The device an unrevoked token belongs to.
   std::optional<std::string> device_of_token(db::Connection& c, const std::string& token_hash);
+  // The status of device `id` when `token_hash` is one of its live tokens (one round trip).
+  std::optional<std::string> status_for_token(db::Connection& c, const std::string& id,
+                                              const std::string& token_hash);
 
   void insert_sample(db::Connection& c, const std::string& device_id, const MetricsSample& s);
   std::vector<MetricsSample> samples(db::Connection& c, const std::string& device_id, EpochMs from,
