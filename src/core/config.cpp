@@ -48,90 +48,60 @@ void Config::validate() const {
 }
 
 void bind_config(CLI::App& cmd, Config& c) {
-  cmd.add_option("--host", c.host, "Address to listen on")->envname("HOST")->capture_default_str();
-  cmd.add_option("--port", c.port, "TCP port (0 picks a free one)")
-      ->envname("PORT")
-      ->capture_default_str();
-  cmd.add_option("--data-dir", c.data_dir, "Directory for the SQLite file and local blobs")
-      ->envname("KARMA_DATA_DIR")
-      ->capture_default_str();
-  cmd.add_option("--database-url", c.database_url,
-                 "postgresql://user:pass@host/db or sqlite:///path.db (default: SQLite in the "
-                 "data dir)")
-      ->envname("DATABASE_URL");
-  cmd.add_option("--redis-url", c.redis_url, "redis://host:port for multi-instance pub/sub")
-      ->envname("REDIS_URL");
-  cmd.add_option("--secret-key", c.secret_key, "JWT signing secret")->envname("SECRET_KEY");
-  cmd.add_option("--access-token-expire-minutes", c.access_token_expire_minutes,
-                 "Access token lifetime")
-      ->envname("ACCESS_TOKEN_EXPIRE_MINUTES")
-      ->capture_default_str();
-  cmd.add_option("--refresh-token-days", c.refresh_token_days, "Refresh token lifetime")
-      ->envname("REFRESH_TOKEN_DAYS")
-      ->capture_default_str();
-  cmd.add_option("--env", c.env, "development | production")
-      ->envname("KARMA_ENV")
-      ->capture_default_str();
-  cmd.add_option("--log-level", c.log_level, "trace|debug|info|warn|error|off")
-      ->envname("LOG_LEVEL")
-      ->capture_default_str();
-  cmd.add_option("--cors-origins", c.cors_origins,
-                 "Comma-separated allowed origins, * for any, empty for none")
-      ->envname("CORS_ORIGINS")
-      ->capture_default_str();
-  cmd.add_option("--body-limit-bytes", c.body_limit_bytes, "Largest accepted JSON body")
-      ->envname("BODY_LIMIT_BYTES")
-      ->capture_default_str();
-  cmd.add_option("--io-threads", c.io_threads, "I/O threads (0: one per core)")
-      ->envname("IO_THREADS")
-      ->capture_default_str();
-  cmd.add_option("--worker-threads", c.worker_threads,
-                 "Threads running request handlers (0: cores on SQLite, 4 x cores on PostgreSQL)")
-      ->envname("WORKER_THREADS")
-      ->capture_default_str();
-  cmd.add_option("--db-pool-size", c.db_pool_size,
-                 "Database connections (0: worker threads + password hash concurrency)")
-      ->envname("DB_POOL_SIZE")
-      ->capture_default_str();
-  cmd.add_option("--password-hash-concurrency", c.password_hash_concurrency,
-                 "Password hashes computed at once (each takes 64 MiB)")
-      ->envname("PASSWORD_HASH_CONCURRENCY")
-      ->capture_default_str();
-  cmd.add_option("--request-timeout", c.request_timeout_seconds,
-                 "Seconds allowed to receive one request")
-      ->envname("REQUEST_TIMEOUT_SECONDS")
-      ->capture_default_str();
-  cmd.add_option("--idle-timeout", c.idle_timeout_seconds, "Seconds a keep-alive connection idles")
-      ->envname("IDLE_TIMEOUT_SECONDS")
-      ->capture_default_str();
-  cmd.add_option("--shutdown-grace", c.shutdown_grace_seconds,
-                 "Seconds in-flight requests get to finish on shutdown")
-      ->envname("SHUTDOWN_GRACE_SECONDS")
-      ->capture_default_str();
-  cmd.add_option("--login-max-failures", c.login_max_failures,
-                 "Failed logins per account before throttling")
-      ->envname("LOGIN_MAX_FAILURES")
-      ->capture_default_str();
-  cmd.add_option("--login-ip-max-failures", c.login_ip_max_failures,
-                 "Failed logins per client address before throttling")
-      ->envname("LOGIN_IP_MAX_FAILURES")
-      ->capture_default_str();
-  cmd.add_option("--login-window-seconds", c.login_window_seconds, "Login throttling window")
-      ->envname("LOGIN_WINDOW_SECONDS")
-      ->capture_default_str();
+  // Every setting is a --flag with its environment variable as fallback; defaults are shown in
+  // --help except where they are empty or secret.
+  const auto setting = [&cmd](const char* flag, auto& value, const char* env, const char* help,
+                              bool show_default = true) {
+    auto* option = cmd.add_option(flag, value, help)->envname(env);
+    if (show_default) option->capture_default_str();
+  };
+  setting("--host", c.host, "HOST", "Address to listen on");
+  setting("--port", c.port, "PORT", "TCP port (0 picks a free one)");
+  setting("--data-dir", c.data_dir, "KARMA_DATA_DIR",
+          "Directory for the SQLite file and local blobs");
+  setting("--database-url", c.database_url, "DATABASE_URL",
+          "postgresql://user:pass@host/db or sqlite:///path.db (default: SQLite in the data dir)",
+          false);
+  setting("--redis-url", c.redis_url, "REDIS_URL", "redis://host:port for multi-instance pub/sub",
+          false);
+  setting("--secret-key", c.secret_key, "SECRET_KEY", "JWT signing secret", false);
+  setting("--access-token-expire-minutes", c.access_token_expire_minutes,
+          "ACCESS_TOKEN_EXPIRE_MINUTES", "Access token lifetime");
+  setting("--refresh-token-days", c.refresh_token_days, "REFRESH_TOKEN_DAYS",
+          "Refresh token lifetime");
+  setting("--env", c.env, "KARMA_ENV", "development | production");
+  setting("--log-level", c.log_level, "LOG_LEVEL", "trace|debug|info|warn|error|off");
+  setting("--cors-origins", c.cors_origins, "CORS_ORIGINS",
+          "Comma-separated allowed origins, * for any, empty for none");
+  setting("--body-limit-bytes", c.body_limit_bytes, "BODY_LIMIT_BYTES",
+          "Largest accepted JSON body");
+  setting("--io-threads", c.io_threads, "IO_THREADS", "I/O threads (0: one per core)");
+  setting("--worker-threads", c.worker_threads, "WORKER_THREADS",
+          "Threads running request handlers (0: cores on SQLite, 4 x cores on PostgreSQL)");
+  setting("--db-pool-size", c.db_pool_size, "DB_POOL_SIZE",
+          "Database connections (0: worker threads + password hash concurrency)");
+  setting("--password-hash-concurrency", c.password_hash_concurrency, "PASSWORD_HASH_CONCURRENCY",
+          "Password hashes computed at once (each takes 64 MiB)");
+  setting("--request-timeout", c.request_timeout_seconds, "REQUEST_TIMEOUT_SECONDS",
+          "Seconds allowed to receive one request");
+  setting("--idle-timeout", c.idle_timeout_seconds, "IDLE_TIMEOUT_SECONDS",
+          "Seconds a keep-alive connection idles");
+  setting("--shutdown-grace", c.shutdown_grace_seconds, "SHUTDOWN_GRACE_SECONDS",
+          "Seconds in-flight requests get to finish on shutdown");
+  setting("--login-max-failures", c.login_max_failures, "LOGIN_MAX_FAILURES",
+          "Failed logins per account before throttling");
+  setting("--login-ip-max-failures", c.login_ip_max_failures, "LOGIN_IP_MAX_FAILURES",
+          "Failed logins per client address before throttling");
+  setting("--login-window-seconds", c.login_window_seconds, "LOGIN_WINDOW_SECONDS",
+          "Login throttling window");
   cmd.add_flag("--trust-proxy", c.trust_proxy, "Use X-Forwarded-For as the client address")
       ->envname("TRUST_PROXY");
-  cmd.add_option("--heartbeat-interval", c.heartbeat_interval_seconds,
-                 "Seconds between device heartbeats; 3 missed ones mark a device offline")
-      ->envname("HEARTBEAT_INTERVAL_SECONDS")
-      ->capture_default_str();
-  cmd.add_option("--metrics-max-samples", c.metrics_max_samples, "Metrics samples kept per device")
-      ->envname("METRICS_MAX_SAMPLES_PER_DEVICE")
-      ->capture_default_str();
-  cmd.add_option("--metrics-retention-days", c.metrics_retention_days,
-                 "Days metrics samples are kept")
-      ->envname("METRICS_RETENTION_DAYS")
-      ->capture_default_str();
+  setting("--heartbeat-interval", c.heartbeat_interval_seconds, "HEARTBEAT_INTERVAL_SECONDS",
+          "Seconds between device heartbeats; 3 missed ones mark a device offline");
+  setting("--metrics-max-samples", c.metrics_max_samples, "METRICS_MAX_SAMPLES_PER_DEVICE",
+          "Metrics samples kept per device");
+  setting("--metrics-retention-days", c.metrics_retention_days, "METRICS_RETENTION_DAYS",
+          "Days metrics samples are kept");
 }
 
 void load_dotenv(const std::string& path) {

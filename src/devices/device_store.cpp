@@ -105,12 +105,6 @@ std::optional<DeviceRecord> DeviceStore::find_owned(db::Connection& c, const std
   return device_from(r.first());
 }
 
-std::optional<DeviceRecord> DeviceStore::find(db::Connection& c, const std::string& id) {
-  const auto r = c.query("SELECT " + columns(c.dialect()) + " FROM devices WHERE id = $1", {id});
-  if (r.empty()) return std::nullopt;
-  return device_from(r.first());
-}
-
 void DeviceStore::insert(db::Connection& c, const DeviceRecord& d) {
   c.query(
       "INSERT INTO devices (id, user_id, name, model, status, ip, mac, serial_number, "
