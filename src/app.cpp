@@ -49,8 +49,9 @@ App::App(Config config)
                                config_.login_ip_max_failures, config_.login_window_seconds},
             *limiter_, hasher_),
       events_(realtime::make_local_event_bus()),
+      commits_(*db_, config_.group_committers()),
       devices_(
-          *db_, *events_,
+          *db_, commits_, *events_,
           devices::DeviceSettings{config_.heartbeat_interval_seconds, config_.metrics_max_samples,
                                   config_.metrics_retention_days}),
       commands_(*db_, *events_),
@@ -101,6 +102,7 @@ void App::start() {
 void App::stop() {
   scheduler_.stop();
   if (server_) server_->stop();
+  commits_.stop();  // commits what is queued while the services its callbacks use still exist
   db_->close();
 }
 

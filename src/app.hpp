@@ -46,6 +46,7 @@ class App {
   auth::PasswordHasher hasher_;
   auth::AuthService auth_;
   std::unique_ptr<realtime::EventBus> events_;
+  db::GroupCommit commits_;
   devices::DeviceService devices_;
   devices::CommandService commands_;
   devices::DeviceGateway gateway_;

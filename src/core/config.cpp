@@ -27,8 +27,14 @@ int Config::effective_worker_threads() const {
   return uses_postgres() ? 4 * cores : std::max(2, cores);
 }
 
+int Config::group_committers() const {
+  return uses_postgres() ? std::max(2, static_cast<int>(std::thread::hardware_concurrency())) : 1;
+}
+
 int Config::effective_db_pool_size() const {
-  return db_pool_size > 0 ? db_pool_size : effective_worker_threads() + password_hash_concurrency;
+  return db_pool_size > 0
+             ? db_pool_size
+             : effective_worker_threads() + password_hash_concurrency + group_committers();
 }
 
 void Config::validate() const {

@@ -47,6 +47,9 @@ struct Config {
   // Handler threads: one per core on SQLite (its queries are CPU work, and more threads only
   // add wake-ups), four per core on PostgreSQL (its queries wait on the network).
   int effective_worker_threads() const;
+  // Threads committing grouped writes (heartbeats): SQLite has one writer at a time anyway;
+  // PostgreSQL overlaps the round trips of a few batches.
+  int group_committers() const;
   int effective_db_pool_size() const;
   // Throws std::runtime_error naming the first unusable setting.
   void validate() const;

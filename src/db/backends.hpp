@@ -1,7 +1,6 @@
 #pragma once
 // Connection factories of the two backends (internal to db/).
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "db/database.hpp"
@@ -10,10 +9,13 @@ namespace karma::db {
 
 // Creates the parent directory and switches the file to WAL once.
 void prepare_sqlite_file(const std::string& path);
-// Connections of one database share `writer`: transactions queue on it instead of in SQLite's
-// busy handler, which sleeps in steps of milliseconds and wrecks tail latency.
+// What the connections of one SQLite database share: the writer mutex (transactions queue on
+// it instead of in SQLite's busy handler, which sleeps in steps of milliseconds and wrecks tail
+// latency) and a checkpointer thread that keeps WAL checkpoints off the commit path.
+class SqliteShared;
+std::shared_ptr<SqliteShared> open_sqlite_shared(const std::string& path);
 std::unique_ptr<Connection> connect_sqlite(const std::string& path,
-                                           std::shared_ptr<std::mutex> writer);
+                                           std::shared_ptr<SqliteShared> shared);
 std::unique_ptr<Connection> connect_postgres(const std::string& url);
 
 // Rewrites $n placeholders (outside quotes) to ?n for SQLite.

@@ -150,9 +150,9 @@ std::unique_ptr<Database> open_database(const std::string& url, int pool_size) {
   if (url.starts_with("sqlite://")) {
     std::string path = url.substr(9);
     prepare_sqlite_file(path);
-    auto writer = std::make_shared<std::mutex>();
+    auto shared = open_sqlite_shared(path);
     return std::make_unique<Database>(
-        Dialect::sqlite, [path, writer] { return connect_sqlite(path, writer); }, pool_size);
+        Dialect::sqlite, [path, shared] { return connect_sqlite(path, shared); }, pool_size);
   }
   throw std::runtime_error("DATABASE_URL must start with postgresql:// or sqlite://");
 }

@@ -9,6 +9,7 @@ namespace karma::devices {
 
 namespace bj = boost::json;
 using http::Request;
+using http::Responder;
 using http::Response;
 
 namespace {
@@ -61,20 +62,24 @@ void mount_device_routes(http::Router& router, DeviceService& service, CommandSe
   });
 
   // Devices authenticate with their own token; owners may report for them with their JWT.
-  router.post("/api/devices/:id/heartbeat",
-              [&service, &router](Request& req) {
-                HeartbeatSender sender;
-                if (const auto token = req.credentials("Device"); !token.empty()) {
-                  sender.device_token = std::string(token);
-                } else {
-                  sender.owner = router.authenticate(req);
-                }
-                const std::string id = req.id_param("id", kDevice);
-                const Heartbeat beat = parse_heartbeat(req.json_body());
-                return Response::ok(
-                    bj::object{{"device", device_json(service.heartbeat(sender, id, beat))}});
-              },
-              {.authenticated = false});
+  router.post_async(
+      "/api/devices/:id/heartbeat",
+      [&service, &router](Request& req, const Responder& respond) {
+        HeartbeatSender sender;
+        if (const auto token = req.credentials("Device"); !token.empty()) {
+          sender.device_token = std::string(token);
+        } else {
+          sender.owner = router.authenticate(req);
+        }
+        std::string id = req.id_param("id", kDevice);
+        Heartbeat beat = parse_heartbeat(req.json_body());
+        auto done = [&router, &req, respond](const DeviceRecord* device, std::exception_ptr error) {
+          if (error) return respond(router.error_response(error, req));
+          respond(Response::ok(bj::object{{"device", device_json(*device)}}));
+        };
+        service.heartbeat(std::move(sender), std::move(id), std::move(beat), std::move(done));
+      },
+      {.authenticated = false});
 
   router.get("/api/devices/:id/metrics", [&service](Request& req) {
     const std::string id = req.id_param("id", kDevice);

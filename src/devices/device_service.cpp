@@ -1,5 +1,7 @@
 #include "devices/device_service.hpp"
 
+#include <future>
+
 #include "core/app_error.hpp"
 #include "core/crypto.hpp"
 
@@ -20,8 +22,9 @@ std::string sort_column(const std::string& sort) {
 
 }  // namespace
 
-DeviceService::DeviceService(db::Database& db, realtime::EventBus& bus, DeviceSettings settings)
-    : db_(db), bus_(bus), settings_(settings) {}
+DeviceService::DeviceService(db::Database& db, db::GroupCommit& commits, realtime::EventBus& bus,
+                             DeviceSettings settings)
+    : db_(db), commits_(commits), bus_(bus), settings_(settings) {}
 
 DeviceRecord DeviceService::require_owned(db::Connection& c, const Caller& caller,
                                           const std::string& id) {
@@ -129,31 +132,61 @@ void DeviceService::verify_token(const std::string& id, const std::string& token
   check_token(*c, id, token);
 }
 
+void DeviceService::heartbeat(HeartbeatSender sender, std::string id, Heartbeat beat,
+                              HeartbeatDone done) {
+  if (!sender.device_token && !sender.owner)
+    throw AppError::unauthorized("Device token or user token required");
+  struct Pending {
+    HeartbeatSender sender;
+    std::string id;
+    Heartbeat beat;
+    std::string token_hash;
+    // Set by the write; a refusal is a result, not an exception, so it never fails the batch.
+    std::optional<AppError> refusal;
+    std::string previous_status;
+    DeviceRecord device;
+  };
+  auto pending = std::make_shared<Pending>(
+      Pending{std::move(sender), std::move(id), std::move(beat), {}, {}, {}, {}});
+  if (pending->sender.device_token)
+    pending->token_hash = crypto::sha256_hex(*pending->sender.device_token);
+  auto write = [this, pending](db::Connection& c) {
+    Pending& p = *pending;
+    p.refusal.reset();
+    const auto status = p.sender.device_token ? store_.status_for_token(c, p.id, p.token_hash)
+                                              : store_.status_of(c, p.id, p.sender.owner->user_id);
+    if (!status) {
+      p.refusal = p.sender.device_token ? AppError::unauthorized("Invalid device token")
+                                        : AppError::not_found(kDevice);
+      return;
+    }
+    p.previous_status = *status;
+    const EpochMs now = now_ms();
+    p.device = store_.apply_report(c, p.id, p.beat.state, now);
+    MetricsSample sample = p.beat.metrics;
+    sample.timestamp = now;
+    store_.insert_sample(c, p.id, sample);
+  };
+  auto finish = [this, pending, done = std::move(done)](std::exception_ptr error) {
+    const Pending& p = *pending;
+    if (!error && p.refusal) error = std::make_exception_ptr(*p.refusal);
+    if (error) return done(nullptr, error);
+    if (p.previous_status != p.device.status)
+      publish_status({p.device.id, p.device.user_id, p.device.status});
+    done(&p.device, nullptr);
+  };
+  const std::string lock_key = pending->id;  // the devices row the write locks
+  commits_.submit(lock_key, std::move(write), std::move(finish));
+}
+
 DeviceRecord DeviceService::heartbeat(const HeartbeatSender& sender, const std::string& id,
                                       const Heartbeat& beat) {
-  std::string previous_status;
-  // Short on purpose: SQLite holds its write lock for the whole transaction.
-  DeviceRecord device = db_.transaction([&](db::Connection& c) {
-    std::optional<std::string> status;
-    if (sender.device_token) {
-      status = store_.status_for_token(c, id, crypto::sha256_hex(*sender.device_token));
-      if (!status) throw AppError::unauthorized("Invalid device token");
-    } else if (sender.owner) {
-      status = store_.status_of(c, id, sender.owner->user_id);
-      if (!status) throw AppError::not_found(kDevice);
-    } else {
-      throw AppError::unauthorized("Device token or user token required");
-    }
-    previous_status = std::move(*status);
-    const EpochMs now = now_ms();
-    DeviceRecord d = store_.apply_report(c, id, beat.state, now);
-    MetricsSample sample = beat.metrics;
-    sample.timestamp = now;
-    store_.insert_sample(c, id, sample);
-    return d;
+  std::promise<DeviceRecord> outcome;
+  heartbeat(sender, id, beat, [&outcome](const DeviceRecord* device, std::exception_ptr error) {
+    if (error) return outcome.set_exception(error);
+    outcome.set_value(*device);
   });
-  if (previous_status != device.status) publish_status({device.id, device.user_id, device.status});
-  return device;
+  return outcome.get_future().get();
 }
 
 std::vector<MetricsSample> DeviceService::metrics(const Caller& caller, const std::string& id,

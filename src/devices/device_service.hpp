@@ -1,6 +1,8 @@
 #pragma once
 // Devices of a user: registry, device tokens, heartbeats and metrics, offline detection.
 // Every call is scoped to the caller: another user's device is NOT_FOUND, never FORBIDDEN.
+#include <exception>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -8,6 +10,7 @@
 #include "core/caller.hpp"
 #include "core/validation.hpp"
 #include "db/database.hpp"
+#include "db/group_commit.hpp"
 #include "devices/device_store.hpp"
 #include "realtime/event_bus.hpp"
 
@@ -57,7 +60,9 @@ struct HeartbeatSender {
 
 class DeviceService {
  public:
-  DeviceService(db::Database& db, realtime::EventBus& bus, DeviceSettings settings);
+  // Heartbeats are frequent, small and independent: they go through `commits` in batches.
+  DeviceService(db::Database& db, db::GroupCommit& commits, realtime::EventBus& bus,
+                DeviceSettings settings);
 
   std::pair<std::vector<DeviceRecord>, std::int64_t> list(const Caller& caller,
                                                           const DeviceList& request);
@@ -69,6 +74,10 @@ class DeviceService {
 
   // Throws UNAUTHORIZED unless `token` is a live token of device `id`.
   void verify_token(const std::string& id, const std::string& token);
+  // The device after the heartbeat, or the error; called once, on a committer thread.
+  using HeartbeatDone = std::function<void(const DeviceRecord*, std::exception_ptr)>;
+  void heartbeat(HeartbeatSender sender, std::string id, Heartbeat beat, HeartbeatDone done);
+  // The same, waiting for the commit.
   DeviceRecord heartbeat(const HeartbeatSender& sender, const std::string& id,
                          const Heartbeat& beat);
   std::vector<MetricsSample> metrics(const Caller& caller, const std::string& id,
@@ -88,6 +97,7 @@ class DeviceService {
   void publish_status(const StatusChange& change);
 
   db::Database& db_;
+  db::GroupCommit& commits_;
   realtime::EventBus& bus_;
   DeviceSettings settings_;
   DeviceStore store_;

@@ -84,6 +84,11 @@ Match Router::match(std::string_view method, std::string_view raw_path) const {
   return result;
 }
 
+void Router::post_async(std::string pattern, AsyncHandler handler, RouteOptions options) {
+  add("POST", std::move(pattern), nullptr, options);
+  routes_.back()->async_handler = std::move(handler);
+}
+
 void Router::websocket(std::string pattern, WebSocketHandler handler, RouteOptions options) {
   add(
       "GET", std::move(pattern),
@@ -118,6 +123,15 @@ Response Router::execute(const Route& route, Request& request) const {
     return route.handler(request);
   } catch (...) {
     return error_response(std::current_exception(), request);
+  }
+}
+
+void Router::execute_async(const Route& route, Request& request, const Responder& respond) const {
+  try {
+    if (route.options.authenticated) request.caller = authenticate(request);
+    route.async_handler(request, respond);
+  } catch (...) {
+    respond(error_response(std::current_exception(), request));
   }
 }
 

@@ -15,6 +15,12 @@
 namespace karma::http {
 
 using Handler = std::function<Response(Request&)>;
+// Delivers the response of an asynchronous handler; callable once, from any thread.
+using Responder = std::function<void(Response)>;
+// A handler that hands its work on (e.g. to a group commit) instead of blocking a worker: it
+// either throws before handing off or calls the responder exactly once, later. The request
+// stays alive until then.
+using AsyncHandler = std::function<void(Request&, Responder)>;
 // Resolves the caller of an authenticated route, or throws UNAUTHORIZED.
 using Authenticator = std::function<Caller(const Request&)>;
 // Turns a non-AppError exception into a contract error where one fits (e.g. DB down → 503).
@@ -34,6 +40,7 @@ struct Route {
   std::string method;
   std::string pattern;  // "/api/devices/:id"
   Handler handler;
+  AsyncHandler async_handler;  // set instead of `handler` on asynchronous routes
   WebSocketHandler websocket;  // set on WebSocket routes (GET + Upgrade)
   RouteOptions options;
   std::vector<std::string> segments;
@@ -63,6 +70,7 @@ class Router {
   void del(std::string p, Handler h, RouteOptions o = {}) {
     add("DELETE", std::move(p), std::move(h), o);
   }
+  void post_async(std::string pattern, AsyncHandler handler, RouteOptions options = {});
   // A GET route that upgrades to WebSocket; a plain GET there is a 400.
   void websocket(std::string pattern, WebSocketHandler handler, RouteOptions options = {});
   // Runs a WebSocket route's guard and handler, as execute() does for a handler: the session,
@@ -82,6 +90,8 @@ class Router {
   // Authenticates when the route requires it, then runs the handler. Never throws: every
   // exception becomes the contract's error response.
   Response execute(const Route& route, Request& request) const;
+  // The same for an asynchronous route: `respond` gets the handler's response or the error.
+  void execute_async(const Route& route, Request& request, const Responder& respond) const;
   // The error response for an exception escaping a handler.
   Response error_response(const std::exception_ptr& error, const Request& request) const;
 

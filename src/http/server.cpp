@@ -71,6 +71,50 @@ asio::awaitable<Result> run_on(asio::thread_pool& pool, Work work) {
   co_return response;
 }
 
+// The responder of an asynchronous handler: resumes the session once with the first response;
+// a handler that drops it unanswered gets a 500 instead of a hung connection.
+template <class Completion, class Executor>
+class Reply {
+ public:
+  Reply(Completion completion, Executor home)
+      : completion_(std::move(completion)), home_(std::move(home)) {}
+  Reply(const Reply&) = delete;
+  Reply& operator=(const Reply&) = delete;
+  ~Reply() {
+    if (!sent_) send(Response::error(AppError(ErrorCode::internal, "Internal server error")));
+  }
+  void send(Response response) {
+    if (sent_.exchange(true)) return;
+    asio::post(home_,
+               [completion = std::move(completion_), response = std::move(response)]() mutable {
+                 std::move(completion)(std::move(response));
+               });
+  }
+
+ private:
+  Completion completion_;
+  Executor home_;
+  std::atomic<bool> sent_{false};
+};
+
+// Starts `start(Responder)` on `pool` and resumes the calling coroutine on its own executor
+// with the response the responder is given, whenever and wherever that happens.
+template <class Start>
+asio::awaitable<Response> run_async(asio::thread_pool& pool, Start start) {
+  auto home = co_await asio::this_coro::executor;
+  auto initiation = [&pool, &start, &home](auto completion) {
+    auto reply =
+        std::make_shared<Reply<decltype(completion), decltype(home)>>(std::move(completion), home);
+    Responder respond = [reply](Response response) { reply->send(std::move(response)); };
+    asio::post(pool, [start = std::move(start), respond = std::move(respond)]() mutable {
+      start(respond);
+    });
+  };
+  Response response = co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(Response)>(
+      initiation, asio::use_awaitable);
+  co_return response;
+}
+
 }  // namespace
 
 class Session;
@@ -484,6 +528,13 @@ asio::awaitable<Response> Session::handle(Request& request, std::string& route_l
     };
     upgrade = co_await run_on(server_.workers, accept);
     co_return refusal;
+  }
+  if (route.async_handler) {
+    auto start = [&router, &route, &request](const Responder& respond) noexcept {
+      router.execute_async(route, request, respond);
+    };
+    Response response = co_await run_async(server_.workers, start);
+    co_return response;
   }
   if (!route.options.blocking) {
     Response response = router.execute(route, request);

@@ -1,9 +1,14 @@
 // The database layer on both backends: placeholders, types, transactions, errors, migrations.
 #include "db/database.hpp"
 
+#include <atomic>
+#include <filesystem>
+#include <future>
+#include <latch>
 #include <thread>
 
 #include "core/crypto.hpp"
+#include "db/group_commit.hpp"
 #include "db/migrations.hpp"
 #include "test_server.hpp"
 
@@ -128,7 +133,89 @@ TEST_P(DatabaseTest, PoolHandsOutBoundedConnectionsAcrossThreads) {
   EXPECT_EQ(stats.waiting, 0);
 }
 
+// Writes queued while a batch commits share the next transaction; a failing write is retried
+// alone and fails alone; after stop() nothing is accepted.
+TEST_P(DatabaseTest, GroupCommitBatchesWritesAndIsolatesAFailingOne) {
+  db::GroupCommit commits(db(), 1);
+  std::promise<void> release;
+  std::latch first_running(1);
+  std::atomic<int> succeeded{0};
+  std::atomic<int> failed{0};
+  constexpr int kQueued = 10;
+  std::latch finished(kQueued + 1);
+  auto count = [&](std::exception_ptr error) {
+    ++(error ? failed : succeeded);
+    finished.count_down();
+  };
+  // The first write holds the only committer until everything else is queued.
+  auto gate = release.get_future().share();
+  commits.submit(
+      "a",
+      [&](db::Connection& c) {
+        first_running.count_down();
+        gate.wait();
+        insert_user(c);
+      },
+      count);
+  first_running.wait();
+  std::vector<std::string> ids;
+  for (int i = 0; i < kQueued; ++i) {
+    const std::string id = crypto::uuid_v4();
+    const std::string email = unique_email("batch");
+    ids.push_back(id);
+    const bool poisoned = i == 4;  // NOT NULL violated: fails its batch, then itself
+    commits.submit(
+        "b" + std::to_string(i),
+        [id, email, poisoned](db::Connection& c) {
+          c.query(
+              "INSERT INTO users (id, email, name, password_hash, role, email_verified, "
+              "created_at, updated_at) VALUES ($1, $2, 'B', $3, 'user', $4, $5, $5)",
+              {id, email, poisoned ? db::Value(nullptr) : db::Value(std::string("x")), false,
+               db::Timestamp{1}});
+        },
+        count);
+  }
+  release.set_value();
+  finished.wait();
+  EXPECT_EQ(succeeded, kQueued);
+  EXPECT_EQ(failed, 1);
+  EXPECT_EQ(commits.batches(), 2u) << "the ten queued writes committed as one batch";
+  int stored = 0;
+  for (const auto& id : ids)
+    stored += int(db().query("SELECT 1 FROM users WHERE id = $1", {id}).rows.size());
+  EXPECT_EQ(stored, kQueued - 1);
+
+  commits.stop();
+  std::exception_ptr refused;
+  commits.submit(
+      "c", [](db::Connection&) {}, [&](std::exception_ptr e) { refused = e; });
+  ASSERT_TRUE(refused);
+  EXPECT_THROW(std::rethrow_exception(refused), db::DbError);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, DatabaseTest, ::testing::ValuesIn(backends()), backend_name);
+
+// The background checkpointer replaces SQLite's automatic one: under steady writes the WAL
+// still starts over (without it, it would hold every page written) and the pages reach the
+// database file.
+TEST(SqliteWal, StaysBoundedUnderSteadyWrites) {
+  const auto dir = std::filesystem::temp_directory_path() / ("karma-wal-" + crypto::uuid_v4());
+  const std::string path = (dir / "wal.db").string();
+  {
+    auto db = db::open_database("sqlite://" + path, 2);
+    db->query("CREATE TABLE filler (b BLOB)");
+    const std::string row(3000, 'w');
+    std::uintmax_t largest_wal = 0;
+    for (int i = 0; i < 20000; ++i) {  // ~20 000 pages, 80 MB of WAL without checkpoints
+      db->transaction([&](db::Connection& c) { c.query("INSERT INTO filler VALUES ($1)", {row}); });
+      if (i % 500 == 0)
+        largest_wal = std::max(largest_wal, std::filesystem::file_size(path + "-wal"));
+    }
+    EXPECT_LT(largest_wal, 48u << 20) << "the WAL never started over";
+    EXPECT_GT(std::filesystem::file_size(path), 40u << 20) << "pages were not checkpointed";
+  }
+  std::filesystem::remove_all(dir);
+}
 
 }  // namespace
 }  // namespace karma::testing

@@ -7,6 +7,9 @@
 #include <thread>
 
 #include "core/crypto.hpp"
+#include "http/metrics.hpp"
+#include "http/router.hpp"
+#include "http/server.hpp"
 #include "test_server.hpp"
 
 namespace karma::testing {
@@ -112,6 +115,61 @@ TEST_F(HttpCoreTest, CorsPreflightAndSimpleRequests) {
   EXPECT_EQ(r.status, 401);
   EXPECT_EQ(r.header("access-control-allow-origin"), "*");
   EXPECT_NE(r.header("access-control-expose-headers").find("X-Request-Id"), std::string_view::npos);
+}
+
+// Asynchronous handlers answer from another thread, whenever they are done; a responder that
+// is dropped unanswered or a throw before the hand-off still answers with an envelope.
+TEST(HttpCoreAsync, HandlersAnswerFromAnyThreadAndNeverHang) {
+  http::Router router;
+  std::vector<std::thread> helpers;
+  std::mutex helpers_mutex;
+  router.post_async("/api/later",
+                    [&](http::Request& req, const http::Responder& respond) {
+                      std::lock_guard lock(helpers_mutex);
+                      helpers.emplace_back([&req, respond] {
+                        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+                        respond(http::Response::ok(bj::object{{"echo", req.body}}));
+                      });
+                    },
+                    {.authenticated = false});
+  router.post_async("/api/dropped", [](http::Request&, const http::Responder&) {},
+                    {.authenticated = false});
+  router.post_async("/api/refused",
+                    [](http::Request&, const http::Responder&) {
+                      throw AppError(ErrorCode::validation, "refused before the hand-off");
+                    },
+                    {.authenticated = false});
+  http::Metrics metrics;
+  http::ServerOptions options;
+  options.host = "127.0.0.1";
+  options.port = 0;
+  http::Server server(options, router, metrics);
+  server.start();
+
+  std::vector<std::thread> clients;
+  std::atomic<int> answered{0};
+  for (int t = 0; t < 4; ++t) {
+    clients.emplace_back([&, t] {
+      http::HttpClient client("127.0.0.1", server.port());
+      for (int i = 0; i < 25; ++i) {
+        const std::string body = std::to_string(t) + "-" + std::to_string(i);
+        const auto r = client.request("POST", "/api/later", body);
+        if (r.status == 200 && r.json().at("data").at("echo") == body.c_str()) ++answered;
+      }
+    });
+  }
+  for (auto& c : clients) c.join();
+  EXPECT_EQ(answered, 100);
+
+  http::HttpClient client("127.0.0.1", server.port());
+  const auto dropped = client.request("POST", "/api/dropped");
+  EXPECT_EQ(dropped.status, 500);
+  EXPECT_EQ(dropped.json().at("error").at("code"), "INTERNAL_ERROR");
+  const auto refused = client.request("POST", "/api/refused");
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_EQ(refused.json().at("error").at("message"), "refused before the hand-off");
+  server.stop();
+  for (auto& h : helpers) h.join();
 }
 
 TEST(HttpCoreConfigured, CorsAllowsOnlyConfiguredOrigins) {
