@@ -3,6 +3,8 @@
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -50,11 +52,24 @@ class Request {
   std::string_view credentials(std::string_view scheme) const;
 };
 
+// A response body produced piece by piece (file downloads, archives) instead of held whole.
+// read() may block (disk, object storage): the server calls it on its transfer pool.
+class BodySource {
+ public:
+  virtual ~BodySource() = default;
+  // Fills up to `size` bytes of `buffer`; 0 at the end. Throwing cuts the response short.
+  virtual std::size_t read(char* buffer, std::size_t size) = 0;
+};
+
 struct Response {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
   std::vector<Header> headers;
+  // When set, the body comes from here instead of `body`: `stream_length` bytes exactly, or
+  // chunked when the length is unknown.
+  std::shared_ptr<BodySource> stream;
+  std::optional<std::uint64_t> stream_length;
 
   // {"success":true,"data":...,"timestamp":...}
   static Response json(int status, const boost::json::value& data);

@@ -89,6 +89,24 @@ void Router::post_async(std::string pattern, AsyncHandler handler, RouteOptions 
   routes_.back()->async_handler = std::move(handler);
 }
 
+void Router::post_streaming(std::string pattern, StreamingHandler handler, RouteOptions options) {
+  add("POST", std::move(pattern), nullptr, options);
+  routes_.back()->streaming = std::move(handler);
+}
+
+std::unique_ptr<BodyStream> Router::open_stream(const Route& route, Request& request,
+                                                Response& refusal) const {
+  try {
+    if (route.options.authenticated) request.caller = authenticate(request);
+    auto stream = route.streaming(request);
+    if (!stream) throw AppError(ErrorCode::internal, "streaming handler returned no stream");
+    return stream;
+  } catch (...) {
+    refusal = error_response(std::current_exception(), request);
+    return nullptr;
+  }
+}
+
 void Router::websocket(std::string pattern, WebSocketHandler handler, RouteOptions options) {
   add(
       "GET", std::move(pattern),

@@ -21,6 +21,22 @@ using Responder = std::function<void(Response)>;
 // either throws before handing off or calls the responder exactly once, later. The request
 // stays alive until then.
 using AsyncHandler = std::function<void(Request&, Responder)>;
+
+// The receiving end of a streamed request body (uploads): the server reads the body in pieces
+// and hands them over instead of buffering it. Both calls may block (storage) and run on the
+// server's transfer pool. Destroyed without finish() — the client went away, or consume()
+// threw — it must undo whatever it started.
+class BodyStream {
+ public:
+  virtual ~BodyStream() = default;
+  // Returns how many leading bytes it used; the rest is offered again with more appended.
+  virtual std::size_t consume(std::string_view bytes) = 0;
+  // The body ended (bytes it did not use are still there): the response.
+  virtual Response finish(std::string_view unused) = 0;
+};
+// Runs on a worker once the headers are in: checks the request and opens the stream, or
+// throws to refuse it before the body is read.
+using StreamingHandler = std::function<std::unique_ptr<BodyStream>(Request&)>;
 // Resolves the caller of an authenticated route, or throws UNAUTHORIZED.
 using Authenticator = std::function<Caller(const Request&)>;
 // Turns a non-AppError exception into a contract error where one fits (e.g. DB down → 503).
@@ -41,6 +57,7 @@ struct Route {
   std::string pattern;  // "/api/devices/:id"
   Handler handler;
   AsyncHandler async_handler;  // set instead of `handler` on asynchronous routes
+  StreamingHandler streaming;  // set instead of `handler` on routes with streamed bodies
   WebSocketHandler websocket;  // set on WebSocket routes (GET + Upgrade)
   RouteOptions options;
   std::vector<std::string> segments;
@@ -71,6 +88,7 @@ class Router {
     add("DELETE", std::move(p), std::move(h), o);
   }
   void post_async(std::string pattern, AsyncHandler handler, RouteOptions options = {});
+  void post_streaming(std::string pattern, StreamingHandler handler, RouteOptions options = {});
   // A GET route that upgrades to WebSocket; a plain GET there is a 400.
   void websocket(std::string pattern, WebSocketHandler handler, RouteOptions options = {});
   // Runs a WebSocket route's guard and handler, as execute() does for a handler: the session,
@@ -90,6 +108,9 @@ class Router {
   // Authenticates when the route requires it, then runs the handler. Never throws: every
   // exception becomes the contract's error response.
   Response execute(const Route& route, Request& request) const;
+  // Opens the body stream of a streaming route, or sets `refusal` and returns null.
+  std::unique_ptr<BodyStream> open_stream(const Route& route, Request& request,
+                                          Response& refusal) const;
   // The same for an asynchronous route: `respond` gets the handler's response or the error.
   void execute_async(const Route& route, Request& request, const Responder& respond) const;
   // The error response for an exception escaping a handler.

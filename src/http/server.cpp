@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <cstring>
 #include <deque>
 #include <optional>
 #include <thread>
@@ -34,6 +35,8 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 constexpr auto nothrow_awaitable = asio::as_tuple(asio::use_awaitable);
+// Pieces of streamed bodies: large enough that the hop to the transfer pool is noise.
+constexpr std::size_t kStreamChunkBytes = 256 * 1024;
 
 // Echo a client's request id only when it is short and harmless in logs and headers.
 bool sane_request_id(std::string_view id) {
@@ -127,6 +130,7 @@ class Server::Impl {
         metrics(m),
         workers(static_cast<std::size_t>(std::max(1, options.worker_threads))),
         heavy_workers(static_cast<std::size_t>(std::max(1, options.heavy_threads))),
+        transfer_workers(static_cast<std::size_t>(std::max(1, options.transfer_threads))),
         acceptor_strand(asio::make_strand(ioc)),
         acceptor(acceptor_strand) {}
 
@@ -157,6 +161,7 @@ class Server::Impl {
   std::vector<std::thread> threads;
   asio::thread_pool workers;
   asio::thread_pool heavy_workers;
+  asio::thread_pool transfer_workers;
   asio::io_context ioc;
   asio::strand<asio::io_context::executor_type> acceptor_strand;
   tcp::acceptor acceptor;
@@ -264,14 +269,35 @@ class Session : public std::enable_shared_from_this<Session> {
   // and the client could lose our answer.
   asio::awaitable<void> linger();
   // Routes and runs the request. For an accepted WebSocket upgrade it sets `upgrade` instead.
-  asio::awaitable<Response> handle(Request& request, std::string& route_label, bool wants_upgrade,
-                                   std::shared_ptr<WebSocketSession>& upgrade);
+  asio::awaitable<Response> handle(Request& request, Match& match, std::string& route_label,
+                                   bool wants_upgrade, std::shared_ptr<WebSocketSession>& upgrade);
+  // Serves a streaming route: opens its BodyStream, feeds it the body as it arrives, sends its
+  // response. False when the connection must close.
+  asio::awaitable<bool> serve_streaming(bhttp::request_parser<bhttp::string_body>& header_parser,
+                                        Request& request, const Route& route,
+                                        Clock::time_point started);
+  asio::awaitable<bool> send_stream(Response& response, const Request& request, unsigned version,
+                                    bool keep_alive);
+  // Status line and headers common to every response.
+  template <class Message>
+  void fill_head(Message& out, Response& response, const Request& request, bool keep_alive);
+  // Runs `work` on the transfer pool (blocking storage I/O of streamed bodies).
+  template <class Work>
+  auto on_transfer(Work work) {
+    return run_on(server_.transfer_workers, std::move(work));
+  }
   asio::awaitable<void> run_websocket(BeastRequest request,
                                       std::shared_ptr<WebSocketSession> application);
   asio::awaitable<bool> send(Response response, const Request& request, unsigned version,
                              bool keep_alive);
+  // The request line and headers; the body is added once read.
   Request convert(BeastRequest& beast_request);
   Response read_failure(const boost::system::error_code& ec);
+  // Request metrics and, when `log_line`, the access log line.
+  void record(const Request& request, const std::string& route_label, int status,
+              Clock::time_point started, bool log_line);
+  // Answers "Expect: 100-continue"; false when the connection failed.
+  asio::awaitable<bool> continue_if_expected(const BeastRequest& request);
 
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
@@ -303,7 +329,9 @@ asio::awaitable<void> Session::loop() {
     idle_ = true;
     if (server_.draining.load()) break;
     bhttp::request_parser<bhttp::string_body> parser;
-    parser.body_limit(server_.options.body_limit_bytes);
+    // No limit while the header is read: a streaming route takes any size. Buffered bodies
+    // get theirs below, once the route is known.
+    parser.body_limit(boost::none);
     parser.header_limit(16 * 1024);
     stream_.expires_after(idle_timeout);
     auto [header_ec, header_bytes] =
@@ -326,24 +354,32 @@ asio::awaitable<void> Session::loop() {
       ~InFlight() { metrics.end_request(); }
     } in_flight{server_.metrics};
 
-    if (iequals(std::string_view(parser.get()[bhttp::field::expect]), "100-continue")) {
-      bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, parser.get().version()};
-      stream_.expires_after(request_timeout);
-      auto [ec, n] = co_await bhttp::async_write(stream_, cont, nothrow_awaitable);
-      if (ec) break;
+    Request request = convert(parser.get());
+    Match match;
+    if (!request.path.empty() && request.path.front() == '/')
+      match = server_.router.match(request.method, request.path);
+    if (match.route && match.route->streaming) {
+      request.path_params = std::move(match.params);
+      if (!co_await serve_streaming(parser, request, *match.route, started)) break;
+      continue;
     }
-    stream_.expires_after(request_timeout);
-    auto [body_ec, body_bytes] =
-        co_await bhttp::async_read(stream_, buffer_, parser, nothrow_awaitable);
+    boost::system::error_code body_ec;
+    const std::uint64_t limit = server_.options.body_limit_bytes;
+    if (parser.content_length() && *parser.content_length() > limit) {
+      body_ec = bhttp::error::body_limit;  // refused before it is read, and before 100-continue
+    } else {
+      parser.body_limit(limit);  // chunked bodies are counted as they arrive
+      if (!co_await continue_if_expected(parser.get())) break;
+      stream_.expires_after(request_timeout);
+      auto [read_ec, body_bytes] =
+          co_await bhttp::async_read(stream_, buffer_, parser, nothrow_awaitable);
+      body_ec = read_ec;
+    }
     if (body_ec) {
       if (!connection_gone(body_ec)) {
-        Request failed;
-        failed.request_id = crypto::uuid_v4();
         Response response = read_failure(body_ec);
-        server_.metrics.observe(std::string(parser.get().method_string()), "unmatched",
-                                response.status,
-                                std::chrono::duration<double>(Clock::now() - started).count());
-        co_await send(std::move(response), failed, parser.get().version(), false);
+        record(request, "unmatched", response.status, started, true);
+        co_await send(std::move(response), request, parser.get().version(), false);
         co_await linger();
       }
       break;
@@ -353,23 +389,15 @@ asio::awaitable<void> Session::loop() {
     const unsigned version = beast_request.version();
     const bool keep_alive = beast_request.keep_alive();
     const bool wants_upgrade = websocket::is_upgrade(beast_request);
-    Request request = convert(beast_request);
+    request.body = std::move(beast_request.body());
     std::string route_label = "unmatched";
-    Response response = co_await handle(request, route_label, wants_upgrade, upgrade);
-    const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
-    server_.metrics.observe(request.method, route_label, upgrade ? 101 : response.status, seconds);
+    Response response = co_await handle(request, match, route_label, wants_upgrade, upgrade);
     if (upgrade) {
+      record(request, route_label, 101, started, false);
       upgrade_request.emplace(std::move(beast_request));
       break;  // the connection is no longer an HTTP request in flight
     }
-    if (log::enabled(log::Level::info)) {
-      log::info("request", {{"requestId", request.request_id},
-                            {"method", request.method},
-                            {"path", request.path},
-                            {"status", response.status},
-                            {"durationMs", seconds * 1000},
-                            {"ip", request.client_ip}});
-    }
+    record(request, route_label, response.status, started, true);
     if (!co_await send(std::move(response), request, version, keep_alive)) break;
     if (!keep_alive) break;
   }
@@ -437,6 +465,117 @@ asio::awaitable<void> Session::run_websocket(BeastRequest request,
   co_await run_on(server_.workers, closed);
 }
 
+void Session::record(const Request& request, const std::string& route_label, int status,
+                     Clock::time_point started, bool log_line) {
+  const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  server_.metrics.observe(request.method, route_label, status, seconds);
+  if (log_line && log::enabled(log::Level::info)) {
+    log::info("request", {{"requestId", request.request_id},
+                          {"method", request.method},
+                          {"path", request.path},
+                          {"status", status},
+                          {"durationMs", seconds * 1000},
+                          {"ip", request.client_ip}});
+  }
+}
+
+asio::awaitable<bool> Session::continue_if_expected(const BeastRequest& request) {
+  if (!iequals(std::string_view(request[bhttp::field::expect]), "100-continue")) co_return true;
+  bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, request.version()};
+  stream_.expires_after(std::chrono::seconds(server_.options.request_timeout_seconds));
+  auto [ec, n] = co_await bhttp::async_write(stream_, cont, nothrow_awaitable);
+  co_return !ec;
+}
+
+asio::awaitable<bool> Session::serve_streaming(
+    bhttp::request_parser<bhttp::string_body>& header_parser, Request& request, const Route& route,
+    Clock::time_point started) {
+  const Router& router = server_.router;
+  const unsigned version = header_parser.get().version();
+  const bool keep_alive = header_parser.get().keep_alive();
+  Response response;
+  auto open = [&router, &route, &request, &response]() noexcept {
+    return router.open_stream(route, request, response);
+  };
+  std::unique_ptr<BodyStream> body = co_await run_on(server_.workers, open);
+  // Refused before the body was read: answer, then drain a little and close.
+  if (!body) {
+    record(request, route.pattern, response.status, started, true);
+    co_await send(std::move(response), request, version, false);
+    co_await linger();
+    co_return false;
+  }
+  // The stream is destroyed on the transfer pool: undoing an upload is storage I/O.
+  auto discard = [&body]() noexcept {
+    body.reset();
+    return true;
+  };
+  if (!co_await continue_if_expected(header_parser.get())) {
+    co_await on_transfer(discard);
+    co_return false;
+  }
+
+  bhttp::request_parser<bhttp::buffer_body> parser(std::move(header_parser));
+  parser.body_limit(boost::none);  // the stream enforces limits of its own
+  std::vector<char> chunk(kStreamChunkBytes);
+  std::size_t held = 0;  // bytes at the front of `chunk` the stream has not used yet
+  bool failed = false;
+  auto fail_with = [&](std::exception_ptr error) {
+    response = router.error_response(error, request);
+    failed = true;
+  };
+  while (!parser.is_done() && !failed) {
+    parser.get().body().data = chunk.data() + held;
+    parser.get().body().size = chunk.size() - held;
+    stream_.expires_after(std::chrono::seconds(server_.options.request_timeout_seconds));
+    auto [read_ec, n] = co_await bhttp::async_read(stream_, buffer_, parser, nothrow_awaitable);
+    if (read_ec && read_ec != bhttp::error::need_buffer) {
+      co_await on_transfer(discard);
+      if (connection_gone(read_ec)) co_return false;
+      response = read_failure(read_ec);
+      record(request, route.pattern, response.status, started, true);
+      co_await send(std::move(response), request, version, false);
+      co_await linger();
+      co_return false;
+    }
+    held = chunk.size() - parser.get().body().size;
+    auto feed = [&body, &chunk, held, &fail_with]() noexcept -> std::size_t {
+      try {
+        return body->consume(std::string_view(chunk.data(), held));
+      } catch (...) {
+        fail_with(std::current_exception());
+        return 0;
+      }
+    };
+    const std::size_t used = co_await on_transfer(feed);
+    if (!failed && used == 0 && held == chunk.size()) {
+      fail_with(std::make_exception_ptr(
+          AppError(ErrorCode::validation, "Request body cannot be parsed in bounded memory")));
+    }
+    std::memmove(chunk.data(), chunk.data() + used, held - used);
+    held -= used;
+  }
+  if (!failed) {
+    auto finish = [&body, &chunk, held, &fail_with]() noexcept {
+      try {
+        return body->finish(std::string_view(chunk.data(), held));
+      } catch (...) {
+        fail_with(std::current_exception());
+        return Response{};
+      }
+    };
+    Response finished = co_await on_transfer(finish);
+    if (!failed) response = std::move(finished);
+  }
+  co_await on_transfer(discard);
+  record(request, route.pattern, response.status, started, true);
+  // A stream that failed mid-body leaves the rest of the body unread: close after answering.
+  const bool complete = parser.is_done();
+  const bool sent = co_await send(std::move(response), request, version, keep_alive && complete);
+  if (!complete) co_await linger();
+  co_return sent&& complete&& keep_alive;
+}
+
 asio::awaitable<void> Session::linger() {
   boost::system::error_code ec;
   stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
@@ -473,11 +612,10 @@ Request Session::convert(BeastRequest& r) {
   } else {
     request.path.clear();  // handle() answers 400
   }
-  request.body = std::move(r.body());
   return request;
 }
 
-asio::awaitable<Response> Session::handle(Request& request, std::string& route_label,
+asio::awaitable<Response> Session::handle(Request& request, Match& match, std::string& route_label,
                                           bool wants_upgrade,
                                           std::shared_ptr<WebSocketSession>& upgrade) {
   const Router& router = server_.router;
@@ -506,7 +644,6 @@ asio::awaitable<Response> Session::handle(Request& request, std::string& route_l
     co_return response;
   }
 
-  Match match = router.match(request.method, request.path);
   if (!match.route) {
     if (!match.allowed.empty()) {
       Response response = Response::error(
@@ -546,24 +683,73 @@ asio::awaitable<Response> Session::handle(Request& request, std::string& route_l
   co_return response;
 }
 
-asio::awaitable<bool> Session::send(Response response, const Request& request, unsigned version,
-                                    bool keep_alive) {
+template <class Message>
+void Session::fill_head(Message& out, Response& response, const Request& request, bool keep_alive) {
   const std::string_view origin = request.header("origin");
   if (!origin.empty() && server_.origin_allowed(origin) &&
       response.header("access-control-allow-origin").empty()) {
     server_.add_cors(origin, response);
   }
-  bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(response.status), version};
   out.set(bhttp::field::server, "karma");
   if (!response.content_type.empty()) out.set(bhttp::field::content_type, response.content_type);
   out.set("x-request-id", request.request_id);
   for (auto& header : response.headers) out.set(header.name, header.value);
-  out.body() = std::move(response.body);
   out.keep_alive(keep_alive && !server_.draining.load());
+}
+
+asio::awaitable<bool> Session::send(Response response, const Request& request, unsigned version,
+                                    bool keep_alive) {
+  if (response.stream) {
+    const bool sent = co_await send_stream(response, request, version, keep_alive);
+    co_return sent;
+  }
+  bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(response.status), version};
+  fill_head(out, response, request, keep_alive);
+  out.body() = std::move(response.body);
   out.prepare_payload();
   stream_.expires_after(std::chrono::seconds(server_.options.request_timeout_seconds));
   auto [ec, n] = co_await bhttp::async_write(stream_, out, nothrow_awaitable);
   co_return !ec;
+}
+
+asio::awaitable<bool> Session::send_stream(Response& response, const Request& request,
+                                           unsigned version, bool keep_alive) {
+  bhttp::response<bhttp::buffer_body> out{static_cast<bhttp::status>(response.status), version};
+  fill_head(out, response, request, keep_alive);
+  if (response.stream_length)
+    out.content_length(*response.stream_length);
+  else
+    out.chunked(true);
+  out.body().data = nullptr;
+  out.body().more = true;
+  bhttp::response_serializer<bhttp::buffer_body> serializer{out};
+  const auto timeout = std::chrono::seconds(server_.options.request_timeout_seconds);
+  stream_.expires_after(timeout);
+  auto [head_ec, head_n] =
+      co_await bhttp::async_write_header(stream_, serializer, nothrow_awaitable);
+  if (head_ec) co_return false;
+  std::vector<char> chunk(kStreamChunkBytes);
+  BodySource& source = *response.stream;
+  for (;;) {
+    auto read = [&source, &chunk, &request]() noexcept -> std::optional<std::size_t> {
+      try {
+        return source.read(chunk.data(), chunk.size());
+      } catch (const std::exception& e) {
+        log::error("response stream failed",
+                   {{"requestId", request.request_id}, {"error", e.what()}});
+        return std::nullopt;
+      }
+    };
+    const std::optional<std::size_t> n = co_await on_transfer(read);
+    if (!n) co_return false;  // cut short: closing the connection tells the client
+    out.body().data = *n ? chunk.data() : nullptr;
+    out.body().size = *n;
+    out.body().more = *n > 0;
+    stream_.expires_after(timeout);
+    auto [ec, written] = co_await bhttp::async_write(stream_, serializer, nothrow_awaitable);
+    if (ec && ec != bhttp::error::need_buffer) co_return false;
+    if (serializer.is_done()) co_return true;
+  }
 }
 
 bool Server::Impl::origin_allowed(std::string_view origin) const {
@@ -655,6 +841,7 @@ void Server::Impl::stop() {
     if (t.joinable()) t.join();
   workers.join();
   heavy_workers.join();
+  transfer_workers.join();
 }
 
 Server::Server(ServerOptions options, const Router& router, Metrics& metrics)

@@ -17,7 +17,8 @@ struct ServerOptions {
   std::uint16_t port = 3000;  // 0: any free port (see Server::port)
   int io_threads = 0;         // 0: one per core
   int worker_threads = 2;
-  int heavy_threads = 2;  // runs RouteOptions::cpu_heavy handlers (password hashing)
+  int heavy_threads = 2;     // runs RouteOptions::cpu_heavy handlers (password hashing)
+  int transfer_threads = 4;  // storage I/O of streamed request and response bodies
   std::size_t body_limit_bytes = 1024 * 1024;
   int request_timeout_seconds = 30;
   int idle_timeout_seconds = 75;
