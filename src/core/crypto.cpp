@@ -4,6 +4,7 @@
 #include <openssl/hmac.h>
 #include <sodium.h>
 
+#include <new>
 #include <stdexcept>
 
 namespace karma::crypto {
@@ -126,6 +127,27 @@ std::string hmac_sha256(std::string_view key, std::string_view data) {
   HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
        reinterpret_cast<const unsigned char*>(data.data()), data.size(), md, &len);
   return std::string(reinterpret_cast<char*>(md), len);
+}
+
+Digest::Digest(Algorithm algorithm) : context_(EVP_MD_CTX_new()) {
+  if (!context_) throw std::bad_alloc();
+  auto* ctx = static_cast<EVP_MD_CTX*>(context_);
+  EVP_DigestInit_ex(ctx, algorithm == Algorithm::md5 ? EVP_md5() : EVP_sha256(), nullptr);
+}
+
+Digest::~Digest() {
+  EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(context_));
+}
+
+void Digest::update(std::string_view data) {
+  EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(context_), data.data(), data.size());
+}
+
+std::string Digest::hex_final() {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(context_), md, &len);
+  return hex(std::string_view(reinterpret_cast<char*>(md), len));
 }
 
 std::string hex(std::string_view raw) {

@@ -26,4 +26,20 @@ std::string hmac_sha256(std::string_view key, std::string_view data);  // raw 32
 std::string hex(std::string_view raw);
 bool constant_time_equal(std::string_view a, std::string_view b);
 
+// A digest computed over data that arrives in pieces (uploads).
+class Digest {
+ public:
+  enum class Algorithm { md5, sha256 };
+  explicit Digest(Algorithm algorithm);
+  ~Digest();
+  Digest(const Digest&) = delete;
+  Digest& operator=(const Digest&) = delete;
+  void update(std::string_view data);
+  // Lowercase hex of everything given to update(); call once.
+  std::string hex_final();
+
+ private:
+  void* context_;  // EVP_MD_CTX, kept out of this header
+};
+
 }  // namespace karma::crypto

@@ -54,5 +54,17 @@ TEST(Crypto, ConstantTimeEqual) {
   EXPECT_FALSE(constant_time_equal("abc", "abcd"));
 }
 
+TEST(Crypto, DigestsOverPiecesMatchTheKnownVectors) {
+  Digest sha(Digest::Algorithm::sha256);
+  sha.update("a");
+  sha.update("");
+  sha.update("bc");
+  EXPECT_EQ(sha.hex_final(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  Digest md5(Digest::Algorithm::md5);  // RFC 1321 test suite
+  md5.update("message ");
+  md5.update("digest");
+  EXPECT_EQ(md5.hex_final(), "f96b697d7cb7938d525a2f31aaf161d0");
+}
+
 }  // namespace
 }  // namespace karma::crypto

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
-#include <cmath>
 #include <boost/json/parse.hpp>
+#include <cmath>
 
 #include "core/app_error.hpp"
 #include "core/clock.hpp"
@@ -72,8 +72,8 @@ TEST(Envelope, RateLimitSetsRetryAfterHeader) {
 }
 
 TEST(JsonSerialize, EscapesStringsAndRoundTrips) {
-  const std::string tricky = std::string("quote\" back\\ nl\n tab\t bell\x07 nul") + '\0' +
-                             " 数据 \xF0\x9F\x98\x80";
+  const std::string tricky =
+      std::string("quote\" back\\ nl\n tab\t bell\x07 nul") + '\0' + " 数据 \xF0\x9F\x98\x80";
   const bj::value v = bj::object{{"k\"ey", tricky}, {"arr", bj::array{1, -2, true, nullptr}}};
   const std::string text = json::serialize(v);
   EXPECT_EQ(bj::parse(text), v);
