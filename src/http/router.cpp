@@ -20,6 +20,22 @@ std::vector<std::string> split_path(std::string_view path) {
 
 }  // namespace
 
+// The guard, then `open` (a WebSocket session or a body stream): what it opened, or null with
+// `refusal` set to the error response.
+template <class Open>
+auto Router::open_guarded(const Route& route, Request& request, Response& refusal, Open open) const
+    -> decltype(open()) {
+  try {
+    if (route.options.authenticated) request.caller = authenticate(request);
+    auto opened = open();
+    if (!opened) throw AppError(ErrorCode::internal, "route handler opened nothing");
+    return opened;
+  } catch (...) {
+    refusal = error_response(std::current_exception(), request);
+    return nullptr;
+  }
+}
+
 std::string_view canonical_path(std::string_view path, std::string& storage) {
   if (path.starts_with("/api/v1") && (path.size() == 7 || path[7] == '/')) {
     storage = "/api";
@@ -96,15 +112,7 @@ void Router::post_streaming(std::string pattern, StreamingHandler handler, Route
 
 std::unique_ptr<BodyStream> Router::open_stream(const Route& route, Request& request,
                                                 Response& refusal) const {
-  try {
-    if (route.options.authenticated) request.caller = authenticate(request);
-    auto stream = route.streaming(request);
-    if (!stream) throw AppError(ErrorCode::internal, "streaming handler returned no stream");
-    return stream;
-  } catch (...) {
-    refusal = error_response(std::current_exception(), request);
-    return nullptr;
-  }
+  return open_guarded(route, request, refusal, [&] { return route.streaming(request); });
 }
 
 void Router::websocket(std::string pattern, WebSocketHandler handler, RouteOptions options) {
@@ -119,15 +127,7 @@ void Router::websocket(std::string pattern, WebSocketHandler handler, RouteOptio
 
 std::shared_ptr<WebSocketSession> Router::accept(const Route& route, Request& request,
                                                  Response& refusal) const {
-  try {
-    if (route.options.authenticated) request.caller = authenticate(request);
-    auto session = route.websocket(request);
-    if (!session) throw AppError(ErrorCode::internal, "WebSocket handler returned no session");
-    return session;
-  } catch (...) {
-    refusal = error_response(std::current_exception(), request);
-    return nullptr;
-  }
+  return open_guarded(route, request, refusal, [&] { return route.websocket(request); });
 }
 
 Caller Router::authenticate(const Request& request) const {

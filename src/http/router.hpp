@@ -119,6 +119,10 @@ class Router {
   const std::vector<std::unique_ptr<Route>>& routes() const { return routes_; }
 
  private:
+  template <class Open>
+  auto open_guarded(const Route& route, Request& request, Response& refusal, Open open) const
+      -> decltype(open());
+
   std::vector<std::unique_ptr<Route>> routes_;
   Authenticator authenticator_;
   ErrorTranslator translator_;
