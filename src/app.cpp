@@ -1,10 +1,13 @@
 #include "app.hpp"
 
+#include <filesystem>
+
 #include "auth/auth_routes.hpp"
 #include "core/log.hpp"
 #include "core/validation.hpp"
 #include "db/migrations.hpp"
 #include "devices/device_routes.hpp"
+#include "files/file_routes.hpp"
 #include "ops/ops_routes.hpp"
 
 #ifndef KARMA_VERSION
@@ -55,7 +58,12 @@ App::App(Config config)
           devices::DeviceSettings{config_.heartbeat_interval_seconds, config_.metrics_max_samples,
                                   config_.metrics_retention_days}),
       commands_(*db_, *events_),
-      gateway_(devices_, commands_, *events_) {
+      gateway_(devices_, commands_, *events_),
+      blobs_(storage::make_local_blob_store(std::filesystem::path(config_.data_dir) / "blobs")),
+      files_(*db_, *blobs_,
+             files::FileSettings{.max_file_bytes = config_.upload_max_bytes,
+                                 .enforce_quota = config_.plan_limits_enforced(),
+                                 .quota_free = config_.storage_quota_free_bytes}) {
   router_.set_error_translator([](const std::exception& e) -> std::optional<AppError> {
     if (const auto* db_error = dynamic_cast<const db::DbError*>(&e);
         db_error && db_error->kind() == db::DbError::Kind::unavailable) {
@@ -66,6 +74,7 @@ App::App(Config config)
   auth::mount_auth_routes(router_, auth_);
   devices::mount_device_routes(router_, devices_, commands_);
   devices::mount_gateway_route(router_, gateway_);
+  files::mount_file_routes(router_, files_);
   ops::mount_ops_routes(router_, *db_, metrics_, KARMA_VERSION);
 
   scheduler_.every("offline-devices", std::chrono::seconds(config_.heartbeat_interval_seconds),

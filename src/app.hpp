@@ -13,11 +13,13 @@
 #include "devices/command_service.hpp"
 #include "devices/device_gateway.hpp"
 #include "devices/device_service.hpp"
+#include "files/file_service.hpp"
 #include "http/metrics.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
 #include "jobs/scheduler.hpp"
 #include "realtime/event_bus.hpp"
+#include "storage/blob_store.hpp"
 
 namespace karma {
 
@@ -50,6 +52,8 @@ class App {
   devices::DeviceService devices_;
   devices::CommandService commands_;
   devices::DeviceGateway gateway_;
+  std::unique_ptr<storage::BlobStore> blobs_;
+  files::FileService files_;
   jobs::Scheduler scheduler_;
   http::Metrics metrics_;
   http::Router router_;

@@ -20,6 +20,8 @@ int http_status(ErrorCode code) {
       return 409;
     case ErrorCode::payload_too_large:
       return 413;
+    case ErrorCode::range_not_satisfiable:
+      return 416;
     case ErrorCode::rate_limited:
       return 429;
     case ErrorCode::internal:
@@ -46,6 +48,8 @@ const char* code_name(ErrorCode code) {
       return "CONFLICT";
     case ErrorCode::payload_too_large:
       return "PAYLOAD_TOO_LARGE";
+    case ErrorCode::range_not_satisfiable:
+      return "RANGE_NOT_SATISFIABLE";
     case ErrorCode::rate_limited:
       return "RATE_LIMIT_EXCEEDED";
     case ErrorCode::internal:

@@ -8,16 +8,17 @@
 namespace karma {
 
 enum class ErrorCode {
-  validation,          // 400 VALIDATION_ERROR
-  unauthorized,        // 401 UNAUTHORIZED
-  forbidden,           // 403 FORBIDDEN
-  not_found,           // 404 NOT_FOUND
-  method_not_allowed,  // 405 METHOD_NOT_ALLOWED
-  conflict,            // 409 CONFLICT
-  payload_too_large,   // 413 PAYLOAD_TOO_LARGE
-  rate_limited,        // 429 RATE_LIMIT_EXCEEDED
-  internal,            // 500 INTERNAL_ERROR
-  unavailable,         // 503 SERVICE_UNAVAILABLE
+  validation,             // 400 VALIDATION_ERROR
+  unauthorized,           // 401 UNAUTHORIZED
+  forbidden,              // 403 FORBIDDEN
+  not_found,              // 404 NOT_FOUND
+  method_not_allowed,     // 405 METHOD_NOT_ALLOWED
+  conflict,               // 409 CONFLICT
+  payload_too_large,      // 413 PAYLOAD_TOO_LARGE
+  range_not_satisfiable,  // 416 RANGE_NOT_SATISFIABLE (downloads)
+  rate_limited,           // 429 RATE_LIMIT_EXCEEDED
+  internal,               // 500 INTERNAL_ERROR
+  unavailable,            // 503 SERVICE_UNAVAILABLE
 };
 
 int http_status(ErrorCode code);

@@ -51,6 +51,11 @@ void Config::validate() const {
   if (heartbeat_interval_seconds < 1 || metrics_max_samples < 1 || metrics_retention_days < 1)
     throw std::runtime_error("device heartbeat and metrics settings must be >= 1");
   if (body_limit_bytes < 1024) throw std::runtime_error("BODY_LIMIT_BYTES must be >= 1024");
+  if (upload_max_bytes < 1) throw std::runtime_error("UPLOAD_MAX_BYTES must be positive");
+  if (storage_quota_free_bytes < 0)
+    throw std::runtime_error("STORAGE_QUOTA_FREE_BYTES must not be negative");
+  if (plan_limits != "on" && plan_limits != "off")
+    throw std::runtime_error("PLAN_LIMITS must be on or off");
 }
 
 void bind_config(CLI::App& cmd, Config& c) {
@@ -108,6 +113,12 @@ void bind_config(CLI::App& cmd, Config& c) {
           "Metrics samples kept per device");
   setting("--metrics-retention-days", c.metrics_retention_days, "METRICS_RETENTION_DAYS",
           "Days metrics samples are kept");
+  setting("--upload-max-bytes", c.upload_max_bytes, "UPLOAD_MAX_BYTES",
+          "Largest file one upload may store");
+  setting("--storage-quota-free-bytes", c.storage_quota_free_bytes, "STORAGE_QUOTA_FREE_BYTES",
+          "Storage of a free-plan user (pro: 20x, team: 200x, enterprise: unlimited)");
+  setting("--plan-limits", c.plan_limits, "PLAN_LIMITS",
+          "on: enforce plan limits (devices, storage quota); off: none");
 }
 
 void load_dotenv(const std::string& path) {

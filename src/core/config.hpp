@@ -39,6 +39,9 @@ struct Config {
   int heartbeat_interval_seconds = 30;        // devices silent for 3 intervals become offline
   std::int64_t metrics_max_samples = 10'000;  // per device; older samples are pruned
   int metrics_retention_days = 30;
+  std::int64_t upload_max_bytes = 5LL << 30;          // one uploaded file
+  std::int64_t storage_quota_free_bytes = 5LL << 30;  // pro: 20x, team: 200x, enterprise: none
+  std::string plan_limits = "on";  // "off": no plan limits (self-hosted, load tests)
 
   bool production() const { return env == "production"; }
   // The database to open: DATABASE_URL, or the embedded SQLite file under data_dir.
@@ -51,6 +54,7 @@ struct Config {
   // PostgreSQL overlaps the round trips of a few batches.
   int group_committers() const;
   int effective_db_pool_size() const;
+  bool plan_limits_enforced() const { return plan_limits != "off"; }
   // Throws std::runtime_error naming the first unusable setting.
   void validate() const;
 };

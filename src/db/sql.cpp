@@ -49,14 +49,18 @@ std::vector<std::string> decode_text_array(std::string_view json) {
   return out;
 }
 
-std::string contains_pattern(std::string_view text) {
-  std::string out = "%";
+std::string prefix_pattern(std::string_view text) {
+  std::string out;
   for (char c : text) {
     if (c == '%' || c == '_' || c == '\\') out.push_back('\\');
     out.push_back(c);
   }
   out.push_back('%');
   return out;
+}
+
+std::string contains_pattern(std::string_view text) {
+  return "%" + prefix_pattern(text);
 }
 
 }  // namespace karma::db

@@ -25,5 +25,7 @@ std::vector<std::string> decode_text_array(std::string_view json);
 
 // A LIKE pattern matching `text` anywhere, with %, _ and \ escaped (use with ESCAPE '\').
 std::string contains_pattern(std::string_view text);
+// A LIKE pattern matching what starts with `text`, escaped the same way.
+std::string prefix_pattern(std::string_view text);
 
 }  // namespace karma::db

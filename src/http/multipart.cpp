@@ -13,12 +13,6 @@ namespace {
   throw AppError(ErrorCode::validation, "Malformed multipart body: " + std::move(message));
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 // "type; a=b; c=\"d\"" → the type and the parameters (names lowercase), or nullopt when a
 // quoted string is not closed.
 struct HeaderValue {

@@ -73,13 +73,6 @@ class DevicesTest : public BackendTest {
                             device_auth(d.token));
   }
 
-  static std::string code(const ClientResponse& r) {
-    const auto v = r.json();
-    return v.is_object() && v.as_object().contains("error")
-               ? std::string(v.at("error").at("code").as_string())
-               : "<none>";
-  }
-
   Account owner;
 };
 
@@ -183,7 +176,7 @@ TEST_P(DevicesTest, SerialNumbersAreUniqueAcrossUsers) {
   const Account other = register_account(client());
   const auto r = call("POST", "/api/devices", body(device_body(serial)), &other);
   EXPECT_EQ(r.status, 409);
-  EXPECT_EQ(code(r), "CONFLICT");
+  EXPECT_EQ(error_code(r), "CONFLICT");
   EXPECT_EQ(r.json().at("error").at("details").at("field"), "serialNumber");
 }
 
@@ -245,7 +238,7 @@ TEST_P(DevicesTest, ListFiltersSortsAndPages) {
                           "?status=sleeping", "?model=EOS-9", "?page=1e3"}) {
     const auto r = call("GET", std::string("/api/devices") + bad);
     EXPECT_EQ(r.status, 400) << bad;
-    EXPECT_EQ(code(r), "VALIDATION_ERROR") << bad;
+    EXPECT_EQ(error_code(r), "VALIDATION_ERROR") << bad;
   }
 }
 
@@ -302,7 +295,7 @@ TEST_P(DevicesTest, AnotherUsersDeviceIsNotFoundOnEveryRoute) {
                                                                        : "";
     const auto r = call(method, path, payload, &intruder);
     EXPECT_EQ(r.status, 404) << method << " " << path << " " << r.body;
-    EXPECT_EQ(code(r), "NOT_FOUND");
+    EXPECT_EQ(error_code(r), "NOT_FOUND");
     // Malformed ids are just as unknown.
     const std::string bad = path;
     const auto m =
@@ -409,7 +402,7 @@ TEST_P(DevicesTest, HeartbeatRejectsBadCredentialsAndBadBodiesWithoutWriting) {
   for (const auto& payload : bad) {
     const auto r = beat(d, payload);
     EXPECT_EQ(r.status, 400) << body(payload);
-    EXPECT_EQ(code(r), "VALIDATION_ERROR");
+    EXPECT_EQ(error_code(r), "VALIDATION_ERROR");
   }
   const auto r = beat(d, bad[2]);
   EXPECT_EQ(r.json().at("error").at("details").at("field"), "metrics.cpuUsage");

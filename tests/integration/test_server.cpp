@@ -74,6 +74,8 @@ Config test_config(const std::string& backend) {
   config.login_ip_max_failures = 8;
   config.secret_key = "integration-test-secret-0123456789abcdef";
   config.shutdown_grace_seconds = 5;
+  config.upload_max_bytes = 4 << 20;          // files_test uploads past it
+  config.storage_quota_free_bytes = 6 << 20;  // and past this
   const auto dir =
       std::filesystem::temp_directory_path() / ("karma-it-" + crypto::hex(crypto::random_bytes(6)));
   std::filesystem::create_directories(dir);
@@ -148,6 +150,13 @@ std::vector<http::Header> bearer(const std::string& token) {
 
 std::string body(const boost::json::object& payload) {
   return boost::json::serialize(payload);
+}
+
+std::string error_code(const http::ClientResponse& r) {
+  const auto v = r.json();
+  return v.is_object() && v.as_object().contains("error")
+             ? std::string(v.at("error").at("code").as_string())
+             : "<none>";
 }
 
 std::vector<http::Header> from_ip(const std::string& ip) {

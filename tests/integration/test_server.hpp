@@ -53,6 +53,8 @@ std::vector<http::Header> bearer(const std::string& token);
 // A JSON request body.
 std::string body(const boost::json::object& payload);
 std::vector<http::Header> from_ip(const std::string& ip);
+// The error code of an error envelope, "<none>" for anything else.
+std::string error_code(const http::ClientResponse& r);
 
 // Parameterised fixture: GetParam() is the backend name.
 class BackendTest : public ::testing::TestWithParam<std::string> {

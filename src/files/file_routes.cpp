@@ -1,0 +1,339 @@
+#include "files/file_routes.hpp"
+
+#include <boost/json/array.hpp>
+
+#include <algorithm>
+#include <charconv>
+
+#include "core/app_error.hpp"
+#include "core/crypto.hpp"
+#include "core/validation.hpp"
+#include "files/file_json.hpp"
+#include "files/file_path.hpp"
+#include "http/multipart.hpp"
+
+namespace karma::files {
+
+namespace bj = boost::json;
+using http::Request;
+using http::Response;
+
+namespace {
+
+constexpr const char* kDevice = "Device";
+constexpr const char* kFile = "File";
+constexpr std::size_t kFieldLimitBytes = 4096;
+constexpr std::size_t kHeadBytes = 512;
+
+AppError field_error(std::string_view field, const std::string& message) {
+  return AppError(ErrorCode::validation, std::string(field) + ": " + message,
+                  bj::object{{"field", field}, {"message", message}});
+}
+
+// An upload as it streams in: the `file` part goes straight to a blob (hashed on the way), the
+// small fields are collected; finish() records the file.
+class UploadStream final : public http::BodyStream, public http::MultipartSink {
+ public:
+  UploadStream(FileService& service, Caller caller, std::string device_id,
+               std::string_view boundary, std::int64_t quota_left)
+      : service_(service),
+        caller_(std::move(caller)),
+        device_id_(std::move(device_id)),
+        parser_(boundary, *this),
+        quota_left_(quota_left) {}
+
+  std::size_t consume(std::string_view bytes) override { return parser_.consume(bytes); }
+
+  Response finish(std::string_view) override {
+    parser_.finish();
+    if (!file_seen_) throw field_error("file", "is required");
+    if (upload_.size == 0) throw field_error("file", "must not be empty");
+    upload_.folder = normalize_path(path_ ? *path_ : "/", "path");
+    if (category_) {
+      static constexpr std::string_view kCategories[] = {"task_output", "media", "config", "log",
+                                                         "cache",       "temp",  "user"};
+      if (std::find(std::begin(kCategories), std::end(kCategories), *category_) ==
+          std::end(kCategories))
+        throw field_error("category",
+                          "must be one of task_output, media, config, log, cache, "
+                          "temp, user");
+      upload_.category = *category_;
+    }
+    if (overwrite_) {
+      if (*overwrite_ != "true" && *overwrite_ != "false")
+        throw field_error("overwrite", "must be \"true\" or \"false\"");
+      upload_.overwrite = *overwrite_ == "true";
+    }
+    upload_.md5 = md5_.hex_final();
+    upload_.sha256 = sha256_.hex_final();
+    FileRecord file = service_.record_upload(caller_, device_id_, std::move(upload_), *writer_);
+    return Response::created(bj::object{{"file", file_json(file)}});
+  }
+
+ private:
+  void on_part_begin(const http::PartHeaders& headers) override {
+    field_.reset();
+    in_file_ = false;
+    if (headers.name == "file") {
+      if (file_seen_) throw field_error("file", "only one file per upload");
+      if (!headers.filename) throw field_error("file", "must be a file part with a filename");
+      upload_.name = validate_name(*headers.filename, "file");
+      file_seen_ = true;
+      in_file_ = true;
+      writer_ = service_.blobs().create();
+    } else if (headers.name == "path" || headers.name == "category" ||
+               headers.name == "overwrite") {
+      field_name_ = headers.name;
+      field_.emplace();
+    }  // other fields are ignored, as unknown JSON fields are
+  }
+
+  void on_part_data(std::string_view bytes) override {
+    if (in_file_) {
+      upload_.size += static_cast<std::int64_t>(bytes.size());
+      const auto limit = service_.settings().max_file_bytes;
+      if (upload_.size > limit)
+        throw AppError(ErrorCode::payload_too_large,
+                       "File exceeds " + std::to_string(limit) + " bytes",
+                       bj::object{{"limit", limit}});
+      if (upload_.size > quota_left_)
+        throw AppError(ErrorCode::forbidden, "Storage quota exceeded",
+                       bj::object{{"limit", quota_left_}});
+      if (upload_.head.size() < kHeadBytes)
+        upload_.head.append(bytes.substr(0, kHeadBytes - upload_.head.size()));
+      md5_.update(bytes);
+      sha256_.update(bytes);
+      writer_->write(bytes);
+    } else if (field_) {
+      if (field_->size() + bytes.size() > kFieldLimitBytes)
+        throw field_error(field_name_, "too long");
+      field_->append(bytes);
+    }
+  }
+
+  void on_part_end() override {
+    in_file_ = false;
+    if (!field_) return;
+    if (field_name_ == "path") path_ = std::move(*field_);
+    if (field_name_ == "category") category_ = std::move(*field_);
+    if (field_name_ == "overwrite") overwrite_ = std::move(*field_);
+    field_.reset();
+  }
+
+  FileService& service_;
+  const Caller caller_;
+  const std::string device_id_;
+  http::MultipartParser parser_;
+  const std::int64_t quota_left_;
+  std::unique_ptr<storage::BlobWriter> writer_;  // destroyed unfinished: the blob is dropped
+  crypto::Digest md5_{crypto::Digest::Algorithm::md5};
+  crypto::Digest sha256_{crypto::Digest::Algorithm::sha256};
+  UploadedFile upload_;
+  bool file_seen_ = false;
+  bool in_file_ = false;
+  std::string field_name_;
+  std::optional<std::string> field_;
+  std::optional<std::string> path_, category_, overwrite_;
+};
+
+class BlobSource final : public http::BodySource {
+ public:
+  explicit BlobSource(std::unique_ptr<storage::BlobReader> reader) : reader_(std::move(reader)) {}
+  std::size_t read(char* buffer, std::size_t size) override {
+    return reader_->read(std::span<char>(buffer, size));
+  }
+
+ private:
+  std::unique_ptr<storage::BlobReader> reader_;
+};
+
+FileQuery parse_file_query(const Request& req) {
+  Violations violations;
+  QueryFields query(req.query, violations);
+  FileQuery q;
+  const auto path = query.string("path", kMaxPathBytes);
+  q.type = query.optional_one_of(
+      "type", {"document", "image", "video", "audio", "archive", "code", "data", "other"});
+  q.category = query.optional_one_of(
+      "category", {"task_output", "media", "config", "log", "cache", "temp", "user"});
+  q.q = query.string("q", 200);
+  q.recursive = query.boolean("recursive").value_or(false);
+  q.sort = query.one_of("sort", {"name", "size", "createdAt", "modifiedAt"}, "name");
+  q.order = query.one_of("order", {"asc", "desc"}, "asc");
+  violations.throw_if_any();
+  q.path = normalize_path(path ? *path : "/", "path");
+  return q;
+}
+
+std::string etag_of(const FileRecord& f) {
+  return "\"" + f.checksum_sha256 + "\"";
+}
+
+// If-None-Match: "*" or a list of entity tags, weak ones compared weakly (RFC 9110 13.1.2).
+bool etag_matches(std::string_view header, std::string_view etag) {
+  if (trim(header) == "*") return true;
+  while (!header.empty()) {
+    const std::size_t comma = header.find(',');
+    std::string_view tag = trim(header.substr(0, comma));
+    if (tag.starts_with("W/")) tag.remove_prefix(2);
+    if (tag == etag) return true;
+    if (comma == std::string_view::npos) break;
+    header.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+}  // namespace
+
+std::optional<std::pair<std::uint64_t, std::uint64_t>> parse_range(std::string_view header,
+                                                                   std::uint64_t size) {
+  if (header.empty()) return std::nullopt;
+  const auto malformed = [] {
+    return AppError(ErrorCode::validation, "Range: expected one range as bytes=first-last",
+                    bj::object{{"field", "Range"}});
+  };
+  if (!header.starts_with("bytes=")) throw malformed();
+  std::string_view spec = trim(header.substr(6));
+  if (spec.find(',') != std::string_view::npos) throw malformed();
+  const std::size_t dash = spec.find('-');
+  if (dash == std::string_view::npos) throw malformed();
+  const auto number = [&](std::string_view text) -> std::optional<std::uint64_t> {
+    if (text.empty()) return std::nullopt;
+    std::uint64_t value = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || end != text.data() + text.size()) throw malformed();
+    return value;
+  };
+  const auto first = number(spec.substr(0, dash));
+  const auto last = number(spec.substr(dash + 1));
+  const auto unsatisfiable = [size] {
+    return AppError(ErrorCode::range_not_satisfiable, "Range is outside the file",
+                    bj::object{{"size", size}});
+  };
+  if (!first) {  // the last N bytes
+    if (!last) throw malformed();
+    if (*last == 0 || size == 0) throw unsatisfiable();
+    const std::uint64_t length = std::min(*last, size);
+    return std::pair{size - length, length};
+  }
+  if (last && *last < *first) throw malformed();
+  if (*first >= size) throw unsatisfiable();
+  const std::uint64_t end = last ? std::min(*last, size - 1) : size - 1;
+  return std::pair{*first, end - *first + 1};
+}
+
+std::string content_disposition(std::string_view name) {
+  std::string fallback;
+  std::string encoded;
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  for (unsigned char c : name) {
+    const bool plain =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+        std::string_view("!#$&+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
+    fallback.push_back(c < 0x80 && c >= 0x20 && c != '"' && c != '\\' ? static_cast<char>(c) : '_');
+    if (plain) {
+      encoded.push_back(static_cast<char>(c));
+    } else {
+      encoded.push_back('%');
+      encoded.push_back(kHex[c >> 4]);
+      encoded.push_back(kHex[c & 15]);
+    }
+  }
+  return "attachment; filename=\"" + fallback + "\"; filename*=UTF-8''" + encoded;
+}
+
+void mount_file_routes(http::Router& router, FileService& service) {
+  router.get("/api/devices/:id/files", [&service](Request& req) {
+    const std::string device_id = req.id_param("id", kDevice);
+    const FileQuery query = parse_file_query(req);
+    const FileListing listing = service.list(req.require_caller(), device_id, query);
+    bj::array files;
+    for (const auto& f : listing.files) files.push_back(file_json(f));
+    bj::array folders;
+    for (const auto& f : listing.folders) folders.push_back(folder_json(device_id, f));
+    return Response::ok(bj::object{{"files", std::move(files)},
+                                   {"folders", std::move(folders)},
+                                   {"totalSize", listing.total_size}});
+  });
+
+  router.post_streaming(
+      "/api/devices/:id/files/upload",
+      [&service](Request& req) -> std::unique_ptr<http::BodyStream> {
+        const std::string device_id = req.id_param("id", kDevice);
+        const Caller& caller = req.require_caller();
+        const auto boundary = http::multipart_boundary(req.header("content-type"));
+        if (!boundary)
+          throw AppError(ErrorCode::validation,
+                         "Content-Type must be multipart/form-data with a boundary",
+                         bj::object{{"field", "Content-Type"}});
+        service.require_device(caller, device_id);
+        return std::make_unique<UploadStream>(service, caller, device_id, *boundary,
+                                              service.remaining_quota(caller));
+      });
+
+  router.post("/api/devices/:id/folders", [&service](Request& req) {
+    const std::string device_id = req.id_param("id", kDevice);
+    const bj::object body = req.json_body();
+    Violations violations;
+    JsonFields fields(body, violations);
+    const auto raw = fields.string("path", StringRule{1, kMaxPathBytes}, true);
+    violations.throw_if_any();
+    const std::string path = normalize_path(*raw, "path");
+    const FolderSummary folder = service.create_folder(req.require_caller(), device_id, path);
+    return Response::created(bj::object{{"folder", folder_json(device_id, folder)}});
+  });
+
+  router.get("/api/devices/:id/files/:fileId", [&service](Request& req) {
+    const std::string device_id = req.id_param("id", kDevice);
+    const std::string id = req.id_param("fileId", kFile);
+    return Response::ok(file_json(service.get(req.require_caller(), device_id, id)));
+  });
+
+  router.get("/api/devices/:id/files/:fileId/download", [&service](Request& req) {
+    const std::string device_id = req.id_param("id", kDevice);
+    const std::string id = req.id_param("fileId", kFile);
+    const FileRecord file = service.open_for_download(req.require_caller(), device_id, id);
+    const auto size = static_cast<std::uint64_t>(file.size);
+    const std::string etag = etag_of(file);
+    if (const auto inm = req.header("if-none-match"); !inm.empty() && etag_matches(inm, etag)) {
+      Response r;
+      r.status = 304;
+      r.content_type.clear();
+      r.set_header("etag", etag);
+      return r;
+    }
+    std::optional<std::pair<std::uint64_t, std::uint64_t>> range;
+    try {
+      range = parse_range(req.header("range"), size);
+    } catch (const AppError& e) {
+      if (e.code() != ErrorCode::range_not_satisfiable) throw;
+      Response r = Response::error(e);
+      r.set_header("content-range", "bytes */" + std::to_string(size));
+      return r;
+    }
+    const std::uint64_t offset = range ? range->first : 0;
+    const std::uint64_t length = range ? range->second : size;
+    Response r;
+    r.status = range ? 206 : 200;
+    r.content_type = file.mime_type.empty() ? "application/octet-stream" : file.mime_type;
+    r.set_header("etag", etag);
+    r.set_header("accept-ranges", "bytes");
+    r.set_header("content-disposition", content_disposition(file.name));
+    if (range)
+      r.set_header("content-range", "bytes " + std::to_string(offset) + "-" +
+                                        std::to_string(offset + length - 1) + "/" +
+                                        std::to_string(size));
+    r.stream = std::make_shared<BlobSource>(service.blobs().open(file.storage_key, offset, length));
+    r.stream_length = length;
+    return r;
+  });
+
+  router.del("/api/devices/:id/files/:fileId", [&service](Request& req) {
+    const std::string device_id = req.id_param("id", kDevice);
+    const std::string id = req.id_param("fileId", kFile);
+    service.remove(req.require_caller(), device_id, id);
+    return Response::ok(nullptr);
+  });
+}
+
+}  // namespace karma::files

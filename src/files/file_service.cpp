@@ -1,0 +1,282 @@
+#include "files/file_service.hpp"
+
+#include <algorithm>
+#include <climits>
+#include <functional>
+#include <map>
+#include <set>
+
+#include <boost/json/object.hpp>
+
+#include "core/app_error.hpp"
+#include "core/crypto.hpp"
+#include "core/validation.hpp"
+#include "files/file_path.hpp"
+#include "files/file_types.hpp"
+
+namespace karma::files {
+namespace {
+
+namespace bj = boost::json;
+
+constexpr const char* kDevice = "Device";
+constexpr const char* kFile = "File";
+
+std::string plan_of(db::Connection& c, const std::string& user_id) {
+  const auto r = c.query(
+      "SELECT plan FROM subscriptions WHERE user_id = $1 AND status IN ('active', 'trialing') "
+      "ORDER BY created_at DESC LIMIT 1",
+      {user_id});
+  return r.empty() ? "free" : r.first().text(0);
+}
+
+bool matches(const FileRecord& f, const FileQuery& q) {
+  if (q.type && f.type != *q.type) return false;
+  if (q.category && f.category != *q.category) return false;
+  if (q.q && ascii_lower(f.name).find(ascii_lower(*q.q)) == std::string::npos) return false;
+  return true;
+}
+
+void sort_files(std::vector<FileRecord>& files, const FileQuery& q) {
+  const bool desc = q.order == "desc";
+  auto key_less = [&q](const FileRecord& a, const FileRecord& b) {
+    if (q.sort == "size" && a.size != b.size) return a.size < b.size;
+    if (q.sort == "createdAt" && a.created_at != b.created_at) return a.created_at < b.created_at;
+    if (q.sort == "modifiedAt" && a.modified_at != b.modified_at)
+      return a.modified_at < b.modified_at;
+    return a.path < b.path;
+  };
+  std::sort(files.begin(), files.end(), [&](const FileRecord& a, const FileRecord& b) {
+    return desc ? key_less(b, a) : key_less(a, b);
+  });
+}
+
+// "/a/b/c" below "/a" → "b"; empty when `path` is not strictly below `folder`.
+std::string_view first_segment_below(std::string_view path, std::string_view folder) {
+  if (!is_within(path, folder) || path == folder) return {};
+  std::string_view rest = path.substr(folder == "/" ? 1 : folder.size() + 1);
+  return rest.substr(0, rest.find('/'));
+}
+
+}  // namespace
+
+FileService::FileService(db::Database& db, storage::BlobStore& blobs, FileSettings settings)
+    : db_(db), blobs_(blobs), settings_(settings) {}
+
+std::mutex& FileService::blob_lock(const std::string& key) {
+  return blob_locks_[std::hash<std::string>{}(key) % blob_locks_.size()];
+}
+
+void FileService::require_device(const Caller& caller, const std::string& device_id) {
+  auto c = db_.acquire();
+  if (!store_.device_owned(*c, device_id, caller.user_id)) throw AppError::not_found(kDevice);
+}
+
+std::optional<std::int64_t> FileService::quota_of(db::Connection& c, const std::string& user_id) {
+  if (!settings_.enforce_quota) return std::nullopt;
+  const std::string plan = plan_of(c, user_id);
+  if (plan == "enterprise") return std::nullopt;
+  const std::int64_t factor = plan == "team" ? 200 : plan == "pro" ? 20 : 1;
+  return settings_.quota_free * factor;
+}
+
+std::int64_t FileService::remaining_quota(const Caller& caller) {
+  auto c = db_.acquire();
+  const auto quota = quota_of(*c, caller.user_id);
+  if (!quota) return INT64_MAX;
+  return std::max<std::int64_t>(0, *quota - store_.used_bytes(*c, caller.user_id));
+}
+
+void FileService::ensure_folders(db::Connection& c, const std::string& device_id,
+                                 const std::string& folder, EpochMs now) {
+  if (folder == "/") return;
+  ensure_folders(c, device_id, parent_path(folder), now);
+  const auto existing = store_.find_by_path(c, device_id, folder);
+  if (existing && !existing->is_directory)
+    throw AppError(ErrorCode::conflict, "A file is in the way of folder " + folder,
+                   bj::object{{"field", "path"}, {"path", folder}});
+  if (existing) return;
+  FileRecord row;
+  row.id = crypto::uuid_v4();
+  row.device_id = device_id;
+  row.name = std::string(base_name(folder));
+  row.path = folder;
+  row.parent_path = parent_path(folder);
+  row.is_directory = true;
+  row.created_at = row.modified_at = now;
+  store_.insert_folder_if_missing(c, row);
+}
+
+FileRecord FileService::record_upload(const Caller& caller, const std::string& device_id,
+                                      UploadedFile upload, storage::BlobWriter& writer) {
+  const FileKind kind = classify(upload.name, upload.head);
+  const std::string path = join_path(upload.folder, upload.name);
+  if (path.size() > kMaxPathBytes)
+    throw AppError(ErrorCode::validation, "path: too long",
+                   bj::object{{"field", "path"}, {"message", "too long"}});
+  FileRecord result;
+  std::string replaced_key;
+  {
+    std::lock_guard lock(blob_lock(upload.sha256));
+    const std::string key = writer.commit(upload.sha256);
+    try {
+      db_.transaction([&](db::Connection& c) {
+        if (!store_.device_owned(c, device_id, caller.user_id)) throw AppError::not_found(kDevice);
+        const EpochMs now = now_ms();
+        auto existing = store_.find_by_path(c, device_id, path);
+        if (existing && (existing->is_directory || !upload.overwrite)) {
+          throw AppError(
+              ErrorCode::conflict,
+              (existing->is_directory ? "A folder exists at " : "A file exists at ") + path,
+              bj::object{{"field", "path"}, {"path", path}});
+        }
+        // Checked again here: two uploads may each have fitted when they started.
+        if (const auto quota = quota_of(c, caller.user_id)) {
+          const std::int64_t used =
+              store_.used_bytes(c, caller.user_id) - (existing ? existing->size : 0) + upload.size;
+          if (used > *quota)
+            throw AppError(ErrorCode::forbidden, "Storage quota exceeded",
+                           bj::object{{"limit", *quota}});
+        }
+        FileRecord f = existing ? *existing : FileRecord{};
+        f.type = kind.type;
+        f.category = upload.category;
+        f.size = upload.size;
+        f.mime_type = kind.mime_type;
+        f.extension = kind.extension;
+        f.storage_key = key;
+        f.checksum_md5 = upload.md5;
+        f.checksum_sha256 = upload.sha256;
+        f.modified_at = now;
+        if (existing) {
+          replaced_key = existing->storage_key;
+          store_.replace_content(c, f);
+          store_.release_blob(c, replaced_key);
+        } else {
+          ensure_folders(c, device_id, upload.folder, now);
+          f.id = crypto::uuid_v4();
+          f.device_id = device_id;
+          f.name = upload.name;
+          f.path = path;
+          f.parent_path = upload.folder;
+          f.created_at = now;
+          store_.insert(c, f);
+        }
+        store_.reference_blob(c, key, upload.size);
+        result = std::move(f);
+      });
+    } catch (...) {
+      // Unless earlier files hold the same bytes, nothing refers to the blob now.
+      auto c = db_.acquire();
+      if (store_.blob_references(*c, key) == 0) blobs_.remove(key);
+      throw;
+    }
+  }
+  if (!replaced_key.empty() && replaced_key != result.storage_key)
+    drop_blob_if_unreferenced(replaced_key);
+  return result;
+}
+
+void FileService::drop_blob_if_unreferenced(const std::string& key) {
+  std::lock_guard lock(blob_lock(key));
+  auto c = db_.acquire();
+  if (store_.blob_references(*c, key) == 0) blobs_.remove(key);
+}
+
+FileListing FileService::list(const Caller& caller, const std::string& device_id,
+                              const FileQuery& query) {
+  std::vector<FileRecord> entries;
+  {
+    auto c = db_.acquire();
+    if (!store_.device_owned(*c, device_id, caller.user_id)) throw AppError::not_found(kDevice);
+    entries = store_.under(*c, device_id, query.path);
+  }
+  FileListing listing;
+  std::map<std::string, FolderSummary, std::less<>> folders;
+  std::map<std::string, std::set<std::string, std::less<>>, std::less<>> subfolders;
+  for (const auto& e : entries) {
+    if (!e.is_directory) listing.total_size += e.size;
+    const std::string_view child = first_segment_below(e.path, query.path);
+    if (child.empty()) continue;  // the folder itself
+    const bool direct = e.parent_path == query.path;
+    if (!e.is_directory && (direct || query.recursive) && matches(e, query))
+      listing.files.push_back(e);
+    if (direct && !e.is_directory) continue;
+    // Below (or being) the child folder `child`.
+    FolderSummary& folder = folders[std::string(child)];
+    folder.name = std::string(child);
+    folder.path = join_path(query.path, child);
+    if (e.path == folder.path) {
+      folder.id = e.id;
+      folder.created_at = e.created_at;
+      folder.modified_at = std::max(folder.modified_at, e.modified_at);
+      continue;
+    }
+    if (!e.is_directory) folder.total_size += e.size;
+    folder.modified_at = std::max(folder.modified_at, e.modified_at);
+    if (folder.created_at == 0 || e.created_at < folder.created_at)
+      folder.created_at = e.created_at;
+    if (e.parent_path == folder.path && !e.is_directory) ++folder.file_count;
+    const std::string_view grandchild = first_segment_below(e.path, folder.path);
+    if (!grandchild.empty() && (e.is_directory || e.parent_path != folder.path))
+      subfolders[folder.path].emplace(grandchild);
+  }
+  for (auto& [name, folder] : folders) {
+    folder.folder_count = static_cast<std::int64_t>(subfolders[folder.path].size());
+    listing.folders.push_back(std::move(folder));
+  }
+  sort_files(listing.files, query);
+  return listing;
+}
+
+FileRecord FileService::get(const Caller& caller, const std::string& device_id,
+                            const std::string& id) {
+  auto c = db_.acquire();
+  if (!store_.device_owned(*c, device_id, caller.user_id)) throw AppError::not_found(kDevice);
+  auto file = store_.find_file(*c, device_id, id);
+  if (!file) throw AppError::not_found(kFile);
+  return std::move(*file);
+}
+
+FileRecord FileService::open_for_download(const Caller& caller, const std::string& device_id,
+                                          const std::string& id) {
+  FileRecord file = get(caller, device_id, id);
+  const EpochMs now = now_ms();
+  auto c = db_.acquire();
+  store_.touch_accessed(*c, file.id, now);
+  file.accessed_at = now;
+  return file;
+}
+
+void FileService::remove(const Caller& caller, const std::string& device_id,
+                         const std::string& id) {
+  const std::string key = db_.transaction([&](db::Connection& c) {
+    if (!store_.device_owned(c, device_id, caller.user_id)) throw AppError::not_found(kDevice);
+    auto file = store_.find_file(c, device_id, id);
+    if (!file || !store_.remove(c, file->id)) throw AppError::not_found(kFile);
+    store_.release_blob(c, file->storage_key);
+    return file->storage_key;
+  });
+  drop_blob_if_unreferenced(key);
+}
+
+FolderSummary FileService::create_folder(const Caller& caller, const std::string& device_id,
+                                         const std::string& path) {
+  if (path == "/")
+    throw AppError(ErrorCode::validation, "path: the root folder always exists",
+                   bj::object{{"field", "path"}, {"message", "the root folder always exists"}});
+  db_.transaction([&](db::Connection& c) {
+    if (!store_.device_owned(c, device_id, caller.user_id)) throw AppError::not_found(kDevice);
+    if (auto existing = store_.find_by_path(c, device_id, path); existing)
+      throw AppError(ErrorCode::conflict, "Something already exists at " + path,
+                     bj::object{{"field", "path"}, {"path", path}});
+    ensure_folders(c, device_id, path, now_ms());
+  });
+  FileQuery parent;
+  parent.path = parent_path(path);
+  for (auto& folder : list(caller, device_id, parent).folders)
+    if (folder.path == path) return folder;
+  throw AppError(ErrorCode::internal, "created folder not found");
+}
+
+}  // namespace karma::files

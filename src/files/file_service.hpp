@@ -1,0 +1,107 @@
+#pragma once
+// Device files: uploads streamed into the blob store, listings, downloads, deletion. Every call
+// is scoped to the caller's devices: another user's device or file is NOT_FOUND.
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/caller.hpp"
+#include "db/database.hpp"
+#include "files/file_store.hpp"
+#include "storage/blob_store.hpp"
+
+namespace karma::files {
+
+struct FileSettings {
+  std::int64_t max_file_bytes = 5LL << 30;
+  // Per-user storage by plan (pro 20x, team 200x the free plan's, enterprise unlimited);
+  // enforced unless plan limits are off.
+  bool enforce_quota = true;
+  std::int64_t quota_free = 5LL << 30;
+};
+
+// A file whose bytes are in the blob store, ready to be recorded.
+struct UploadedFile {
+  std::string folder;  // normalised
+  std::string name;    // validated
+  std::string category = "user";
+  bool overwrite = false;
+  std::int64_t size = 0;
+  std::string head;  // the first bytes, for classification
+  std::string md5;
+  std::string sha256;
+  std::string storage_key;
+};
+
+struct FolderSummary {
+  std::string path;
+  std::string name;
+  std::int64_t file_count = 0;    // direct children
+  std::int64_t folder_count = 0;  // direct children
+  std::int64_t total_size = 0;    // everything below
+  EpochMs created_at = 0;
+  EpochMs modified_at = 0;
+  std::optional<std::string> id;  // explicit folders have a row
+};
+
+struct FileListing {
+  std::vector<FileRecord> files;
+  std::vector<FolderSummary> folders;
+  std::int64_t total_size = 0;
+};
+
+struct FileQuery {
+  std::string path = "/";
+  std::optional<std::string> type, category, q;
+  bool recursive = false;
+  std::string sort = "name";  // name | size | createdAt | modifiedAt
+  std::string order = "asc";
+};
+
+class FileService {
+ public:
+  FileService(db::Database& db, storage::BlobStore& blobs, FileSettings settings);
+
+  const FileSettings& settings() const { return settings_; }
+  storage::BlobStore& blobs() { return blobs_; }
+
+  // Throws NOT_FOUND unless the device is the caller's.
+  void require_device(const Caller& caller, const std::string& device_id);
+  // Bytes the caller may still store (INT64_MAX when unlimited).
+  std::int64_t remaining_quota(const Caller& caller);
+  // Records an upload whose blob is written but not yet committed; commits it. On any failure
+  // nothing is left: no row and no unreferenced blob.
+  FileRecord record_upload(const Caller& caller, const std::string& device_id, UploadedFile upload,
+                           storage::BlobWriter& writer);
+
+  FileListing list(const Caller& caller, const std::string& device_id, const FileQuery& query);
+  FileRecord get(const Caller& caller, const std::string& device_id, const std::string& id);
+  // The file, marked accessed.
+  FileRecord open_for_download(const Caller& caller, const std::string& device_id,
+                               const std::string& id);
+  void remove(const Caller& caller, const std::string& device_id, const std::string& id);
+  FolderSummary create_folder(const Caller& caller, const std::string& device_id,
+                              const std::string& path);
+
+ private:
+  // Blob files of one key are created and deleted under one lock, so a delete that saw no
+  // references never removes a blob an upload of the same bytes has just put back.
+  std::mutex& blob_lock(const std::string& key);
+  // The user's storage quota in bytes; nullopt when unlimited.
+  std::optional<std::int64_t> quota_of(db::Connection& c, const std::string& user_id);
+  void drop_blob_if_unreferenced(const std::string& key);
+  void ensure_folders(db::Connection& c, const std::string& device_id, const std::string& folder,
+                      EpochMs now);
+
+  db::Database& db_;
+  storage::BlobStore& blobs_;
+  FileSettings settings_;
+  FileStore store_;
+  std::array<std::mutex, 64> blob_locks_;
+};
+
+}  // namespace karma::files

@@ -1,0 +1,319 @@
+// API.md §3 (device files) on SQLite and PostgreSQL with the local blob store: uploads, listings,
+// downloads with ranges and validators, overwrite, shared blobs, bad input, other users.
+#include <boost/json.hpp>
+
+#include <filesystem>
+
+#include "core/crypto.hpp"
+#include "test_server.hpp"
+
+namespace karma::testing {
+namespace {
+
+namespace bj = boost::json;
+namespace fs = std::filesystem;
+using http::ClientResponse;
+
+constexpr const char* kBoundary = "----KarmaTestBoundary7MA4YWxk";
+
+struct FormPart {
+  std::string name;
+  std::optional<std::string> filename;
+  std::string content;
+};
+
+std::string form(const std::vector<FormPart>& parts, bool close = true) {
+  std::string out;
+  for (const auto& p : parts) {
+    out += std::string("--") + kBoundary + "\r\nContent-Disposition: form-data; name=\"" + p.name +
+           "\"";
+    if (p.filename) out += "; filename=\"" + *p.filename + "\"";
+    out += "\r\n\r\n" + p.content + "\r\n";
+  }
+  if (close) out += std::string("--") + kBoundary + "--\r\n";
+  return out;
+}
+
+std::string random_content(std::size_t size) {
+  return crypto::random_bytes(size);
+}
+
+class FilesTest : public BackendTest {
+ protected:
+  void SetUp() override {
+    BackendTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    owner = register_account(client());
+    device = create_device(owner);
+  }
+
+  std::string create_device(const Account& as) {
+    const bj::object payload{{"name", "Files Box"},
+                             {"model", "EOS-3A"},
+                             {"serialNumber", "SN-" + crypto::hex(crypto::random_bytes(6))},
+                             {"mac", "aa:bb:cc:00:11:22"}};
+    const auto r = client().request("POST", "/api/devices", body(payload), bearer(as.access_token));
+    EXPECT_EQ(r.status, 201) << r.body;
+    return std::string(r.json().at("data").at("device").at("id").as_string());
+  }
+
+  std::string base(const std::string& device_id) { return "/api/devices/" + device_id; }
+
+  ClientResponse upload(const std::string& payload, const Account* as = nullptr,
+                        const std::string& device_id = {},
+                        const std::string& content_type = std::string("multipart/form-data; "
+                                                                      "boundary=") +
+                                                          kBoundary) {
+    return client().request("POST", base(device_id.empty() ? device : device_id) + "/files/upload",
+                            payload,
+                            {{"authorization", "Bearer " + (as ? *as : owner).access_token},
+                             {"content-type", content_type}});
+  }
+
+  bj::object upload_file(const std::string& name, const std::string& content,
+                         const std::string& folder = "/", const std::string& extra = {}) {
+    std::vector<FormPart> parts{{"path", std::nullopt, folder}, {"file", name, content}};
+    if (!extra.empty()) parts.push_back({"overwrite", std::nullopt, extra});
+    const auto r = upload(form(parts));
+    EXPECT_EQ(r.status, 201) << r.body;
+    return r.json().at("data").at("file").as_object();
+  }
+
+  ClientResponse call(const std::string& method, const std::string& path,
+                      std::vector<http::Header> headers = {}, const Account* as = nullptr,
+                      const std::string& payload = {}) {
+    headers.push_back({"authorization", "Bearer " + (as ? *as : owner).access_token});
+    return client().request(method, path, payload, headers);
+  }
+
+  bj::value list(const std::string& query = "") {
+    const auto r = call("GET", base(device) + "/files" + query);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.json().at("data");
+  }
+
+  std::size_t files_in(const std::string& sub) {
+    const fs::path dir = fs::path(server().config.data_dir) / "blobs" / sub;
+    std::size_t n = 0;
+    if (fs::exists(dir))
+      for (const auto& e : fs::recursive_directory_iterator(dir)) n += e.is_regular_file();
+    return n;
+  }
+  bool blob_exists(const std::string& sha) {
+    return fs::exists(fs::path(server().config.data_dir) / "blobs" / "objects" / sha.substr(0, 2) /
+                      sha);
+  }
+
+  Account owner;
+  std::string device;
+};
+
+TEST_P(FilesTest, UploadListGetDownloadDelete) {
+  const std::string content = random_content(1'500'000);
+  const bj::object file = upload_file("Report 2026.pdf", "%PDF-1.7\n" + content, "/docs/q1/");
+  const std::string full = "%PDF-1.7\n" + content;
+  const std::string sha = crypto::sha256_hex(full);
+  crypto::Digest md5(crypto::Digest::Algorithm::md5);
+  md5.update(full);
+  EXPECT_EQ(file.at("name"), "Report 2026.pdf");
+  EXPECT_EQ(file.at("path"), "/docs/q1/Report 2026.pdf");
+  EXPECT_EQ(file.at("parentPath"), "/docs/q1");
+  EXPECT_EQ(file.at("size").to_number<std::int64_t>(), static_cast<std::int64_t>(full.size()));
+  EXPECT_EQ(file.at("type"), "document");
+  EXPECT_EQ(file.at("mimeType"), "application/pdf");
+  EXPECT_EQ(file.at("extension"), "pdf");
+  EXPECT_EQ(file.at("category"), "user");
+  EXPECT_EQ(file.at("isDirectory"), false);
+  EXPECT_EQ(file.at("checksumSHA256"), sha.c_str());
+  EXPECT_EQ(file.at("checksumMD5"), md5.hex_final().c_str());
+  const std::string id(file.at("id").as_string());
+  EXPECT_EQ(file.at("downloadUrl"), (base(device) + "/files/" + id + "/download").c_str());
+
+  // The root lists the implicit-and-created folder chain with the bytes below it.
+  const auto root = list();
+  EXPECT_TRUE(root.at("files").as_array().empty());
+  ASSERT_EQ(root.at("folders").as_array().size(), 1u);
+  const auto& docs = root.at("folders").as_array()[0];
+  EXPECT_EQ(docs.at("path"), "/docs");
+  EXPECT_EQ(docs.at("folderCount"), 1);
+  EXPECT_EQ(docs.at("fileCount"), 0);
+  EXPECT_EQ(docs.at("totalSize").to_number<std::int64_t>(), static_cast<std::int64_t>(full.size()));
+  EXPECT_EQ(list("?path=/docs/q1").at("files").as_array().size(), 1u);
+  EXPECT_EQ(list("?recursive=true").at("files").as_array().size(), 1u);
+  EXPECT_EQ(list("?recursive=true&type=image").at("files").as_array().size(), 0u);
+  EXPECT_EQ(list("?recursive=true&q=report").at("files").as_array().size(), 1u);
+
+  const auto got = call("GET", base(device) + "/files/" + id);
+  ASSERT_EQ(got.status, 200);
+  EXPECT_EQ(got.json().at("data").at("id"), id.c_str());
+
+  const std::string url = base(device) + "/files/" + id + "/download";
+  const auto whole = call("GET", url);
+  ASSERT_EQ(whole.status, 200);
+  EXPECT_TRUE(whole.body == full);
+  EXPECT_EQ(whole.header("content-type"), "application/pdf");
+  EXPECT_EQ(whole.header("etag"), "\"" + sha + "\"");
+  EXPECT_EQ(whole.header("content-disposition"),
+            "attachment; filename=\"Report 2026.pdf\"; filename*=UTF-8''Report%202026.pdf");
+  EXPECT_EQ(call("GET", url, {{"if-none-match", "\"" + sha + "\""}}).status, 304);
+  EXPECT_EQ(call("GET", url, {{"if-none-match", "\"other\""}}).status, 200);
+  const auto part = call("GET", url, {{"range", "bytes=10-19"}});
+  EXPECT_EQ(part.status, 206);
+  EXPECT_EQ(part.body, full.substr(10, 10));
+  EXPECT_EQ(part.header("content-range"), "bytes 10-19/" + std::to_string(full.size()));
+  const auto tail = call("GET", url, {{"range", "bytes=-5"}});
+  EXPECT_EQ(tail.status, 206);
+  EXPECT_EQ(tail.body, full.substr(full.size() - 5));
+  const auto beyond = call("GET", url, {{"range", "bytes=99999999-"}});
+  EXPECT_EQ(beyond.status, 416);
+  EXPECT_EQ(error_code(beyond), "RANGE_NOT_SATISFIABLE");
+  EXPECT_EQ(beyond.header("content-range"), "bytes */" + std::to_string(full.size()));
+  for (const char* bad : {"bytes=a-b", "bytes=0-1,3-4", "items=0-1", "bytes=9-3"})
+    EXPECT_EQ(call("GET", url, {{"range", bad}}).status, 400) << bad;
+  EXPECT_TRUE(call("GET", base(device) + "/files/" + id)
+                  .json()
+                  .at("data")
+                  .as_object()
+                  .contains("accessedAt"));
+
+  EXPECT_TRUE(blob_exists(sha));
+  const auto removed = call("DELETE", base(device) + "/files/" + id);
+  EXPECT_EQ(removed.status, 200);
+  EXPECT_TRUE(removed.json().at("data").is_null());
+  EXPECT_EQ(call("GET", base(device) + "/files/" + id).status, 404);
+  EXPECT_EQ(call("GET", url).status, 404);
+  EXPECT_FALSE(blob_exists(sha)) << "the last reference took the blob with it";
+}
+
+TEST_P(FilesTest, OverwriteIsExplicitAndCopiesShareOneBlob) {
+  const std::string first = random_content(20'000);
+  const std::string second = random_content(30'000);
+  const bj::object a = upload_file("data.bin", first, "/x");
+  const auto clash = upload(form({{"path", std::nullopt, "/x"}, {"file", "data.bin", second}}));
+  EXPECT_EQ(clash.status, 409);
+  EXPECT_EQ(error_code(clash), "CONFLICT");
+  EXPECT_FALSE(blob_exists(crypto::sha256_hex(second))) << "a refused upload leaves no blob";
+  EXPECT_EQ(call("GET", std::string(a.at("downloadUrl").as_string())).body, first);
+
+  // The same bytes under another name share the blob (deleting one copy below keeps it).
+  const bj::object copy = upload_file("copy.bin", first, "/y");
+
+  // Overwriting keeps the id, replaces the bytes; the old blob stays for the copy.
+  const bj::object replaced = upload_file("data.bin", second, "/x", "true");
+  EXPECT_EQ(replaced.at("id"), a.at("id"));
+  EXPECT_EQ(call("GET", std::string(a.at("downloadUrl").as_string())).body, second);
+  EXPECT_TRUE(blob_exists(crypto::sha256_hex(first)));
+  EXPECT_EQ(
+      call("DELETE", base(device) + "/files/" + std::string(copy.at("id").as_string())).status,
+      200);
+  EXPECT_FALSE(blob_exists(crypto::sha256_hex(first)));
+  EXPECT_TRUE(blob_exists(crypto::sha256_hex(second)));
+  EXPECT_EQ(files_in("tmp"), 0u);
+}
+
+TEST_P(FilesTest, BadUploadsAreRefusedAndLeaveNothing) {
+  const std::string ok = random_content(1000);
+  const std::string multipart = std::string("multipart/form-data; boundary=") + kBoundary;
+  struct Case {
+    const char* what;
+    std::string payload;
+    std::string content_type;
+    int status;
+  };
+  const std::string big = random_content((4 << 20) + 1);
+  std::string many;
+  for (int i = 0; i < 10000; ++i)
+    many += std::string("--") + kBoundary +
+            "\r\nContent-Disposition: form-data; name=\"p\"\r\n\r\nv\r\n";
+  many += form({{"file", "a.bin", ok}});
+  const std::vector<Case> cases{
+      {"no boundary", form({{"file", "a.bin", ok}}), "multipart/form-data", 400},
+      {"not multipart", form({{"file", "a.bin", ok}}), "application/json", 400},
+      {"truncated", form({{"file", "a.bin", ok}}, false), multipart, 400},
+      {"two files", form({{"file", "a.bin", ok}, {"file", "b.bin", ok}}), multipart, 400},
+      {"empty file", form({{"file", "a.bin", ""}}), multipart, 400},
+      {"no file", form({{"path", std::nullopt, "/"}}), multipart, 400},
+      {"file without filename", form({{"file", std::nullopt, ok}}), multipart, 400},
+      {"10 000 parts", many, multipart, 400},
+      {"slashes in the name", form({{"file", "../../etc/passwd", ok}}), multipart, 400},
+      {"traversal in the folder", form({{"path", std::nullopt, "/a/../b"}, {"file", "a.bin", ok}}),
+       multipart, 400},
+      {"relative folder", form({{"path", std::nullopt, "a"}, {"file", "a.bin", ok}}), multipart,
+       400},
+      {"bad category", form({{"category", std::nullopt, "nope"}, {"file", "a.bin", ok}}), multipart,
+       400},
+      {"bad overwrite", form({{"overwrite", std::nullopt, "yes"}, {"file", "a.bin", ok}}),
+       multipart, 400},
+      {"over the file limit", form({{"file", "big.bin", big}}), multipart, 413},
+  };
+  for (const auto& c : cases) {
+    const auto r = upload(c.payload, nullptr, {}, c.content_type);
+    EXPECT_EQ(r.status, c.status) << c.what << ": " << r.body;
+  }
+  EXPECT_EQ(list("?recursive=true").at("files").as_array().size(), 0u);
+  EXPECT_FALSE(blob_exists(crypto::sha256_hex(ok)));
+  EXPECT_FALSE(blob_exists(crypto::sha256_hex(big)));
+  EXPECT_EQ(files_in("tmp"), 0u);
+}
+
+TEST_P(FilesTest, StorageQuotaIsEnforced) {
+  upload_file("first.bin", random_content(3 << 20));
+  const auto over = upload(form({{"file", "second.bin", random_content((7 << 19))}}));  // 3.5 MiB
+  EXPECT_EQ(over.status, 403) << over.body;
+  EXPECT_EQ(error_code(over), "FORBIDDEN");
+  EXPECT_EQ(list().at("files").as_array().size(), 1u);
+  EXPECT_EQ(files_in("tmp"), 0u);
+}
+
+TEST_P(FilesTest, FoldersAreCreatedAndCounted) {
+  const auto made = call("POST", base(device) + "/folders", {{"content-type", "application/json"}},
+                         nullptr, body({{"path", "/a/b"}}));
+  ASSERT_EQ(made.status, 201) << made.body;
+  EXPECT_EQ(made.json().at("data").at("folder").at("path"), "/a/b");
+  EXPECT_EQ(made.json().at("data").at("folder").at("parentPath"), "/a");
+  EXPECT_EQ(call("POST", base(device) + "/folders", {{"content-type", "application/json"}}, nullptr,
+                 body({{"path", "/a/b"}}))
+                .status,
+            409);
+  for (const char* bad : {"../x", "/a//b", "/", ""}) {
+    EXPECT_EQ(call("POST", base(device) + "/folders", {{"content-type", "application/json"}},
+                   nullptr, body({{"path", bad}}))
+                  .status,
+              400)
+        << bad;
+  }
+  upload_file("note.txt", "hello", "/a");
+  const auto root = list();
+  ASSERT_EQ(root.at("folders").as_array().size(), 1u);
+  EXPECT_EQ(root.at("folders").as_array()[0].at("fileCount"), 1);
+  EXPECT_EQ(root.at("folders").as_array()[0].at("folderCount"), 1);
+  // A file cannot hide a folder and the other way round.
+  const auto clash = upload(form({{"path", std::nullopt, "/a"}, {"file", "b", "x"}}));
+  EXPECT_EQ(clash.status, 409);
+}
+
+TEST_P(FilesTest, AnotherUsersDeviceAndFilesAreNotFound) {
+  const bj::object file = upload_file("secret.txt", "top secret", "/");
+  const std::string id(file.at("id").as_string());
+  const Account other = register_account(client());
+  const std::string theirs = create_device(other);
+  const std::string mine = base(device);
+  EXPECT_EQ(call("GET", mine + "/files", {}, &other).status, 404);
+  EXPECT_EQ(call("GET", mine + "/files/" + id, {}, &other).status, 404);
+  EXPECT_EQ(call("GET", mine + "/files/" + id + "/download", {}, &other).status, 404);
+  EXPECT_EQ(call("DELETE", mine + "/files/" + id, {}, &other).status, 404);
+  EXPECT_EQ(upload(form({{"file", "x.txt", "x"}}), &other, device).status, 404);
+  EXPECT_EQ(call("POST", mine + "/folders", {{"content-type", "application/json"}}, &other,
+                 body({{"path", "/p"}}))
+                .status,
+            404);
+  // Their own device with my file's id: still nothing.
+  EXPECT_EQ(call("GET", base(theirs) + "/files/" + id, {}, &other).status, 404);
+  EXPECT_EQ(call("GET", base(theirs) + "/files/not-a-uuid", {}, &other).status, 404);
+  EXPECT_EQ(call("GET", mine + "/files/" + id).status, 200) << "the owner still sees it";
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, FilesTest, ::testing::ValuesIn(backends()), backend_name);
+
+}  // namespace
+}  // namespace karma::testing
