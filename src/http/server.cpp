@@ -517,6 +517,14 @@ asio::awaitable<bool> Session::serve_streaming(
 
   bhttp::request_parser<bhttp::buffer_body> parser(std::move(header_parser));
   parser.body_limit(boost::none);  // the stream enforces limits of its own
+  // Beast reads no more than the read buffer's free capacity at a time, which after a header
+  // is a kilobyte or two: 38 000 reads (and timer re-arms) for 64 MB. Room for its largest
+  // read (64 KiB) makes uploads 10x faster; the room is given back afterwards.
+  buffer_.reserve(buffer_.size() + 64 * 1024);
+  struct ShrinkAfter {
+    beast::flat_buffer& buffer;
+    ~ShrinkAfter() { buffer.shrink_to_fit(); }
+  } shrink_after{buffer_};
   std::vector<char> chunk(kStreamChunkBytes);
   std::size_t held = 0;  // bytes at the front of `chunk` the stream has not used yet
   bool failed = false;

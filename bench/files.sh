@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Upload and download throughput of one large file through the release binary (local blob
+# store, SQLite), against `cp` of the same file as the physical reference, plus the server's
+# peak RSS.   bench/files.sh            (1 GiB)
+#             SIZE_MB=2048 bench/files.sh
+source "$(dirname "$0")/../scripts/lib.sh"
+
+ensure_packages "${BUILD_PACKAGES[@]}" curl
+configure_build "$ROOT/build/release" -DCMAKE_BUILD_TYPE=Release -DKARMA_TESTS=OFF
+ninja -C "$ROOT/build/release" karma >&2
+
+SIZE_MB="${SIZE_MB:-1024}"
+PORT="${PORT:-3901}"
+work="$(mktemp -d)"
+trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$work"' EXIT
+
+LOG_LEVEL=warn KARMA_DATA_DIR="$work/data" PORT="$PORT" HOST=127.0.0.1 PLAN_LIMITS=off \
+  UPLOAD_MAX_BYTES=$((64 << 30)) "$ROOT/build/release/karma" serve >/dev/null &
+server=$!
+base="http://127.0.0.1:$PORT"
+for _ in $(seq 1 100); do curl -sf "$base/healthz" >/dev/null && break; sleep 0.1; done
+token=$(curl -sf -X POST "$base/api/auth/register" -H 'content-type: application/json' \
+  -d "{\"email\":\"files-$RANDOM@example.test\",\"password\":\"password123\",\"name\":\"Bench\"}" |
+  sed -E 's/.*"accessToken":"([^"]+)".*/\1/')
+device=$(curl -sf -X POST "$base/api/devices" -H 'content-type: application/json' \
+  -H "authorization: Bearer $token" \
+  -d "{\"name\":\"Bench\",\"model\":\"EOS-3A\",\"serialNumber\":\"FB-$RANDOM\",\"mac\":\"02:00:00:00:00:01\"}" |
+  sed -E 's/.*"device":\{"id":"([^"]+)".*/\1/')
+
+head -c "$((SIZE_MB << 20))" /dev/urandom >"$work/source.bin"
+mbps() { awk -v mb="$SIZE_MB" -v s="$1" 'BEGIN { printf "%.0f MB/s (%.2f s)", mb / s, s }'; }
+seconds() { local start=$1; awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { print b - a }'; }
+
+echo "# karma $(git -C "$ROOT" rev-parse --short HEAD), ${SIZE_MB} MiB file, local blob store"
+start=$(date +%s.%N); cp "$work/source.bin" "$work/copy.bin"; sync "$work/copy.bin"
+echo "cp + sync (reference):   $(mbps "$(seconds "$start")")"
+rm -f "$work/copy.bin"
+start=$(date +%s.%N)
+response=$(curl -sf -X POST "$base/api/devices/$device/files/upload" -H "authorization: Bearer $token" \
+  -F "file=@$work/source.bin;filename=source.bin" -F path=/bench)
+echo "upload:                  $(mbps "$(seconds "$start")")"
+url=$(sed -E 's/.*"downloadUrl":"([^"]+)".*/\1/' <<<"$response")
+start=$(date +%s.%N); cat "$work/source.bin" >/dev/null
+echo "cat (reference read):    $(mbps "$(seconds "$start")")"
+start=$(date +%s.%N)
+curl -sf "$base$url" -H "authorization: Bearer $token" -o /dev/null
+echo "download:                $(mbps "$(seconds "$start")")"
+echo "server peak RSS:         $(awk '/VmHWM/ { printf "%.0f MB", $2 / 1024 }' "/proc/$server/status")"
