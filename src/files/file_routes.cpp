@@ -24,6 +24,7 @@ constexpr const char* kDevice = "Device";
 constexpr const char* kFile = "File";
 constexpr std::size_t kFieldLimitBytes = 4096;
 constexpr std::size_t kHeadBytes = 512;
+constexpr std::size_t kBatchMaxFiles = 1000;
 
 AppError field_error(std::string_view field, const std::string& message) {
   return AppError(ErrorCode::validation, std::string(field) + ": " + message,
@@ -326,6 +327,35 @@ void mount_file_routes(http::Router& router, FileService& service) {
     r.stream = std::make_shared<BlobSource>(service.blobs().open(file.storage_key, offset, length));
     r.stream_length = length;
     return r;
+  });
+
+  router.post("/api/devices/:id/files/batch", [&service](Request& req) {
+    const std::string device_id = req.id_param("id", kDevice);
+    const bj::object body = req.json_body();
+    Violations violations;
+    JsonFields fields(body, violations);
+    const auto operation = fields.one_of("operation", {"delete", "move", "copy"}, true);
+    const auto ids = fields.string_array("fileIds", kBatchMaxFiles, StringRule{1, 64}, true);
+    const auto target = fields.string("targetPath", StringRule{1, kMaxPathBytes}, false);
+    if (operation && *operation != "delete" && !target)
+      fields.reject("targetPath", "is required for move and copy");
+    violations.throw_if_any();
+    const BatchOperation op = *operation == "delete" ? BatchOperation::remove
+                              : *operation == "move" ? BatchOperation::move
+                                                     : BatchOperation::copy;
+    const std::string folder = target ? normalize_path(*target, "targetPath") : "/";
+    const BatchOutcome outcome = service.batch(req.require_caller(), device_id, op, *ids, folder);
+    bj::array succeeded(outcome.succeeded.begin(), outcome.succeeded.end());
+    bj::array failed;
+    for (const auto& f : outcome.failed)
+      failed.push_back(bj::object{{"id", f.id}, {"code", f.code}, {"message", f.message}});
+    bj::object data{{"succeeded", std::move(succeeded)}, {"failed", std::move(failed)}};
+    if (op != BatchOperation::remove) {
+      bj::array files;
+      for (const auto& f : outcome.files) files.push_back(file_json(f));
+      data["files"] = std::move(files);
+    }
+    return Response::ok(data);
   });
 
   router.del("/api/devices/:id/files/:fileId", [&service](Request& req) {

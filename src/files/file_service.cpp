@@ -260,6 +260,63 @@ void FileService::remove(const Caller& caller, const std::string& device_id,
   drop_blob_if_unreferenced(key);
 }
 
+FileRecord FileService::place(const Caller& caller, const std::string& device_id,
+                              const std::string& id, const std::string& target, bool copy) {
+  return db_.transaction([&](db::Connection& c) {
+    if (!store_.device_owned(c, device_id, caller.user_id)) throw AppError::not_found(kDevice);
+    auto file = store_.find_file(c, device_id, id);
+    if (!file) throw AppError::not_found(kFile);
+    const std::string path = join_path(target, file->name);
+    if (path.size() > kMaxPathBytes)
+      throw AppError(ErrorCode::validation, "targetPath: too long for " + file->name);
+    if (path == file->path && !copy) return *file;
+    if (store_.find_by_path(c, device_id, path))
+      throw AppError(ErrorCode::conflict, "Something already exists at " + path);
+    const EpochMs now = now_ms();
+    ensure_folders(c, device_id, target, now);
+    if (copy) {
+      if (const auto quota = quota_of(c, caller.user_id);
+          quota && store_.used_bytes(c, caller.user_id) + file->size > *quota)
+        throw AppError(ErrorCode::forbidden, "Storage quota exceeded",
+                       bj::object{{"limit", *quota}});
+      file->id = crypto::uuid_v4();
+      file->created_at = now;
+      file->accessed_at.reset();
+    }
+    file->path = path;
+    file->parent_path = target;
+    file->modified_at = now;
+    if (copy) {
+      store_.insert(c, *file);
+      store_.reference_blob(c, file->storage_key, file->size);
+    } else {
+      store_.move(c, file->id, path, target, now);
+    }
+    return *file;
+  });
+}
+
+BatchOutcome FileService::batch(const Caller& caller, const std::string& device_id,
+                                BatchOperation op, const std::vector<std::string>& ids,
+                                const std::string& target) {
+  require_device(caller, device_id);
+  BatchOutcome outcome;
+  for (const auto& id : ids) {
+    try {
+      if (!crypto::is_uuid(id)) throw AppError::not_found(kFile);
+      if (op == BatchOperation::remove) {
+        remove(caller, device_id, id);
+      } else {
+        outcome.files.push_back(place(caller, device_id, id, target, op == BatchOperation::copy));
+      }
+      outcome.succeeded.push_back(id);
+    } catch (const AppError& e) {
+      outcome.failed.push_back({id, code_name(e.code()), e.what()});
+    }
+  }
+  return outcome;
+}
+
 FolderSummary FileService::create_folder(const Caller& caller, const std::string& device_id,
                                          const std::string& path) {
   if (path == "/")

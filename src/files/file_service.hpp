@@ -62,6 +62,20 @@ struct FileQuery {
   std::string order = "asc";
 };
 
+enum class BatchOperation { remove, move, copy };
+
+struct BatchFailure {
+  std::string id;
+  std::string code;  // the contract's error code
+  std::string message;
+};
+
+struct BatchOutcome {
+  std::vector<std::string> succeeded;
+  std::vector<BatchFailure> failed;
+  std::vector<FileRecord> files;  // what moves and copies produced
+};
+
 class FileService {
  public:
   FileService(db::Database& db, storage::BlobStore& blobs, FileSettings settings);
@@ -84,6 +98,10 @@ class FileService {
   FileRecord open_for_download(const Caller& caller, const std::string& device_id,
                                const std::string& id);
   void remove(const Caller& caller, const std::string& device_id, const std::string& id);
+  // Each file in a transaction of its own; one file failing never stops the others.
+  // `target` (a normalised folder) is for move and copy.
+  BatchOutcome batch(const Caller& caller, const std::string& device_id, BatchOperation op,
+                     const std::vector<std::string>& ids, const std::string& target);
   FolderSummary create_folder(const Caller& caller, const std::string& device_id,
                               const std::string& path);
 
@@ -94,6 +112,9 @@ class FileService {
   // The user's storage quota in bytes; nullopt when unlimited.
   std::optional<std::int64_t> quota_of(db::Connection& c, const std::string& user_id);
   void drop_blob_if_unreferenced(const std::string& key);
+  // Puts `file` at `target`/name: moved (the same row) or copied (a new row sharing the blob).
+  FileRecord place(const Caller& caller, const std::string& device_id, const std::string& id,
+                   const std::string& target, bool copy);
   void ensure_folders(db::Connection& c, const std::string& device_id, const std::string& folder,
                       EpochMs now);
 

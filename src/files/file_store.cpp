@@ -114,6 +114,12 @@ bool FileStore::remove(db::Connection& c, const std::string& id) {
   return c.query("DELETE FROM device_files WHERE id = $1", {id}).affected == 1;
 }
 
+void FileStore::move(db::Connection& c, const std::string& id, const std::string& path,
+                     const std::string& parent_path, EpochMs now) {
+  c.query("UPDATE device_files SET path = $1, parent_path = $2, modified_at = $3 WHERE id = $4",
+          {path, parent_path, Timestamp{now}, id});
+}
+
 void FileStore::touch_accessed(db::Connection& c, const std::string& id, EpochMs now) {
   c.query("UPDATE device_files SET accessed_at = $1 WHERE id = $2", {Timestamp{now}, id});
 }

@@ -47,6 +47,8 @@ class FileStore {
   // New content for an existing file (overwrite).
   void replace_content(db::Connection& c, const FileRecord& f);
   bool remove(db::Connection& c, const std::string& id);
+  void move(db::Connection& c, const std::string& id, const std::string& path,
+            const std::string& parent_path, EpochMs now);
   void touch_accessed(db::Connection& c, const std::string& id, EpochMs now);
   // Bytes of every file of every device of the user.
   std::int64_t used_bytes(db::Connection& c, const std::string& user_id);

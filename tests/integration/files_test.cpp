@@ -313,6 +313,71 @@ TEST_P(FilesTest, AnotherUsersDeviceAndFilesAreNotFound) {
   EXPECT_EQ(call("GET", mine + "/files/" + id).status, 200) << "the owner still sees it";
 }
 
+TEST_P(FilesTest, BatchOperationsReportEachFile) {
+  const std::string shared = random_content(5000);
+  const std::string a(upload_file("a.bin", shared, "/in").at("id").as_string());
+  const std::string b(upload_file("b.txt", "bee", "/in").at("id").as_string());
+  upload_file("b.txt", "already here", "/out");
+  const std::string unknown = crypto::uuid_v4();
+  const auto ids = [](std::initializer_list<std::string> items) {
+    bj::array out;
+    for (const auto& item : items) out.emplace_back(item);
+    return out;
+  };
+  auto batch = [&](const bj::object& payload) {
+    return call("POST", base(device) + "/files/batch", {{"content-type", "application/json"}},
+                nullptr, body(payload));
+  };
+
+  // Copy: a new row sharing the blob; the clash at the target and the unknown id fail alone.
+  auto r = batch(
+      {{"operation", "copy"}, {"fileIds", ids({a, b, unknown, "nope"})}, {"targetPath", "/out"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto data = r.json().at("data");
+  EXPECT_EQ(data.at("succeeded"), (bj::array{bj::value(a)}));
+  ASSERT_EQ(data.at("failed").as_array().size(), 3u);
+  EXPECT_EQ(data.at("failed").as_array()[0].at("id"), b.c_str());
+  EXPECT_EQ(data.at("failed").as_array()[0].at("code"), "CONFLICT");
+  EXPECT_EQ(data.at("failed").as_array()[1].at("code"), "NOT_FOUND");
+  EXPECT_EQ(data.at("failed").as_array()[2].at("code"), "NOT_FOUND");
+  ASSERT_EQ(data.at("files").as_array().size(), 1u);
+  const std::string copy(data.at("files").as_array()[0].at("id").as_string());
+  EXPECT_NE(copy, a);
+  EXPECT_EQ(data.at("files").as_array()[0].at("path"), "/out/a.bin");
+  EXPECT_EQ(call("GET", base(device) + "/files/" + copy + "/download").body, shared);
+
+  // Move: the same file at a new path, in a folder made for it.
+  r = batch({{"operation", "move"}, {"fileIds", ids({b})}, {"targetPath", "/archive/2026"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json().at("data").at("files").as_array()[0].at("path"), "/archive/2026/b.txt");
+  EXPECT_EQ(r.json().at("data").at("files").as_array()[0].at("id"), b.c_str());
+  EXPECT_EQ(list("?path=/archive/2026").at("files").as_array().size(), 1u);
+  EXPECT_EQ(list("?path=/in").at("files").as_array().size(), 1u);
+
+  // Delete: the blob stays until its last file goes.
+  r = batch({{"operation", "delete"}, {"fileIds", ids({a, unknown})}});
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.json().at("data").at("succeeded").as_array().size(), 1u);
+  EXPECT_EQ(r.json().at("data").at("failed").as_array()[0].at("code"), "NOT_FOUND");
+  EXPECT_FALSE(r.json().at("data").as_object().contains("files"));
+  EXPECT_TRUE(blob_exists(crypto::sha256_hex(shared)));
+  EXPECT_EQ(batch({{"operation", "delete"}, {"fileIds", ids({copy})}}).status, 200);
+  EXPECT_FALSE(blob_exists(crypto::sha256_hex(shared)));
+
+  // The request as a whole is refused for a bad target, operation or id list.
+  EXPECT_EQ(batch({{"operation", "move"}, {"fileIds", ids({b})}, {"targetPath", "/a/../b"}}).status,
+            400);
+  EXPECT_EQ(batch({{"operation", "move"}, {"fileIds", ids({b})}}).status, 400);
+  EXPECT_EQ(batch({{"operation", "explode"}, {"fileIds", ids({b})}}).status, 400);
+  EXPECT_EQ(batch({{"operation", "delete"}, {"fileIds", "not-an-array"}}).status, 400);
+  const Account other = register_account(client());
+  EXPECT_EQ(call("POST", base(device) + "/files/batch", {{"content-type", "application/json"}},
+                 &other, body({{"operation", "delete"}, {"fileIds", ids({b})}}))
+                .status,
+            404);
+  EXPECT_EQ(call("GET", base(device) + "/files/" + b).status, 200) << "untouched by the stranger";
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, FilesTest, ::testing::ValuesIn(backends()), backend_name);
 
 }  // namespace
