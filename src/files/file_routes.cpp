@@ -10,6 +10,7 @@
 #include "core/validation.hpp"
 #include "files/file_json.hpp"
 #include "files/file_path.hpp"
+#include "files/zip_stream.hpp"
 #include "http/multipart.hpp"
 
 namespace karma::files {
@@ -184,6 +185,29 @@ bool etag_matches(std::string_view header, std::string_view etag) {
   return false;
 }
 
+// Batch download: the files as one ZIP streamed from the blob store, entries named by path.
+Response archive(FileService& service, const Caller& caller, const std::string& device_id,
+                 const std::vector<std::string>& ids) {
+  std::vector<ZipEntry> entries;
+  for (auto& f : service.files_for_archive(caller, device_id, ids)) {
+    storage::BlobStore& blobs = service.blobs();
+    entries.push_back({f.path.substr(1), static_cast<std::uint64_t>(f.size), f.modified_at,
+                       [&blobs, key = f.storage_key, size = f.size] {
+                         return blobs.open(key, 0, static_cast<std::uint64_t>(size));
+                       }});
+  }
+  const std::uint64_t size = zip_size(entries);
+  if (size > kZipMaxBytes)
+    throw AppError(ErrorCode::payload_too_large, "Archives over 4 GiB are not supported",
+                   bj::object{{"limit", kZipMaxBytes}});
+  Response r;
+  r.content_type = "application/zip";
+  r.set_header("content-disposition", "attachment; filename=\"files.zip\"");
+  r.stream = std::make_shared<ZipSource>(std::move(entries));
+  r.stream_length = size;
+  return r;
+}
+
 }  // namespace
 
 std::optional<std::pair<std::uint64_t, std::uint64_t>> parse_range(std::string_view header,
@@ -334,12 +358,13 @@ void mount_file_routes(http::Router& router, FileService& service) {
     const bj::object body = req.json_body();
     Violations violations;
     JsonFields fields(body, violations);
-    const auto operation = fields.one_of("operation", {"delete", "move", "copy"}, true);
+    const auto operation = fields.one_of("operation", {"delete", "move", "copy", "download"}, true);
     const auto ids = fields.string_array("fileIds", kBatchMaxFiles, StringRule{1, 64}, true);
     const auto target = fields.string("targetPath", StringRule{1, kMaxPathBytes}, false);
-    if (operation && *operation != "delete" && !target)
+    if (operation && (*operation == "move" || *operation == "copy") && !target)
       fields.reject("targetPath", "is required for move and copy");
     violations.throw_if_any();
+    if (*operation == "download") return archive(service, req.require_caller(), device_id, *ids);
     const BatchOperation op = *operation == "delete" ? BatchOperation::remove
                               : *operation == "move" ? BatchOperation::move
                                                      : BatchOperation::copy;

@@ -317,6 +317,21 @@ BatchOutcome FileService::batch(const Caller& caller, const std::string& device_
   return outcome;
 }
 
+std::vector<FileRecord> FileService::files_for_archive(const Caller& caller,
+                                                       const std::string& device_id,
+                                                       const std::vector<std::string>& ids) {
+  auto c = db_.acquire();
+  if (!store_.device_owned(*c, device_id, caller.user_id)) throw AppError::not_found(kDevice);
+  std::vector<FileRecord> files;
+  for (const auto& id : ids) {
+    auto file = crypto::is_uuid(id) ? store_.find_file(*c, device_id, id) : std::nullopt;
+    if (!file)
+      throw AppError(ErrorCode::not_found, "File not found: " + id, bj::object{{"id", id}});
+    files.push_back(std::move(*file));
+  }
+  return files;
+}
+
 FolderSummary FileService::create_folder(const Caller& caller, const std::string& device_id,
                                          const std::string& path) {
   if (path == "/")

@@ -102,6 +102,9 @@ class FileService {
   // `target` (a normalised folder) is for move and copy.
   BatchOutcome batch(const Caller& caller, const std::string& device_id, BatchOperation op,
                      const std::vector<std::string>& ids, const std::string& target);
+  // The files to archive, in the order given; any unknown id is NOT_FOUND for the request.
+  std::vector<FileRecord> files_for_archive(const Caller& caller, const std::string& device_id,
+                                            const std::vector<std::string>& ids);
   FolderSummary create_folder(const Caller& caller, const std::string& device_id,
                               const std::string& path);
 

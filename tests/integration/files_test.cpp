@@ -2,6 +2,8 @@
 // downloads with ranges and validators, overwrite, shared blobs, bad input, other users.
 #include <boost/json.hpp>
 
+#include <zlib.h>
+
 #include <filesystem>
 
 #include "core/crypto.hpp"
@@ -376,6 +378,56 @@ TEST_P(FilesTest, BatchOperationsReportEachFile) {
                 .status,
             404);
   EXPECT_EQ(call("GET", base(device) + "/files/" + b).status, 200) << "untouched by the stranger";
+}
+
+std::uint32_t le(const std::string& s, std::size_t at, int bytes) {
+  std::uint32_t v = 0;
+  for (int i = bytes - 1; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(s[at + i]);
+  return v;
+}
+
+TEST_P(FilesTest, BatchDownloadIsAZipOfTheFiles) {
+  const std::string first = random_content(300'000);
+  const std::string second = "plain text\n";
+  const std::string a(upload_file("a.bin", first, "/zip").at("id").as_string());
+  const std::string b(
+      upload_file("notes caf\xC3\xA9.txt", second, "/zip/sub").at("id").as_string());
+  bj::array ids;
+  ids.emplace_back(a);
+  ids.emplace_back(b);
+  const auto r = call("POST", base(device) + "/files/batch", {{"content-type", "application/json"}},
+                      nullptr, body({{"operation", "download"}, {"fileIds", ids}}));
+  ASSERT_EQ(r.status, 200) << r.body.substr(0, 300);
+  EXPECT_EQ(r.header("content-type"), "application/zip");
+  EXPECT_EQ(r.header("content-length"), std::to_string(r.body.size()));
+  const std::string& zip = r.body;
+  // End of central directory: two entries, then every entry checked against its bytes.
+  const std::size_t end = zip.size() - 22;
+  ASSERT_EQ(le(zip, end, 4), 0x06054b50u);
+  ASSERT_EQ(le(zip, end + 10, 2), 2u);
+  std::size_t at = le(zip, end + 16, 4);
+  const std::vector<std::pair<std::string, std::string>> expected{
+      {"zip/a.bin", first}, {"zip/sub/notes caf\xC3\xA9.txt", second}};
+  for (const auto& [name, content] : expected) {
+    ASSERT_EQ(le(zip, at, 4), 0x02014b50u);
+    const std::uint32_t crc = le(zip, at + 16, 4);
+    const std::uint32_t size = le(zip, at + 24, 4);
+    const std::size_t name_length = le(zip, at + 28, 2);
+    const std::size_t local = le(zip, at + 42, 4);
+    EXPECT_EQ(zip.substr(at + 46, name_length), name);
+    EXPECT_EQ(size, content.size());
+    ASSERT_EQ(le(zip, local, 4), 0x04034b50u);
+    const std::size_t data = local + 30 + le(zip, local + 26, 2) + le(zip, local + 28, 2);
+    EXPECT_TRUE(zip.substr(data, size) == content) << name;
+    EXPECT_EQ(crc, crc32(0, reinterpret_cast<const Bytef*>(content.data()), content.size()));
+    at += 46 + name_length;
+  }
+  // Any unknown id refuses the archive (a ZIP cannot report per-file failures).
+  bj::array unknown{bj::value(a), bj::value(crypto::uuid_v4())};
+  EXPECT_EQ(call("POST", base(device) + "/files/batch", {{"content-type", "application/json"}},
+                 nullptr, body({{"operation", "download"}, {"fileIds", unknown}}))
+                .status,
+            404);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, FilesTest, ::testing::ValuesIn(backends()), backend_name);
