@@ -3,27 +3,16 @@
 # store, SQLite), against `cp` of the same file as the physical reference, plus the server's
 # peak RSS.   bench/files.sh            (1 GiB)
 #             SIZE_MB=2048 bench/files.sh
-source "$(dirname "$0")/../scripts/lib.sh"
-
-ensure_packages "${BUILD_PACKAGES[@]}" curl
-configure_build "$ROOT/build/release" -DCMAKE_BUILD_TYPE=Release -DKARMA_TESTS=OFF
-ninja -C "$ROOT/build/release" karma >&2
+source "$(dirname "$0")/lib.sh"
+build_release
 
 SIZE_MB="${SIZE_MB:-1024}"
 PORT="${PORT:-3901}"
 work="$(mktemp -d)"
 trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$work"' EXIT
-
-LOG_LEVEL=warn KARMA_DATA_DIR="$work/data" PORT="$PORT" HOST=127.0.0.1 PLAN_LIMITS=off \
-  UPLOAD_MAX_BYTES=$((64 << 30)) "$ROOT/build/release/karma" serve >/dev/null &
-server=$!
-base="http://127.0.0.1:$PORT"
-for _ in $(seq 1 100); do curl -sf "$base/healthz" >/dev/null && break; sleep 0.1; done
-token=$(curl -sf -X POST "$base/api/auth/register" -H 'content-type: application/json' \
-  -d "{\"email\":\"files-$RANDOM@example.test\",\"password\":\"password123\",\"name\":\"Bench\"}" |
-  sed -E 's/.*"accessToken":"([^"]+)".*/\1/')
+start_server "$work/data" "$PORT" UPLOAD_MAX_BYTES=$((64 << 30))
 device=$(curl -sf -X POST "$base/api/devices" -H 'content-type: application/json' \
-  -H "authorization: Bearer $token" \
+  -H "authorization: Bearer $TOKEN" \
   -d "{\"name\":\"Bench\",\"model\":\"EOS-3A\",\"serialNumber\":\"FB-$RANDOM\",\"mac\":\"02:00:00:00:00:01\"}" |
   sed -E 's/.*"device":\{"id":"([^"]+)".*/\1/')
 
@@ -36,13 +25,13 @@ start=$(date +%s.%N); cp "$work/source.bin" "$work/copy.bin"; sync "$work/copy.b
 echo "cp + sync (reference):   $(mbps "$(seconds "$start")")"
 rm -f "$work/copy.bin"
 start=$(date +%s.%N)
-response=$(curl -sf -X POST "$base/api/devices/$device/files/upload" -H "authorization: Bearer $token" \
+response=$(curl -sf -X POST "$base/api/devices/$device/files/upload" -H "authorization: Bearer $TOKEN" \
   -F "file=@$work/source.bin;filename=source.bin" -F path=/bench)
 echo "upload:                  $(mbps "$(seconds "$start")")"
 url=$(sed -E 's/.*"downloadUrl":"([^"]+)".*/\1/' <<<"$response")
 start=$(date +%s.%N); cat "$work/source.bin" >/dev/null
 echo "cat (reference read):    $(mbps "$(seconds "$start")")"
 start=$(date +%s.%N)
-curl -sf "$base$url" -H "authorization: Bearer $token" -o /dev/null
+curl -sf "$base$url" -H "authorization: Bearer $TOKEN" -o /dev/null
 echo "download:                $(mbps "$(seconds "$start")")"
 echo "server peak RSS:         $(awk '/VmHWM/ { printf "%.0f MB", $2 / 1024 }' "/proc/$server/status")"

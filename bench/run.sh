@@ -4,11 +4,8 @@
 #   bench/run.sh                 SQLite (embedded default)
 #   DATABASE_URL=postgresql://... bench/run.sh
 # Knobs: CONNECTIONS (64), DURATION (10s), THREADS (2), PORT (3900).
-source "$(dirname "$0")/../scripts/lib.sh"
-
-ensure_packages "${BUILD_PACKAGES[@]}" wrk
-configure_build "$ROOT/build/release" -DCMAKE_BUILD_TYPE=Release -DKARMA_TESTS=OFF
-ninja -C "$ROOT/build/release" karma >&2
+source "$(dirname "$0")/lib.sh"
+build_release wrk
 
 CONNECTIONS="${CONNECTIONS:-64}"
 DURATION="${DURATION:-10s}"
@@ -17,18 +14,7 @@ PORT="${PORT:-3900}"
 data_dir="$(mktemp -d)"
 trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$data_dir"' EXIT
 export DEVICES_FILE="$data_dir/devices.txt"
-
-LOG_LEVEL=warn KARMA_DATA_DIR="$data_dir" PORT="$PORT" HOST=127.0.0.1 PLAN_LIMITS=off \
-  "$ROOT/build/release/karma" serve >/dev/null &
-server=$!
-base="http://127.0.0.1:$PORT"
-for _ in $(seq 1 100); do curl -sf "$base/healthz" >/dev/null && break; sleep 0.1; done
-
-email="bench-$RANDOM@example.test"
-TOKEN=$(curl -sf -X POST "$base/api/auth/register" -H 'content-type: application/json' \
-  -d "{\"email\":\"$email\",\"password\":\"password123\",\"name\":\"Bench\"}" |
-  sed -E 's/.*"accessToken":"([^"]+)".*/\1/')
-export TOKEN
+start_server "$data_dir" "$PORT"
 
 run() {
   local name="$1"
