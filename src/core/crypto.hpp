@@ -24,6 +24,9 @@ std::string sha256(std::string_view data);  // raw 32 bytes
 std::string sha256_hex(std::string_view data);
 std::string hmac_sha256(std::string_view key, std::string_view data);  // raw 32 bytes
 std::string hex(std::string_view raw);
+// RFC 3986: unreserved characters stay, everything else becomes %XX (uppercase); '/' stays
+// when `keep_slash` (URL paths). Also a valid RFC 5987 value (filename*=UTF-8''...).
+std::string percent_encode(std::string_view text, bool keep_slash = false);
 bool constant_time_equal(std::string_view a, std::string_view b);
 
 // A digest computed over data that arrives in pieces (uploads).

@@ -248,23 +248,12 @@ std::optional<std::pair<std::uint64_t, std::uint64_t>> parse_range(std::string_v
 }
 
 std::string content_disposition(std::string_view name) {
+  // Quotes, backslashes, control and non-ASCII bytes cannot stand in the quoted fallback.
   std::string fallback;
-  std::string encoded;
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  for (unsigned char c : name) {
-    const bool plain =
-        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-        std::string_view("!#$&+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
+  for (unsigned char c : name)
     fallback.push_back(c < 0x80 && c >= 0x20 && c != '"' && c != '\\' ? static_cast<char>(c) : '_');
-    if (plain) {
-      encoded.push_back(static_cast<char>(c));
-    } else {
-      encoded.push_back('%');
-      encoded.push_back(kHex[c >> 4]);
-      encoded.push_back(kHex[c & 15]);
-    }
-  }
-  return "attachment; filename=\"" + fallback + "\"; filename*=UTF-8''" + encoded;
+  return "attachment; filename=\"" + fallback + "\"; filename*=UTF-8''" +
+         crypto::percent_encode(name);
 }
 
 void mount_file_routes(http::Router& router, FileService& service) {

@@ -69,7 +69,7 @@ std::mutex& FileService::blob_lock(const std::string& key) {
 
 void FileService::require_device(const Caller& caller, const std::string& device_id) {
   auto c = db_.acquire();
-  if (!store_.device_owned(*c, device_id, caller.user_id)) throw AppError::not_found(kDevice);
+  require_device(*c, caller, device_id);
 }
 
 std::optional<std::int64_t> FileService::quota_of(db::Connection& c, const std::string& user_id) {
@@ -78,6 +78,19 @@ std::optional<std::int64_t> FileService::quota_of(db::Connection& c, const std::
   if (plan == "enterprise") return std::nullopt;
   const std::int64_t factor = plan == "team" ? 200 : plan == "pro" ? 20 : 1;
   return settings_.quota_free * factor;
+}
+
+void FileService::require_device(db::Connection& c, const Caller& caller,
+                                 const std::string& device_id) {
+  if (!store_.device_owned(c, device_id, caller.user_id)) throw AppError::not_found(kDevice);
+}
+
+FileRecord FileService::require_file(db::Connection& c, const Caller& caller,
+                                     const std::string& device_id, const std::string& id) {
+  require_device(c, caller, device_id);
+  auto file = store_.find_file(c, device_id, id);
+  if (!file) throw AppError::not_found(kFile);
+  return std::move(*file);
 }
 
 std::int64_t FileService::remaining_quota(const Caller& caller) {
@@ -121,7 +134,7 @@ FileRecord FileService::record_upload(const Caller& caller, const std::string& d
     const std::string key = writer.commit(upload.sha256);
     try {
       db_.transaction([&](db::Connection& c) {
-        if (!store_.device_owned(c, device_id, caller.user_id)) throw AppError::not_found(kDevice);
+        require_device(c, caller, device_id);
         const EpochMs now = now_ms();
         auto existing = store_.find_by_path(c, device_id, path);
         if (existing && (existing->is_directory || !upload.overwrite)) {
@@ -188,7 +201,7 @@ FileListing FileService::list(const Caller& caller, const std::string& device_id
   std::vector<FileRecord> entries;
   {
     auto c = db_.acquire();
-    if (!store_.device_owned(*c, device_id, caller.user_id)) throw AppError::not_found(kDevice);
+    require_device(*c, caller, device_id);
     entries = store_.under(*c, device_id, query.path);
   }
   FileListing listing;
@@ -232,17 +245,14 @@ FileListing FileService::list(const Caller& caller, const std::string& device_id
 FileRecord FileService::get(const Caller& caller, const std::string& device_id,
                             const std::string& id) {
   auto c = db_.acquire();
-  if (!store_.device_owned(*c, device_id, caller.user_id)) throw AppError::not_found(kDevice);
-  auto file = store_.find_file(*c, device_id, id);
-  if (!file) throw AppError::not_found(kFile);
-  return std::move(*file);
+  return require_file(*c, caller, device_id, id);
 }
 
 FileRecord FileService::open_for_download(const Caller& caller, const std::string& device_id,
                                           const std::string& id) {
-  FileRecord file = get(caller, device_id, id);
-  const EpochMs now = now_ms();
   auto c = db_.acquire();
+  FileRecord file = require_file(*c, caller, device_id, id);
+  const EpochMs now = now_ms();
   store_.touch_accessed(*c, file.id, now);
   file.accessed_at = now;
   return file;
@@ -251,11 +261,10 @@ FileRecord FileService::open_for_download(const Caller& caller, const std::strin
 void FileService::remove(const Caller& caller, const std::string& device_id,
                          const std::string& id) {
   const std::string key = db_.transaction([&](db::Connection& c) {
-    if (!store_.device_owned(c, device_id, caller.user_id)) throw AppError::not_found(kDevice);
-    auto file = store_.find_file(c, device_id, id);
-    if (!file || !store_.remove(c, file->id)) throw AppError::not_found(kFile);
-    store_.release_blob(c, file->storage_key);
-    return file->storage_key;
+    const FileRecord file = require_file(c, caller, device_id, id);
+    if (!store_.remove(c, file.id)) throw AppError::not_found(kFile);
+    store_.release_blob(c, file.storage_key);
+    return file.storage_key;
   });
   drop_blob_if_unreferenced(key);
 }
@@ -263,36 +272,34 @@ void FileService::remove(const Caller& caller, const std::string& device_id,
 FileRecord FileService::place(const Caller& caller, const std::string& device_id,
                               const std::string& id, const std::string& target, bool copy) {
   return db_.transaction([&](db::Connection& c) {
-    if (!store_.device_owned(c, device_id, caller.user_id)) throw AppError::not_found(kDevice);
-    auto file = store_.find_file(c, device_id, id);
-    if (!file) throw AppError::not_found(kFile);
-    const std::string path = join_path(target, file->name);
+    FileRecord file = require_file(c, caller, device_id, id);
+    const std::string path = join_path(target, file.name);
     if (path.size() > kMaxPathBytes)
-      throw AppError(ErrorCode::validation, "targetPath: too long for " + file->name);
-    if (path == file->path && !copy) return *file;
+      throw AppError(ErrorCode::validation, "targetPath: too long for " + file.name);
+    if (path == file.path && !copy) return file;
     if (store_.find_by_path(c, device_id, path))
       throw AppError(ErrorCode::conflict, "Something already exists at " + path);
     const EpochMs now = now_ms();
     ensure_folders(c, device_id, target, now);
     if (copy) {
       if (const auto quota = quota_of(c, caller.user_id);
-          quota && store_.used_bytes(c, caller.user_id) + file->size > *quota)
+          quota && store_.used_bytes(c, caller.user_id) + file.size > *quota)
         throw AppError(ErrorCode::forbidden, "Storage quota exceeded",
                        bj::object{{"limit", *quota}});
-      file->id = crypto::uuid_v4();
-      file->created_at = now;
-      file->accessed_at.reset();
+      file.id = crypto::uuid_v4();
+      file.created_at = now;
+      file.accessed_at.reset();
     }
-    file->path = path;
-    file->parent_path = target;
-    file->modified_at = now;
+    file.path = path;
+    file.parent_path = target;
+    file.modified_at = now;
     if (copy) {
-      store_.insert(c, *file);
-      store_.reference_blob(c, file->storage_key, file->size);
+      store_.insert(c, file);
+      store_.reference_blob(c, file.storage_key, file.size);
     } else {
-      store_.move(c, file->id, path, target, now);
+      store_.move(c, file.id, path, target, now);
     }
-    return *file;
+    return file;
   });
 }
 
@@ -321,7 +328,7 @@ std::vector<FileRecord> FileService::files_for_archive(const Caller& caller,
                                                        const std::string& device_id,
                                                        const std::vector<std::string>& ids) {
   auto c = db_.acquire();
-  if (!store_.device_owned(*c, device_id, caller.user_id)) throw AppError::not_found(kDevice);
+  require_device(*c, caller, device_id);
   std::vector<FileRecord> files;
   for (const auto& id : ids) {
     auto file = crypto::is_uuid(id) ? store_.find_file(*c, device_id, id) : std::nullopt;
@@ -338,7 +345,7 @@ FolderSummary FileService::create_folder(const Caller& caller, const std::string
     throw AppError(ErrorCode::validation, "path: the root folder always exists",
                    bj::object{{"field", "path"}, {"message", "the root folder always exists"}});
   db_.transaction([&](db::Connection& c) {
-    if (!store_.device_owned(c, device_id, caller.user_id)) throw AppError::not_found(kDevice);
+    require_device(c, caller, device_id);
     if (auto existing = store_.find_by_path(c, device_id, path); existing)
       throw AppError(ErrorCode::conflict, "Something already exists at " + path,
                      bj::object{{"field", "path"}, {"path", path}});

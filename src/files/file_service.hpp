@@ -112,6 +112,10 @@ class FileService {
   // Blob files of one key are created and deleted under one lock, so a delete that saw no
   // references never removes a blob an upload of the same bytes has just put back.
   std::mutex& blob_lock(const std::string& key);
+  // NOT_FOUND unless the device is the caller's; require_file also needs the file on it.
+  void require_device(db::Connection& c, const Caller& caller, const std::string& device_id);
+  FileRecord require_file(db::Connection& c, const Caller& caller, const std::string& device_id,
+                          const std::string& id);
   // The user's storage quota in bytes; nullopt when unlimited.
   std::optional<std::int64_t> quota_of(db::Connection& c, const std::string& user_id);
   void drop_blob_if_unreferenced(const std::string& key);

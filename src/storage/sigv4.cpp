@@ -7,25 +7,6 @@
 
 namespace karma::storage {
 
-std::string uri_encode(std::string_view text, bool keep_slash) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(text.size());
-  for (unsigned char c : text) {
-    const bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                            (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
-                            c == '~' || (keep_slash && c == '/');
-    if (unreserved) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
-}
-
 namespace {
 
 // Header names lowercased and sorted, values trimmed: the signed headers list and block.
@@ -51,7 +32,7 @@ std::string signed_header_names(const std::vector<std::pair<std::string, std::st
 std::string canonical_request(const SigV4Request& r) {
   std::vector<std::pair<std::string, std::string>> query;
   for (const auto& [key, value] : r.query)
-    query.emplace_back(uri_encode(key, false), uri_encode(value, false));
+    query.emplace_back(crypto::percent_encode(key, false), crypto::percent_encode(value, false));
   std::sort(query.begin(), query.end());
   std::string query_string;
   for (const auto& [key, value] : query) {
@@ -61,8 +42,8 @@ std::string canonical_request(const SigV4Request& r) {
   const auto headers = canonical_headers(r);
   std::string header_block;
   for (const auto& [name, value] : headers) header_block += name + ":" + value + "\n";
-  return r.method + "\n" + uri_encode(r.path, true) + "\n" + query_string + "\n" + header_block +
-         "\n" + signed_header_names(headers) + "\n" + r.payload_sha256;
+  return r.method + "\n" + crypto::percent_encode(r.path, true) + "\n" + query_string + "\n" +
+         header_block + "\n" + signed_header_names(headers) + "\n" + r.payload_sha256;
 }
 
 std::string sigv4_authorization(const SigV4Credentials& c, const SigV4Request& r,

@@ -16,15 +16,12 @@ struct SigV4Credentials {
 
 struct SigV4Request {
   std::string method;
-  std::string path;  // unencoded, starting with '/': encoded here (S3: segments, not '/')
+  std::string path;  // unencoded, starting with '/': encoded here (segments, not the '/')
   std::vector<std::pair<std::string, std::string>> query;    // unencoded
   std::vector<std::pair<std::string, std::string>> headers;  // signed: host, x-amz-* …
   std::string payload_sha256;                                // hex, or "UNSIGNED-PAYLOAD"
 };
 
-// RFC 3986 unreserved characters stay, everything else is %XX (uppercase); '/' stays when
-// `keep_slash`.
-std::string uri_encode(std::string_view text, bool keep_slash);
 std::string canonical_request(const SigV4Request& request);
 // The Authorization header value for `request` at `amz_date` ("20130524T000000Z", which the
 // request's x-amz-date header must carry too).
