@@ -6,6 +6,7 @@
 #include <boost/json/parse.hpp>
 
 #include "core/validation.hpp"
+#include "http/outbound.hpp"
 
 namespace karma::http {
 
@@ -40,46 +41,36 @@ boost::json::value ClientResponse::json() const {
 
 class HttpClient::Impl {
  public:
-  Impl(std::string host, std::uint16_t port) : host_(std::move(host)), port_(port) {}
+  Impl(std::string host, std::uint16_t port)
+      : host_(std::move(host)),
+        port_(port),
+        outbound_("http://" + host_ + ":" + std::to_string(port_), options()) {}
 
-  tcp::socket connect() {
-    tcp::socket socket(ioc_);
-    tcp::resolver resolver(ioc_);
-    asio::connect(socket, resolver.resolve(host_, std::to_string(port_)));
-    return socket;
+  // One keep-alive connection; tests may wait long for a slow answer.
+  static OutboundOptions options() {
+    OutboundOptions o;
+    o.io_timeout = std::chrono::minutes(2);
+    o.max_idle_connections = 1;
+    return o;
   }
 
   ClientResponse request(std::string_view method, std::string_view target, std::string_view body,
                          const std::vector<Header>& headers) {
-    // One retry on a fresh connection: the server may have closed the idle one.
-    for (int attempt = 0;; ++attempt) {
-      try {
-        if (!socket_) socket_.emplace(connect());
-        bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(method), target, 11};
-        req.set(bhttp::field::host, host_);
-        for (const auto& h : headers) req.set(h.name, h.value);
-        if (!body.empty() && req[bhttp::field::content_type].empty())
-          req.set(bhttp::field::content_type, "application/json");
-        req.body() = std::string(body);
-        req.prepare_payload();
-        bhttp::write(*socket_, req);
-        bhttp::response_parser<bhttp::string_body> parser;
-        parser.body_limit(1024ull * 1024 * 1024);
-        if (method == "HEAD") parser.skip(true);
-        bhttp::read(*socket_, buffer_, parser);
-        auto res = parser.release();
-        if (!res.keep_alive()) socket_.reset();
-        return convert(res);
-      } catch (const boost::system::system_error&) {
-        socket_.reset();
-        buffer_.clear();
-        if (attempt > 0) throw;
-      }
-    }
+    OutboundRequest req{method, target, headers, body};
+    if (!body.empty() && find_header(headers, "content-type").empty())
+      req.headers.push_back({"content-type", "application/json"});
+    auto res = outbound_.send(req);
+    ClientResponse out;
+    out.status = res->status();
+    out.headers = res->headers();
+    out.body = res->read_all(1024ull * 1024 * 1024);
+    return out;
   }
 
   std::vector<ClientResponse> raw(std::string_view bytes, int responses) {
-    tcp::socket socket = connect();
+    tcp::socket socket(ioc_);
+    tcp::resolver resolver(ioc_);
+    asio::connect(socket, resolver.resolve(host_, std::to_string(port_)));
     asio::write(socket, asio::buffer(bytes.data(), bytes.size()));
     std::vector<ClientResponse> out;
     beast::flat_buffer buffer;
@@ -97,8 +88,7 @@ class HttpClient::Impl {
   asio::io_context ioc_;
   std::string host_;
   std::uint16_t port_;
-  std::optional<tcp::socket> socket_;
-  beast::flat_buffer buffer_;
+  OutboundClient outbound_;
 };
 
 HttpClient::HttpClient(std::string host, std::uint16_t port)
