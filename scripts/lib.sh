@@ -9,7 +9,7 @@ export CCACHE_SLOPPINESS="${CCACHE_SLOPPINESS:-pch_defines,time_macros,include_f
 BUILD_PACKAGES=(g++ cmake ninja-build pkg-config ccache libboost1.81-dev libboost-json1.81-dev
   libboost-url1.81-dev libssl-dev libpq-dev libsqlite3-dev libsodium-dev libspdlog-dev
   libcli11-dev libhiredis-dev libjemalloc-dev zlib1g-dev)
-TEST_PACKAGES=(libgtest-dev postgresql redis-server)
+TEST_PACKAGES=(libgtest-dev postgresql redis-server openssl)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
@@ -71,4 +71,33 @@ ensure_node_modules() {
     log "installing e2e npm packages"
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >&2 && mkdir -p node_modules && touch node_modules/.stamp)
   fi
+}
+
+# Starts two s3rver instances on free ports, plain HTTP and HTTPS (a self-signed certificate
+# made here), each with the bucket karma-test, and exports their endpoints and the certificate
+# for the tests. Both stop, and their data goes, when the calling script exits.
+start_s3rver() {
+  local dir bin
+  dir=$(mktemp -d "${TMPDIR:-/tmp}/karma-s3.XXXXXX")
+  bin="$ROOT/tests/e2e/node_modules/.bin/s3rver"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+    -addext "subjectAltName=IP:127.0.0.1" -keyout "$dir/key.pem" -out "$dir/cert.pem" 2>/dev/null
+  "$bin" -d "$dir/plain" -a 127.0.0.1 -p 0 --silent --configure-bucket karma-test >"$dir/plain.log" 2>&1 &
+  local plain=$!
+  "$bin" -d "$dir/tls" -a 127.0.0.1 -p 0 --silent --key "$dir/key.pem" --cert "$dir/cert.pem" \
+    --configure-bucket karma-test >"$dir/tls.log" 2>&1 &
+  local tls=$!
+  trap "kill $plain $tls 2>/dev/null; rm -rf '$dir'" EXIT
+  local port_of
+  port_of() { sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$1"; }
+  for _ in $(seq 1 100); do
+    [[ -n $(port_of "$dir/plain.log") && -n $(port_of "$dir/tls.log") ]] && break
+    sleep 0.1
+  done
+  [[ -n $(port_of "$dir/plain.log") && -n $(port_of "$dir/tls.log") ]] ||
+    { cat "$dir"/*.log >&2; echo "s3rver did not start" >&2; return 1; }
+  export KARMA_TEST_S3_ENDPOINT="http://127.0.0.1:$(port_of "$dir/plain.log")"
+  export KARMA_TEST_S3_TLS_ENDPOINT="https://127.0.0.1:$(port_of "$dir/tls.log")"
+  export KARMA_TEST_S3_CA_FILE="$dir/cert.pem"
+  export KARMA_REQUIRE_S3=1
 }

@@ -35,6 +35,20 @@ std::unique_ptr<db::Database> open_and_migrate(const Config& config) {
   return db;
 }
 
+std::unique_ptr<storage::BlobStore> make_blob_store(const Config& config) {
+  if (!config.uses_s3())
+    return storage::make_local_blob_store(std::filesystem::path(config.data_dir) / "blobs");
+  log::info("blobs in S3", {{"bucket", config.s3_bucket}, {"endpoint", config.s3_endpoint}});
+  return storage::make_s3_blob_store({.endpoint = config.s3_endpoint,
+                                      .region = config.aws_region,
+                                      .bucket = config.s3_bucket,
+                                      .access_key = config.aws_access_key_id,
+                                      .secret_key = config.aws_secret_access_key,
+                                      .key_prefix = config.s3_key_prefix,
+                                      .part_size = config.s3_part_size_bytes,
+                                      .ca_file = config.s3_ca_file});
+}
+
 }  // namespace
 
 std::unique_ptr<db::Database> open_configured_database(const Config& config) {
@@ -59,7 +73,7 @@ App::App(Config config)
                                   config_.metrics_retention_days}),
       commands_(*db_, *events_),
       gateway_(devices_, commands_, *events_),
-      blobs_(storage::make_local_blob_store(std::filesystem::path(config_.data_dir) / "blobs")),
+      blobs_(make_blob_store(config_)),
       files_(*db_, *blobs_,
              files::FileSettings{.max_file_bytes = config_.upload_max_bytes,
                                  .enforce_quota = config_.plan_limits_enforced(),

@@ -56,6 +56,10 @@ void Config::validate() const {
     throw std::runtime_error("STORAGE_QUOTA_FREE_BYTES must not be negative");
   if (plan_limits != "on" && plan_limits != "off")
     throw std::runtime_error("PLAN_LIMITS must be on or off");
+  if (uses_s3() && (aws_access_key_id.empty() || aws_secret_access_key.empty()))
+    throw std::runtime_error("AWS_S3_BUCKET needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
+  if (s3_part_size_bytes < 5 * 1024 * 1024)
+    throw std::runtime_error("S3_PART_SIZE_BYTES must be at least 5 MiB (S3's smallest part)");
 }
 
 void bind_config(CLI::App& cmd, Config& c) {
@@ -119,6 +123,19 @@ void bind_config(CLI::App& cmd, Config& c) {
           "Storage of a free-plan user (pro: 20x, team: 200x, enterprise: unlimited)");
   setting("--plan-limits", c.plan_limits, "PLAN_LIMITS",
           "on: enforce plan limits (devices, storage quota); off: none");
+  setting("--s3-bucket", c.s3_bucket, "AWS_S3_BUCKET",
+          "Store file contents in this S3 bucket (default: under the data dir)", false);
+  setting("--s3-endpoint", c.s3_endpoint, "S3_ENDPOINT",
+          "http(s)://host:port of an S3-compatible server (default: AWS)", false);
+  setting("--aws-region", c.aws_region, "AWS_REGION", "Region requests are signed for");
+  setting("--aws-access-key-id", c.aws_access_key_id, "AWS_ACCESS_KEY_ID", "S3 access key", false);
+  setting("--aws-secret-access-key", c.aws_secret_access_key, "AWS_SECRET_ACCESS_KEY",
+          "S3 secret key", false);
+  setting("--s3-key-prefix", c.s3_key_prefix, "S3_KEY_PREFIX", "Prefix of every object key");
+  setting("--s3-part-size-bytes", c.s3_part_size_bytes, "S3_PART_SIZE_BYTES",
+          "Objects larger than this are uploaded in parts of this size");
+  setting("--s3-ca-file", c.s3_ca_file, "S3_CA_FILE",
+          "PEM certificates to trust for the S3 endpoint besides the system's", false);
 }
 
 void load_dotenv(const std::string& path) {

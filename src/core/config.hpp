@@ -42,6 +42,15 @@ struct Config {
   std::int64_t upload_max_bytes = 5LL << 30;          // one uploaded file
   std::int64_t storage_quota_free_bytes = 5LL << 30;  // pro: 20x, team: 200x, enterprise: none
   std::string plan_limits = "on";  // "off": no plan limits (self-hosted, load tests)
+  // Blobs go to S3 when a bucket is named, otherwise under data_dir.
+  std::string s3_bucket;
+  std::string s3_endpoint;  // empty: AWS; else an S3-compatible server (MinIO …)
+  std::string aws_region = "us-east-1";
+  std::string aws_access_key_id;
+  std::string aws_secret_access_key;
+  std::string s3_key_prefix = "blobs/";
+  std::size_t s3_part_size_bytes = 8 * 1024 * 1024;
+  std::string s3_ca_file;
 
   bool production() const { return env == "production"; }
   // The database to open: DATABASE_URL, or the embedded SQLite file under data_dir.
@@ -55,6 +64,7 @@ struct Config {
   int group_committers() const;
   int effective_db_pool_size() const;
   bool plan_limits_enforced() const { return plan_limits != "off"; }
+  bool uses_s3() const { return !s3_bucket.empty(); }
   // Throws std::runtime_error naming the first unusable setting.
   void validate() const;
 };

@@ -55,4 +55,22 @@ class BlobStore {
 // place, so a blob is either whole or absent.
 std::unique_ptr<BlobStore> make_local_blob_store(const std::filesystem::path& root);
 
+struct S3Settings {
+  // "http(s)://host:port" of an S3-compatible server, addressed path-style (/bucket/key).
+  // Empty: AWS itself, https://<bucket>.s3.<region>.amazonaws.com, virtual-hosted style.
+  std::string endpoint;
+  std::string region = "us-east-1";
+  std::string bucket;
+  std::string access_key;
+  std::string secret_key;
+  std::string key_prefix = "blobs/";
+  // Blobs up to this size are one PUT; larger ones a multipart upload of parts this size.
+  std::size_t part_size = 8 * 1024 * 1024;
+  std::string ca_file;  // extra trusted certificates for the endpoint
+};
+
+// Blobs as objects in a bucket. Keys are per upload (S3 has no rename), so identical uploads
+// are stored twice; copies made through the file service still share one object.
+std::unique_ptr<BlobStore> make_s3_blob_store(S3Settings settings);
+
 }  // namespace karma::storage

@@ -27,9 +27,8 @@ std::string signed_header_names(const std::vector<std::pair<std::string, std::st
   return names;
 }
 
-}  // namespace
-
-std::string canonical_request(const SigV4Request& r) {
+// Parameters encoded, then sorted by name and value.
+std::string canonical_query(const SigV4Request& r) {
   std::vector<std::pair<std::string, std::string>> query;
   for (const auto& [key, value] : r.query)
     query.emplace_back(crypto::percent_encode(key, false), crypto::percent_encode(value, false));
@@ -39,11 +38,23 @@ std::string canonical_request(const SigV4Request& r) {
     if (!query_string.empty()) query_string.push_back('&');
     query_string += key + "=" + value;
   }
+  return query_string;
+}
+
+}  // namespace
+
+std::string canonical_request(const SigV4Request& r) {
   const auto headers = canonical_headers(r);
   std::string header_block;
   for (const auto& [name, value] : headers) header_block += name + ":" + value + "\n";
-  return r.method + "\n" + crypto::percent_encode(r.path, true) + "\n" + query_string + "\n" +
+  return r.method + "\n" + crypto::percent_encode(r.path, true) + "\n" + canonical_query(r) + "\n" +
          header_block + "\n" + signed_header_names(headers) + "\n" + r.payload_sha256;
+}
+
+std::string request_target(const SigV4Request& r) {
+  std::string target = crypto::percent_encode(r.path, true);
+  if (!r.query.empty()) target += "?" + canonical_query(r);
+  return target;
 }
 
 std::string sigv4_authorization(const SigV4Credentials& c, const SigV4Request& r,

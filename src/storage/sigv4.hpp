@@ -23,6 +23,8 @@ struct SigV4Request {
 };
 
 std::string canonical_request(const SigV4Request& request);
+// The origin-form target to send: encoded exactly as signed, so the two cannot disagree.
+std::string request_target(const SigV4Request& request);
 // The Authorization header value for `request` at `amz_date` ("20130524T000000Z", which the
 // request's x-amz-date header must carry too).
 std::string sigv4_authorization(const SigV4Credentials& credentials, const SigV4Request& request,

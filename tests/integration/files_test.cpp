@@ -1,5 +1,6 @@
-// API.md §3 (device files) on SQLite and PostgreSQL with the local blob store: uploads, listings,
-// downloads with ranges and validators, overwrite, shared blobs, bad input, other users.
+// API.md §3 (device files) on SQLite and PostgreSQL, with the local and the S3 blob store:
+// uploads, listings, downloads with ranges and validators, overwrite, shared blobs, bad input,
+// other users.
 #include <boost/json.hpp>
 
 #include <zlib.h>
@@ -94,6 +95,8 @@ class FilesTest : public BackendTest {
     return r.json().at("data");
   }
 
+  bool in_s3() const { return GetParam().ends_with("_s3"); }
+
   std::size_t files_in(const std::string& sub) {
     const fs::path dir = fs::path(server().config.data_dir) / "blobs" / sub;
     std::size_t n = 0;
@@ -101,9 +104,27 @@ class FilesTest : public BackendTest {
       for (const auto& e : fs::recursive_directory_iterator(dir)) n += e.is_regular_file();
     return n;
   }
-  bool blob_exists(const std::string& sha) {
-    return fs::exists(fs::path(server().config.data_dir) / "blobs" / "objects" / sha.substr(0, 2) /
-                      sha);
+  // Blobs in the store, read from the store itself (the local directory or the bucket).
+  std::size_t stored_blobs() {
+    return in_s3() ? list_s3_objects(server().config.s3_key_prefix).size() : files_in("objects");
+  }
+  // Unfinished writes: the local store's temporary files (S3 keeps unfinished multipart
+  // uploads out of sight; they are counted by stored_blobs() once completed).
+  std::size_t temp_files() { return in_s3() ? 0 : files_in("tmp"); }
+  // A blob holding `content` is stored: found by its SHA-256 locally, by its MD5 (the ETag of a
+  // one-request upload) in S3.
+  bool blob_exists(const std::string& content) {
+    if (!in_s3()) {
+      const std::string sha = crypto::sha256_hex(content);
+      return fs::exists(fs::path(server().config.data_dir) / "blobs" / "objects" /
+                        sha.substr(0, 2) / sha);
+    }
+    crypto::Digest md5(crypto::Digest::Algorithm::md5);
+    md5.update(content);
+    const std::string etag = md5.hex_final();
+    for (const auto& object : list_s3_objects(server().config.s3_key_prefix))
+      if (object.etag == etag) return true;
+    return false;
   }
 
   Account owner;
@@ -178,13 +199,13 @@ TEST_P(FilesTest, UploadListGetDownloadDelete) {
                   .as_object()
                   .contains("accessedAt"));
 
-  EXPECT_TRUE(blob_exists(sha));
+  EXPECT_TRUE(blob_exists(full));
   const auto removed = call("DELETE", base(device) + "/files/" + id);
   EXPECT_EQ(removed.status, 200);
   EXPECT_TRUE(removed.json().at("data").is_null());
   EXPECT_EQ(call("GET", base(device) + "/files/" + id).status, 404);
   EXPECT_EQ(call("GET", url).status, 404);
-  EXPECT_FALSE(blob_exists(sha)) << "the last reference took the blob with it";
+  EXPECT_FALSE(blob_exists(full)) << "the last reference took the blob with it";
 }
 
 TEST_P(FilesTest, OverwriteIsExplicitAndCopiesShareOneBlob) {
@@ -194,7 +215,7 @@ TEST_P(FilesTest, OverwriteIsExplicitAndCopiesShareOneBlob) {
   const auto clash = upload(form({{"path", std::nullopt, "/x"}, {"file", "data.bin", second}}));
   EXPECT_EQ(clash.status, 409);
   EXPECT_EQ(error_code(clash), "CONFLICT");
-  EXPECT_FALSE(blob_exists(crypto::sha256_hex(second))) << "a refused upload leaves no blob";
+  EXPECT_FALSE(blob_exists(second)) << "a refused upload leaves no blob";
   EXPECT_EQ(call("GET", std::string(a.at("downloadUrl").as_string())).body, first);
 
   // The same bytes under another name share the blob (deleting one copy below keeps it).
@@ -204,16 +225,17 @@ TEST_P(FilesTest, OverwriteIsExplicitAndCopiesShareOneBlob) {
   const bj::object replaced = upload_file("data.bin", second, "/x", "true");
   EXPECT_EQ(replaced.at("id"), a.at("id"));
   EXPECT_EQ(call("GET", std::string(a.at("downloadUrl").as_string())).body, second);
-  EXPECT_TRUE(blob_exists(crypto::sha256_hex(first)));
+  EXPECT_TRUE(blob_exists(first));
   EXPECT_EQ(
       call("DELETE", base(device) + "/files/" + std::string(copy.at("id").as_string())).status,
       200);
-  EXPECT_FALSE(blob_exists(crypto::sha256_hex(first)));
-  EXPECT_TRUE(blob_exists(crypto::sha256_hex(second)));
-  EXPECT_EQ(files_in("tmp"), 0u);
+  EXPECT_FALSE(blob_exists(first));
+  EXPECT_TRUE(blob_exists(second));
+  EXPECT_EQ(temp_files(), 0u);
 }
 
 TEST_P(FilesTest, BadUploadsAreRefusedAndLeaveNothing) {
+  const std::size_t blobs_before = stored_blobs();
   const std::string ok = random_content(1000);
   const std::string multipart = std::string("multipart/form-data; boundary=") + kBoundary;
   struct Case {
@@ -253,18 +275,21 @@ TEST_P(FilesTest, BadUploadsAreRefusedAndLeaveNothing) {
     EXPECT_EQ(r.status, c.status) << c.what << ": " << r.body;
   }
   EXPECT_EQ(list("?recursive=true").at("files").as_array().size(), 0u);
-  EXPECT_FALSE(blob_exists(crypto::sha256_hex(ok)));
-  EXPECT_FALSE(blob_exists(crypto::sha256_hex(big)));
-  EXPECT_EQ(files_in("tmp"), 0u);
+  EXPECT_FALSE(blob_exists(ok));
+  EXPECT_FALSE(blob_exists(big));
+  EXPECT_EQ(stored_blobs(), blobs_before);
+  EXPECT_EQ(temp_files(), 0u);
 }
 
 TEST_P(FilesTest, StorageQuotaIsEnforced) {
   upload_file("first.bin", random_content(3 << 20));
+  const std::size_t blobs_before = stored_blobs();
   const auto over = upload(form({{"file", "second.bin", random_content((7 << 19))}}));  // 3.5 MiB
   EXPECT_EQ(over.status, 403) << over.body;
   EXPECT_EQ(error_code(over), "FORBIDDEN");
   EXPECT_EQ(list().at("files").as_array().size(), 1u);
-  EXPECT_EQ(files_in("tmp"), 0u);
+  EXPECT_EQ(stored_blobs(), blobs_before);
+  EXPECT_EQ(temp_files(), 0u);
 }
 
 TEST_P(FilesTest, FoldersAreCreatedAndCounted) {
@@ -362,9 +387,9 @@ TEST_P(FilesTest, BatchOperationsReportEachFile) {
   EXPECT_EQ(r.json().at("data").at("succeeded").as_array().size(), 1u);
   EXPECT_EQ(r.json().at("data").at("failed").as_array()[0].at("code"), "NOT_FOUND");
   EXPECT_FALSE(r.json().at("data").as_object().contains("files"));
-  EXPECT_TRUE(blob_exists(crypto::sha256_hex(shared)));
+  EXPECT_TRUE(blob_exists(shared));
   EXPECT_EQ(batch({{"operation", "delete"}, {"fileIds", ids({copy})}}).status, 200);
-  EXPECT_FALSE(blob_exists(crypto::sha256_hex(shared)));
+  EXPECT_FALSE(blob_exists(shared));
 
   // The request as a whole is refused for a bad target, operation or id list.
   EXPECT_EQ(batch({{"operation", "move"}, {"fileIds", ids({b})}, {"targetPath", "/a/../b"}}).status,
@@ -430,7 +455,8 @@ TEST_P(FilesTest, BatchDownloadIsAZipOfTheFiles) {
             404);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, FilesTest, ::testing::ValuesIn(backends()), backend_name);
+INSTANTIATE_TEST_SUITE_P(Backends, FilesTest, ::testing::ValuesIn(storage_backends()),
+                         backend_name);
 
 }  // namespace
 }  // namespace karma::testing

@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include <boost/json/serialize.hpp>
+#include <boost/url/parse.hpp>
 #include "core/crypto.hpp"
 #include "core/log.hpp"
 
@@ -56,6 +57,10 @@ std::vector<std::string> backends() {
   return {"sqlite", "postgres"};
 }
 
+std::vector<std::string> storage_backends() {
+  return {"sqlite", "postgres", "sqlite_s3", "postgres_s3"};
+}
+
 std::string backend_name(const ::testing::TestParamInfo<std::string>& info) {
   return info.param;
 }
@@ -80,7 +85,15 @@ Config test_config(const std::string& backend) {
       std::filesystem::temp_directory_path() / ("karma-it-" + crypto::hex(crypto::random_bytes(6)));
   std::filesystem::create_directories(dir);
   config.data_dir = dir.string();
-  if (backend == "postgres") config.database_url = env("KARMA_TEST_DATABASE_URL");
+  if (backend.starts_with("postgres")) config.database_url = env("KARMA_TEST_DATABASE_URL");
+  if (backend.ends_with("_s3")) {
+    config.s3_endpoint = s3_endpoint();
+    config.s3_bucket = kTestBucket;
+    config.aws_access_key_id = "S3RVER";
+    config.aws_secret_access_key = "S3RVER";
+    config.s3_key_prefix = "it-" + crypto::hex(crypto::random_bytes(6)) + "/";
+    config.s3_part_size_bytes = 5 << 20;
+  }
   return config;
 }
 
@@ -106,12 +119,59 @@ bool postgres_available() {
   return !env("KARMA_TEST_DATABASE_URL").empty();
 }
 
-void BackendTest::SetUp() {
-  if (GetParam() == "postgres" && !postgres_available()) {
+std::string s3_endpoint() {
+  return env("KARMA_TEST_S3_ENDPOINT");
+}
+
+void require_services(const std::string& backend) {
+  if (backend.starts_with("postgres") && !postgres_available()) {
     if (env("KARMA_REQUIRE_POSTGRES") == "1")
       FAIL() << "KARMA_REQUIRE_POSTGRES=1 but KARMA_TEST_DATABASE_URL is not set";
     GTEST_SKIP() << "KARMA_TEST_DATABASE_URL not set";
   }
+  if (backend.ends_with("_s3") && s3_endpoint().empty()) {
+    if (env("KARMA_REQUIRE_S3") == "1")
+      FAIL() << "KARMA_REQUIRE_S3=1 but KARMA_TEST_S3_ENDPOINT is not set";
+    GTEST_SKIP() << "KARMA_TEST_S3_ENDPOINT not set";
+  }
+}
+
+std::vector<S3Object> list_s3_objects(const std::string& prefix) {
+  const std::string endpoint = s3_endpoint();
+  const auto url = boost::urls::parse_uri(endpoint).value();
+  http::HttpClient client(std::string(url.host()), static_cast<std::uint16_t>(url.port_number()));
+  std::vector<S3Object> objects;
+  std::string token;
+  for (;;) {
+    std::string target =
+        std::string("/") + kTestBucket + "?list-type=2&prefix=" + crypto::percent_encode(prefix);
+    if (!token.empty()) target += "&continuation-token=" + crypto::percent_encode(token);
+    const auto r = client.request("GET", target);
+    if (r.status != 200) throw std::runtime_error("listing the test bucket: " + r.body);
+    std::string_view xml = r.body;
+    const auto element = [](std::string_view text, std::string_view tag) {
+      const std::string open = "<" + std::string(tag) + ">";
+      const auto b = text.find(open);
+      if (b == std::string_view::npos) return std::string();
+      const auto e = text.find("</" + std::string(tag) + ">", b);
+      return std::string(text.substr(b + open.size(), e - b - open.size()));
+    };
+    for (auto at = xml.find("<Contents>"); at != std::string_view::npos;
+         at = xml.find("<Contents>", at + 1)) {
+      const std::string_view entry = xml.substr(at, xml.find("</Contents>", at) - at);
+      std::string etag = element(entry, "ETag");
+      std::erase(etag, '"');
+      if (etag.starts_with("&quot;")) etag = etag.substr(6, etag.size() - 12);
+      objects.push_back({element(entry, "Key"), etag, std::stoull(element(entry, "Size"))});
+    }
+    token = element(xml, "NextContinuationToken");
+    if (token.empty()) return objects;
+  }
+}
+
+void BackendTest::SetUp() {
+  require_services(GetParam());
+  if (IsSkipped() || HasFatalFailure()) return;
   server_ = &shared_server(GetParam());
   client_ = server_->client();
 }

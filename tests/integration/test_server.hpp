@@ -23,11 +23,28 @@ struct TestServer {
   std::uint16_t port() const { return app->port(); }
 };
 
-// The configuration integration tests run with on `backend` ("sqlite" | "postgres").
+// The configuration integration tests run with on `backend`: "sqlite" | "postgres", blobs in
+// the local store, or "sqlite_s3" | "postgres_s3", blobs in the test S3 server under a key
+// prefix of the server's own.
 Config test_config(const std::string& backend);
 // KARMA_TEST_DATABASE_URL is set. Without it PostgreSQL tests skip, or fail under
 // KARMA_REQUIRE_POSTGRES=1 (as ./scripts/test runs them).
 bool postgres_available();
+// KARMA_TEST_S3_ENDPOINT names an S3 server (s3rver) with the bucket kTestBucket. Without it
+// S3 tests skip, or fail under KARMA_REQUIRE_S3=1.
+std::string s3_endpoint();
+inline constexpr const char* kTestBucket = "karma-test";
+// Skips or fails the current test when `backend` needs a service the run does not have.
+void require_services(const std::string& backend);
+
+struct S3Object {
+  std::string key;
+  std::string etag;  // unquoted; the content's MD5 for objects stored in one PUT
+  std::uint64_t size = 0;
+};
+// The test bucket's objects under `prefix`, listed over plain HTTP (s3rver does not check
+// signatures; the store's own requests are signed).
+std::vector<S3Object> list_s3_objects(const std::string& prefix);
 // Starts a fresh server with `config` (the caller owns it).
 std::unique_ptr<TestServer> start_server(Config config);
 // The shared server of `backend`, started on first use.
@@ -35,6 +52,8 @@ TestServer& shared_server(const std::string& backend);
 
 // Backends to instantiate parameterised suites with.
 std::vector<std::string> backends();
+// The same, each with the local and the S3 blob store (suites that touch file contents).
+std::vector<std::string> storage_backends();
 
 std::string unique_email(const std::string& tag = "user");
 // A client address nobody else in this run uses (login throttling is per address).
