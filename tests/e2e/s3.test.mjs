@@ -1,0 +1,163 @@
+// Two karma instances sharing one database and one S3 bucket (s3rver) behave as one: a file
+// uploaded through one streams back through the other, its bytes live only in the bucket,
+// deleting it through either removes the object, and an upload cut off mid-way leaves nothing.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { startServer, api, uniqueEmail, tempDir } from './harness.mjs';
+
+const BOUNDARY = '----karma-e2e-s3-7d21';
+const MB = 1024 * 1024;
+const BUCKET = 'karma-e2e';
+
+let s3;
+let s3Dir;
+let s3Url;
+let schema;
+let a;
+let b;
+let token;
+let device;
+
+// s3rver on a free port; resolves with its URL once it listens.
+function startS3rver() {
+  s3Dir = tempDir();
+  const bin = new URL('./node_modules/.bin/s3rver', import.meta.url).pathname;
+  s3 = spawn(bin, ['-d', s3Dir, '-a', '127.0.0.1', '-p', '0', '--silent', '--configure-bucket', BUCKET]);
+  return new Promise((resolve, reject) => {
+    let out = '';
+    s3.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/listening on (127\.0\.0\.1:\d+)/);
+      if (m) resolve(`http://${m[1]}`);
+    });
+    s3.on('exit', (code) => reject(new Error(`s3rver exited ${code}`)));
+  });
+}
+
+// The bucket's objects, listed the way any S3 client would (s3rver allows anonymous reads).
+async function bucketObjects() {
+  const xml = await (await fetch(`${s3Url}/${BUCKET}?list-type=2`)).text();
+  return [...xml.matchAll(/<Key>([^<]+)<\/Key>/g)].map((m) => m[1]);
+}
+
+before(async () => {
+  s3Url = await startS3rver();
+  // One database for both instances: PostgreSQL in a schema of this run when the test script
+  // provides it, else one SQLite file both open.
+  const shared = { SECRET_KEY: randomBytes(24).toString('hex'), PLAN_LIMITS: 'off' };
+  const pg = process.env.KARMA_TEST_DATABASE_URL;
+  if (pg) {
+    schema = `e2e_${process.pid}_${Date.now()}`;
+    const made = spawnSync('psql', [pg, '-qc', `CREATE SCHEMA ${schema}`], { encoding: 'utf8' });
+    assert.equal(made.status, 0, made.stderr);
+    shared.DATABASE_URL = `${pg}?options=-csearch_path%3D${schema}`;
+  } else {
+    shared.DATABASE_URL = `sqlite://${join(tempDir(), 'shared.db')}`;
+  }
+  const s3env = {
+    AWS_S3_BUCKET: BUCKET,
+    S3_ENDPOINT: s3Url,
+    AWS_ACCESS_KEY_ID: 'S3RVER',
+    AWS_SECRET_ACCESS_KEY: 'S3RVER',
+    S3_PART_SIZE_BYTES: String(5 * MB),
+  };
+  a = await startServer({ ...shared, ...s3env });
+  b = await startServer({ ...shared, ...s3env });
+  const reg = await api(a.url, 'POST', '/api/auth/register', {
+    body: { email: uniqueEmail('s3'), password: 'password123', name: 'S3' },
+  });
+  assert.equal(reg.status, 201, reg.text);
+  token = reg.body.data.accessToken;
+  const created = await api(b.url, 'POST', '/api/devices', {
+    token,
+    body: { name: 'S3 box', model: 'EOS-3B', serialNumber: `S3-${process.pid}`, mac: '02:00:00:00:00:03' },
+  });
+  assert.equal(created.status, 201, created.text);
+  device = created.body.data.device.id;
+});
+
+after(async () => {
+  await a?.stop();
+  await b?.stop();
+  s3?.kill();
+  if (schema) spawnSync('psql', [process.env.KARMA_TEST_DATABASE_URL, '-qc', `DROP SCHEMA ${schema} CASCADE`]);
+  if (s3Dir) rmSync(s3Dir, { recursive: true, force: true });
+});
+
+const head = (name) =>
+  `--${BOUNDARY}\r\nContent-Disposition: form-data; name="path"\r\n\r\n/s3\r\n` +
+  `--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\n` +
+  'Content-Type: application/octet-stream\r\n\r\n';
+const tail = `\r\n--${BOUNDARY}--\r\n`;
+
+const localBlobs = (server) => {
+  const dir = join(server.dataDir, 'blobs', 'objects');
+  return existsSync(dir) ? readdirSync(dir, { recursive: true }) : [];
+};
+
+test('a file uploaded through one instance streams back through the other from the bucket', async () => {
+  const content = randomBytes(23 * MB + 321);  // four parts of 5 MiB and a short fifth
+  const sha = createHash('sha256').update(content).digest('hex');
+  const up = await fetch(`${a.url}/api/devices/${device}/files/upload`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': `multipart/form-data; boundary=${BOUNDARY}` },
+    body: Buffer.concat([Buffer.from(head('model.bin')), content, Buffer.from(tail)]),
+  });
+  const uploaded = await up.json();
+  assert.equal(up.status, 201, JSON.stringify(uploaded));
+  assert.equal(uploaded.data.file.checksumSHA256, sha);
+  assert.equal((await bucketObjects()).length, 1, 'the bytes went to the bucket');
+  assert.deepEqual([...localBlobs(a), ...localBlobs(b)], [], 'and nowhere else');
+
+  const down = await fetch(`${b.url}${uploaded.data.file.downloadUrl}`, { headers: { authorization: `Bearer ${token}` } });
+  assert.equal(down.status, 200);
+  assert.equal(createHash('sha256').update(Buffer.from(await down.arrayBuffer())).digest('hex'), sha);
+
+  const from = 5 * MB - 100;
+  const range = await fetch(`${b.url}${uploaded.data.file.downloadUrl}`, {
+    headers: { authorization: `Bearer ${token}`, range: `bytes=${from}-${from + 199}` },
+  });
+  assert.equal(range.status, 206);
+  assert.ok(Buffer.from(await range.arrayBuffer()).equals(content.subarray(from, from + 200)));
+
+  const removed = await api(b.url, 'DELETE', `/api/devices/${device}/files/${uploaded.data.file.id}`, { token });
+  assert.equal(removed.status, 200, removed.text);
+  assert.deepEqual(await bucketObjects(), [], 'deleting the last file removed the object');
+});
+
+test('an upload cut off after its first parts leaves no object and no file', async () => {
+  await new Promise((resolve) => {
+    const req = request(`${b.url}/api/devices/${device}/files/upload`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': `multipart/form-data; boundary=${BOUNDARY}`,
+        'content-length': String(40 * MB),
+      },
+    });
+    req.on('error', () => resolve());
+    req.on('close', () => resolve());
+    req.write(head('cut.bin'));
+    let written = 0;
+    const pump = () => {
+      while (written < 12 * MB) {  // two parts uploaded before the cut
+        written += MB;
+        if (!req.write(randomBytes(MB))) return req.once('drain', pump);
+      }
+      setTimeout(() => req.destroy(), 300);
+    };
+    pump();
+  });
+  const listing = await api(a.url, 'GET', `/api/devices/${device}/files?path=/s3&recursive=true`, { token });
+  assert.equal(listing.status, 200);
+  assert.deepEqual(listing.body.data.files, []);
+  assert.deepEqual(await bucketObjects(), []);
+  // Both instances still serve.
+  assert.equal((await api(a.url, 'GET', '/api/devices', { token })).status, 200);
+  assert.equal((await api(b.url, 'GET', '/api/devices', { token })).status, 200);
+});
