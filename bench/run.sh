@@ -12,7 +12,7 @@ DURATION="${DURATION:-10s}"
 THREADS="${THREADS:-2}"
 PORT="${PORT:-3900}"
 data_dir="$(mktemp -d)"
-trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$data_dir"' EXIT
+on_exit 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$data_dir"'
 export DEVICES_FILE="$data_dir/devices.txt"
 start_server "$data_dir" "$PORT"
 

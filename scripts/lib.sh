@@ -13,6 +13,13 @@ TEST_PACKAGES=(libgtest-dev postgresql redis-server openssl)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
+# on_exit COMMAND: runs COMMAND when the script exits, after the ones registered before it.
+EXIT_HOOKS=()
+on_exit() {
+  EXIT_HOOKS+=("$1")
+  trap 'for hook in "${EXIT_HOOKS[@]}"; do eval "$hook"; done' EXIT
+}
+
 # Installs the Debian packages that are missing; no network when all are present.
 ensure_packages() {
   local missing=()
@@ -87,7 +94,7 @@ start_s3rver() {
   "$bin" -d "$dir/tls" -a 127.0.0.1 -p 0 --silent --key "$dir/key.pem" --cert "$dir/cert.pem" \
     --configure-bucket karma-test >"$dir/tls.log" 2>&1 &
   local tls=$!
-  trap "kill $plain $tls 2>/dev/null; rm -rf '$dir'" EXIT
+  on_exit "kill $plain $tls 2>/dev/null; rm -rf '$dir'"
   local port_of
   port_of() { sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$1"; }
   for _ in $(seq 1 100); do

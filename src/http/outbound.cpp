@@ -54,7 +54,11 @@ Origin parse_origin(std::string_view text) {
 // asynchronous operations, so each blocking step runs one asynchronous operation to completion.
 class Connection {
  public:
-  explicit Connection(std::chrono::milliseconds io_timeout) : io_timeout_(io_timeout) {}
+  explicit Connection(std::chrono::milliseconds io_timeout) : io_timeout_(io_timeout) {
+    // Beast reads no more than the buffer's free capacity: without room, a body arrives a few
+    // kilobytes per system call.
+    buffer_.reserve(64 * 1024);
+  }
   virtual ~Connection() = default;
   virtual void write(OutgoingRequest& request) = 0;
   virtual void read_header(Parser& parser) = 0;
