@@ -16,11 +16,9 @@ using db::Value;
 
 namespace {
 
-bj::object parse_object(const std::optional<std::string>& text) {
-  if (!text) return {};
-  boost::system::error_code ec;
-  auto v = bj::parse(*text, ec);
-  return !ec && v.is_object() ? std::move(v.as_object()) : bj::object{};
+// A stored JSON object column; NULL (rows older than the defaults) reads as {}.
+std::string object_text(const std::optional<std::string>& text) {
+  return text ? *text : "{}";
 }
 
 std::string columns(db::Dialect d) {
@@ -41,10 +39,10 @@ DeviceRecord device_from(const db::Row& r) {
   d.serial_number = r.text(7);
   d.firmware_version = r.text(8);
   d.last_heartbeat = r.opt_time(9);
-  d.capabilities = parse_object(r.opt_text(10));
-  d.hardware = parse_object(r.opt_text(11));
-  d.network = parse_object(r.opt_text(12));
-  if (!r.is_null(13)) d.location = parse_object(r.opt_text(13));
+  d.capabilities = object_text(r.opt_text(10));
+  d.hardware = object_text(r.opt_text(11));
+  d.network = object_text(r.opt_text(12));
+  d.location = r.opt_text(13);
   d.tags = db::decode_text_array(r.text(14));
   d.created_at = r.time(15);
   d.updated_at = r.time(16);
@@ -53,6 +51,10 @@ DeviceRecord device_from(const db::Row& r) {
 
 Value json_or_null(const std::optional<bj::object>& o) {
   return o ? Value(json::serialize(*o)) : Value(nullptr);
+}
+
+Value text_or_null(const std::optional<std::string>& text) {
+  return text ? Value(*text) : Value(nullptr);
 }
 
 }  // namespace
@@ -82,9 +84,12 @@ std::pair<std::vector<DeviceRecord>, std::int64_t> DeviceStore::list(db::Connect
   // Two cheap indexed statements beat one window function on both databases (measured: the
   // window copies every matching row; 1.1k vs 5.3k req/s on SQLite, 1.6k vs 3.1k on PG).
   const std::int64_t total = c.query("SELECT COUNT(*)" + where, params).first().integer(0);
-  std::string sql = "SELECT " + columns(c.dialect()) + where + " ORDER BY " + q.sort +
-                    (q.descending ? " DESC" : " ASC") + " NULLS LAST, id" +
-                    (q.descending ? " DESC" : " ASC");
+  // NULLS LAST only where NULLs exist: on a NOT NULL column it would keep PostgreSQL from
+  // reading the (user_id, created_at, id) index backwards for the newest-first default.
+  const std::string direction = q.descending ? " DESC" : " ASC";
+  std::string sql = "SELECT " + columns(c.dialect()) + where + " ORDER BY " + q.sort + direction;
+  if (q.sort == "last_heartbeat") sql += " NULLS LAST";
+  sql += ", id" + direction;
   params.emplace_back(q.limit);
   sql += " LIMIT " + next();
   params.emplace_back(q.offset);
@@ -113,16 +118,15 @@ void DeviceStore::insert(db::Connection& c, const DeviceRecord& d) {
       "$13, $14, " +
           db::text_array_param(c.dialect(), 15) + ", $16, $17)",
       {d.id, d.user_id, d.name, d.model, d.status, d.ip, d.mac, d.serial_number, d.firmware_version,
-       d.last_heartbeat ? Value(Timestamp{*d.last_heartbeat}) : Value(nullptr),
-       json::serialize(d.capabilities), json::serialize(d.hardware), json::serialize(d.network),
-       json_or_null(d.location), db::encode_text_array(d.tags), Timestamp{d.created_at},
-       Timestamp{d.updated_at}});
+       d.last_heartbeat ? Value(Timestamp{*d.last_heartbeat}) : Value(nullptr), d.capabilities,
+       d.hardware, d.network, text_or_null(d.location), db::encode_text_array(d.tags),
+       Timestamp{d.created_at}, Timestamp{d.updated_at}});
 }
 
 void DeviceStore::update_profile(db::Connection& c, const DeviceRecord& d) {
   c.query("UPDATE devices SET name = $1, location = $2, tags = " +
               db::text_array_param(c.dialect(), 3) + ", updated_at = $4 WHERE id = $5",
-          {d.name, json_or_null(d.location), db::encode_text_array(d.tags), Timestamp{d.updated_at},
+          {d.name, text_or_null(d.location), db::encode_text_array(d.tags), Timestamp{d.updated_at},
            d.id});
 }
 
