@@ -15,7 +15,7 @@ start_server() {
   local dir="$1" port="$2"
   shift 2
   env LOG_LEVEL=warn KARMA_DATA_DIR="$dir" PORT="$port" HOST=127.0.0.1 PLAN_LIMITS=off "$@" \
-    "$ROOT/build/release/karma" serve >/dev/null &
+    "${KARMA_BIN:-$ROOT/build/release/karma}" serve >/dev/null &
   server=$!
   base="http://127.0.0.1:$port"
   for _ in $(seq 1 100); do curl -sf "$base/healthz" >/dev/null && break; sleep 0.1; done

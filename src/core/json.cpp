@@ -8,6 +8,8 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 
 namespace karma::json {
 
@@ -15,26 +17,59 @@ namespace bj = boost::json;
 
 namespace {
 
-void append(std::string& out, const bj::value& v);
+// True when one of the 8 bytes in `word` is a control character, '"' or '\\': the bytes JSON
+// strings must escape. Checking a word at a time keeps the common plain run cheap.
+bool needs_escape(std::uint64_t word) {
+  constexpr std::uint64_t ones = 0x0101010101010101ULL;
+  constexpr std::uint64_t highs = 0x8080808080808080ULL;
+  const auto has_zero = [](std::uint64_t v) { return (v - ones) & ~v & highs; };
+  const std::uint64_t below_space = (word - ones * 0x20) & ~word & highs;
+  return (below_space | has_zero(word ^ (ones * '"')) | has_zero(word ^ (ones * '\\'))) != 0;
+}
+
+}  // namespace
 
 // Escapes into `out` directly: one allocation per response, not one per string.
-void append_string(std::string& out, bj::string_view s) {
+void append_quoted(std::string& out, std::string_view s) {
   static constexpr char hex[] = "0123456789abcdef";
   out.push_back('"');
   std::size_t plain_from = 0;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
+  std::size_t i = 0;
+  while (i < s.size()) {
+    if (i + 8 <= s.size()) {
+      std::uint64_t word;
+      std::memcpy(&word, s.data() + i, 8);
+      if (!needs_escape(word)) {
+        i += 8;
+        continue;
+      }
+    }
+    const unsigned char c = static_cast<unsigned char>(s[i++]);
     if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(s.data() + plain_from, i - plain_from);
-    plain_from = i + 1;
+    out.append(s.data() + plain_from, i - 1 - plain_from);
+    plain_from = i;
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
       default:
         out += "\\u00";
         out.push_back(hex[c >> 4]);
@@ -72,7 +107,7 @@ void append(std::string& out, const bj::value& v) {
       return;
     }
     case bj::kind::string:
-      append_string(out, v.get_string());
+      append_quoted(out, v.get_string());
       return;
     case bj::kind::array: {
       out += '[';
@@ -91,7 +126,7 @@ void append(std::string& out, const bj::value& v) {
       for (const auto& [key, value] : v.get_object()) {
         if (!first) out += ',';
         first = false;
-        append_string(out, key);
+        append_quoted(out, key);
         out += ':';
         append(out, value);
       }
@@ -100,8 +135,6 @@ void append(std::string& out, const bj::value& v) {
     }
   }
 }
-
-}  // namespace
 
 std::string serialize(const bj::value& v) {
   std::string out;
@@ -112,6 +145,17 @@ std::string serialize(const bj::value& v) {
 std::string success_envelope(const bj::value& data) {
   std::string out = "{\"success\":true,\"data\":";
   append(out, data);
+  out += ",\"timestamp\":";
+  out += std::to_string(now_ms());
+  out += '}';
+  return out;
+}
+
+std::string success_envelope_text(std::string_view data_json) {
+  std::string out;
+  out.reserve(data_json.size() + 48);
+  out += "{\"success\":true,\"data\":";
+  out += data_json;
   out += ",\"timestamp\":";
   out += std::to_string(now_ms());
   out += '}';

@@ -14,6 +14,8 @@ namespace json {
 
 // {"success":true,"data":<data>,"timestamp":<ms>}
 std::string success_envelope(const boost::json::value& data);
+// The same around `data_json`, JSON text the caller wrote (hot paths that skip the DOM).
+std::string success_envelope_text(std::string_view data_json);
 // {"success":false,"error":{"code","message","details"?},"timestamp":<ms>}
 std::string error_envelope(const AppError& error);
 
@@ -22,6 +24,9 @@ boost::json::object parse_object(std::string_view body);
 
 // Compact JSON text of `v`; doubles in their shortest round-trip form ("12.5", not "1.25E1").
 std::string serialize(const boost::json::value& v);
+void append(std::string& out, const boost::json::value& v);
+// Appends `text` as a JSON string literal, quoted and escaped.
+void append_quoted(std::string& out, std::string_view text);
 
 }  // namespace json
 }  // namespace karma

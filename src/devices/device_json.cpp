@@ -2,6 +2,8 @@
 
 #include <arpa/inet.h>
 
+#include "core/json.hpp"
+
 #include <boost/json/array.hpp>
 
 namespace karma::devices {
@@ -74,26 +76,51 @@ bool is_ip_address(std::string_view text) {
   return inet_pton(AF_INET, s.c_str(), buffer) == 1 || inet_pton(AF_INET6, s.c_str(), buffer) == 1;
 }
 
-bj::object device_json(const DeviceRecord& d) {
-  bj::array tags;
-  for (const auto& t : d.tags) tags.emplace_back(t);
-  bj::object o{{"id", d.id},
-               {"name", d.name},
-               {"model", d.model},
-               {"status", d.status},
-               {"ip", d.ip},
-               {"mac", d.mac},
-               {"serialNumber", d.serial_number},
-               {"firmwareVersion", d.firmware_version},
-               {"lastHeartbeat", d.last_heartbeat ? bj::value(*d.last_heartbeat) : bj::value()},
-               {"capabilities", d.capabilities},
-               {"hardware", d.hardware},
-               {"network", d.network},
-               {"tags", std::move(tags)},
-               {"createdAt", d.created_at},
-               {"updatedAt", d.updated_at}};
-  if (d.location) o["location"] = *d.location;
-  return o;
+void append_device_json(std::string& out, const DeviceRecord& d) {
+  out += "{\"id\":";
+  json::append_quoted(out, d.id);
+  out += ",\"name\":";
+  json::append_quoted(out, d.name);
+  out += ",\"model\":";
+  json::append_quoted(out, d.model);
+  out += ",\"status\":";
+  json::append_quoted(out, d.status);
+  out += ",\"ip\":";
+  json::append_quoted(out, d.ip);
+  out += ",\"mac\":";
+  json::append_quoted(out, d.mac);
+  out += ",\"serialNumber\":";
+  json::append_quoted(out, d.serial_number);
+  out += ",\"firmwareVersion\":";
+  json::append_quoted(out, d.firmware_version);
+  out += ",\"lastHeartbeat\":";
+  out += d.last_heartbeat ? std::to_string(*d.last_heartbeat) : "null";
+  out += ",\"capabilities\":";
+  out += d.capabilities;
+  out += ",\"hardware\":";
+  out += d.hardware;
+  out += ",\"network\":";
+  out += d.network;
+  out += ",\"tags\":[";
+  for (std::size_t i = 0; i < d.tags.size(); ++i) {
+    if (i > 0) out += ',';
+    json::append_quoted(out, d.tags[i]);
+  }
+  out += "],\"createdAt\":";
+  out += std::to_string(d.created_at);
+  out += ",\"updatedAt\":";
+  out += std::to_string(d.updated_at);
+  if (d.location) {
+    out += ",\"location\":";
+    out += *d.location;
+  }
+  out += '}';
+}
+
+std::string device_json(const DeviceRecord& d) {
+  std::string out;
+  append_device_json(out, d);
+  return out;
 }
 
 bj::object sample_json(const MetricsSample& s) {

@@ -6,8 +6,10 @@
 
 namespace karma::devices {
 
-// The contract's Device: epoch-ms times, location omitted when unset.
-boost::json::object device_json(const DeviceRecord& d);
+// The contract's Device as JSON text: epoch-ms times, location omitted when unset. Written
+// directly, not through a DOM: the device list is the hottest read.
+void append_device_json(std::string& out, const DeviceRecord& d);
+std::string device_json(const DeviceRecord& d);
 boost::json::object sample_json(const MetricsSample& s);
 
 NewDevice parse_new_device(const boost::json::object& body);

@@ -2,6 +2,7 @@
 
 #include <boost/json/array.hpp>
 
+#include "core/json.hpp"
 #include "devices/command_json.hpp"
 #include "devices/device_json.hpp"
 
@@ -22,30 +23,35 @@ void mount_device_routes(http::Router& router, DeviceService& service, CommandSe
   router.get("/api/devices", [&service](Request& req) {
     const DeviceList request = parse_device_list(req.query);
     const auto [devices, total] = service.list(req.require_caller(), request);
-    bj::array items;
-    items.reserve(devices.size());
-    for (const auto& d : devices) items.push_back(device_json(d));
-    return Response::ok(bj::object{{"devices", std::move(items)},
-                                   {"total", total},
-                                   {"page", request.paging.page},
-                                   {"pageSize", request.paging.page_size}});
+    std::string data = "{\"devices\":[";
+    data.reserve(devices.size() * 640 + 64);
+    for (std::size_t i = 0; i < devices.size(); ++i) {
+      if (i > 0) data += ',';
+      append_device_json(data, devices[i]);
+    }
+    data += "],\"total\":" + std::to_string(total) +
+            ",\"page\":" + std::to_string(request.paging.page) +
+            ",\"pageSize\":" + std::to_string(request.paging.page_size) + "}";
+    return Response::json_text(200, data);
   });
 
   router.post("/api/devices", [&service](Request& req) {
     const auto created = service.create(req.require_caller(), parse_new_device(req.json_body()));
-    return Response::created(
-        bj::object{{"device", device_json(created.device)}, {"deviceToken", created.token}});
+    std::string data = "{\"device\":" + device_json(created.device) + ",\"deviceToken\":";
+    json::append_quoted(data, created.token);
+    data += '}';
+    return Response::json_text(201, data);
   });
 
   router.get("/api/devices/:id", [&service](Request& req) {
-    return Response::ok(
-        device_json(service.get(req.require_caller(), req.id_param("id", kDevice))));
+    return Response::json_text(
+        200, device_json(service.get(req.require_caller(), req.id_param("id", kDevice))));
   });
 
   const auto update = [&service](Request& req) {
     const std::string id = req.id_param("id", kDevice);
     const DeviceChange change = parse_device_change(req.json_body());
-    return Response::ok(device_json(service.update(req.require_caller(), id, change)));
+    return Response::json_text(200, device_json(service.update(req.require_caller(), id, change)));
   };
   router.put("/api/devices/:id", update);
   router.patch("/api/devices/:id", update);
@@ -75,7 +81,7 @@ void mount_device_routes(http::Router& router, DeviceService& service, CommandSe
         Heartbeat beat = parse_heartbeat(req.json_body());
         auto done = [&router, &req, respond](const DeviceRecord* device, std::exception_ptr error) {
           if (error) return respond(router.error_response(error, req));
-          respond(Response::ok(bj::object{{"device", device_json(*device)}}));
+          respond(Response::json_text(200, "{\"device\":" + device_json(*device) + "}"));
         };
         service.heartbeat(std::move(sender), std::move(id), std::move(beat), std::move(done));
       },

@@ -4,6 +4,7 @@
 
 #include "core/app_error.hpp"
 #include "core/crypto.hpp"
+#include "core/json.hpp"
 
 namespace karma::devices {
 
@@ -18,6 +19,11 @@ std::string sort_column(const std::string& sort) {
   if (sort == "status") return "status";
   if (sort == "lastHeartbeat") return "last_heartbeat";
   return "created_at";
+}
+
+std::optional<std::string> stored_json(const std::optional<bj::object>& value) {
+  if (!value) return std::nullopt;
+  return json::serialize(*value);
 }
 
 }  // namespace
@@ -66,14 +72,12 @@ CreatedDevice DeviceService::create(const Caller& caller, const NewDevice& input
   d.serial_number = input.serial_number;
   d.mac = input.mac;
   d.ip = input.ip;
-  d.location = input.location;
+  d.location = stored_json(input.location);
   d.tags = input.tags;
-  d.capabilities = {{"aiComputing", false},
-                    {"videoProcessing", false},
-                    {"storage", false},
-                    {"networking", false}};
-  d.hardware = {{"cpu", "Unknown"}, {"memory", 0}, {"storage", 0}};
-  d.network = {{"type", "ethernet"}};
+  d.capabilities =
+      R"({"aiComputing":false,"videoProcessing":false,"storage":false,"networking":false})";
+  d.hardware = R"({"cpu":"Unknown","memory":0,"storage":0})";
+  d.network = R"({"type":"ethernet"})";
   d.created_at = d.updated_at = now_ms();
   try {
     db_.transaction([&](db::Connection& c) {
@@ -98,7 +102,7 @@ DeviceRecord DeviceService::update(const Caller& caller, const std::string& id,
   return db_.transaction([&](db::Connection& c) {
     DeviceRecord d = require_owned(c, caller, id);
     if (change.name) d.name = *change.name;
-    if (change.location_given) d.location = change.location;
+    if (change.location_given) d.location = stored_json(change.location);
     if (change.tags) d.tags = *change.tags;
     d.updated_at = now_ms();
     store_.update_profile(c, d);

@@ -22,10 +22,12 @@ struct DeviceRecord {
   std::string serial_number;
   std::string firmware_version = "1.0.0";
   std::optional<EpochMs> last_heartbeat;
-  boost::json::object capabilities;  // {aiComputing, videoProcessing, storage, networking}
-  boost::json::object hardware;      // {cpu, memory, storage, gpu?}
-  boost::json::object network;       // {type, signalStrength?, bandwidth?}
-  std::optional<boost::json::object> location;  // {latitude, longitude, address?}
+  // JSON objects as stored: compact text this service wrote or the database merged. They pass
+  // to responses as they are (parsing them for every listed device cost a fifth of the list).
+  std::string capabilities = "{}";      // {aiComputing, videoProcessing, storage, networking}
+  std::string hardware = "{}";          // {cpu, memory, storage, gpu?}
+  std::string network = "{}";           // {type, signalStrength?, bandwidth?}
+  std::optional<std::string> location;  // {latitude, longitude, address?}
   std::vector<std::string> tags;
   EpochMs created_at = 0;
   EpochMs updated_at = 0;

@@ -71,6 +71,13 @@ Response Response::json(int status, const boost::json::value& data) {
   return r;
 }
 
+Response Response::json_text(int status, std::string_view data_json) {
+  Response r;
+  r.status = status;
+  r.body = json::success_envelope_text(data_json);
+  return r;
+}
+
 Response Response::error(const AppError& error) {
   Response r;
   r.status = http_status(error.code());

@@ -75,6 +75,8 @@ struct Response {
   static Response json(int status, const boost::json::value& data);
   static Response ok(const boost::json::value& data) { return json(200, data); }
   static Response created(const boost::json::value& data) { return json(201, data); }
+  // The same envelope around `data_json`, JSON text the handler wrote itself.
+  static Response json_text(int status, std::string_view data_json);
   static Response error(const AppError& error);
   static Response text(int status, std::string body, std::string content_type);
 

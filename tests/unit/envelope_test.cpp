@@ -82,6 +82,29 @@ TEST(JsonSerialize, EscapesStringsAndRoundTrips) {
   EXPECT_NE(text.find("数据"), std::string::npos) << "UTF-8 passes through unescaped";
 }
 
+TEST(JsonSerialize, EscapesEveryByteAtEveryPositionOfAWord) {
+  // The escaper checks 8 bytes at a time: each special byte at each offset, in runs of every
+  // length, with bytes just around the special ones nearby (0x20, '!'/'#', '['/']', 0x7f) and
+  // UTF-8 after it.
+  const std::string specials = std::string("\"\\\x1f\x01\n", 5) + '\0';
+  for (char special : specials) {
+    for (std::size_t length = 1; length <= 20; ++length) {
+      for (std::size_t at = 0; at < length; ++at) {
+        std::string text(length, 'a');
+        text[at] = special;
+        if (length > 3) text[(at + 2) % length] = " !#[]\x7f"[at % 6];
+        text += "\xC3\xA9";
+        std::string out;
+        json::append_quoted(out, text);
+        EXPECT_EQ(bj::parse(out).as_string(), text) << out;
+      }
+    }
+  }
+  std::string plain;
+  json::append_quoted(plain, "0123456789abcdef !#[]~");
+  EXPECT_EQ(plain, "\"0123456789abcdef !#[]~\"");
+}
+
 TEST(JsonSerialize, WritesNumbersInShortestForm) {
   EXPECT_EQ(json::serialize(bj::array{12.5, 8.0, 0.1, -3, 1e21, 1795623963111}),
             "[12.5,8,0.1,-3,1e+21,1795623963111]");
