@@ -29,7 +29,27 @@ AuthService::AuthService(db::Database& db, AuthSettings settings, RateLimiter& l
       settings_(std::move(settings)),
       limiter_(limiter),
       hasher_(hasher),
-      jwt_(settings_.secret_key) {}
+      jwt_(settings_.secret_key),
+      recent_users_(std::chrono::milliseconds(settings_.user_cache_ms)) {}
+
+std::optional<std::string> RecentUsers::role_of(const std::string& user_id) {
+  if (ttl_.count() <= 0) return std::nullopt;
+  std::lock_guard lock(mutex_);
+  const auto it = entries_.find(user_id);
+  if (it == entries_.end() || it->second.expires <= std::chrono::steady_clock::now())
+    return std::nullopt;
+  return it->second.role;
+}
+
+void RecentUsers::remember(const std::string& user_id, const std::string& role) {
+  if (ttl_.count() <= 0) return;
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(mutex_);
+  if (entries_.size() >= kMaxEntries)
+    std::erase_if(entries_, [now](const auto& e) { return e.second.expires <= now; });
+  if (entries_.size() >= kMaxEntries) entries_.clear();
+  entries_.insert_or_assign(user_id, Entry{role, now + ttl_});
+}
 
 AuthSession AuthService::issue_session(db::Connection& c, UserRecord user,
                                        const std::string& family_id) {
@@ -198,8 +218,11 @@ Caller AuthService::authenticate(std::string_view bearer_token) {
     throw AppError(ErrorCode::unauthorized, "Invalid or expired access token",
                    boost::json::object{{"reason", describe(problem)}});
   }
+  if (auto role = recent_users_.role_of(claims->subject))
+    return Caller{claims->subject, std::move(*role)};
   auto c = db_.acquire();
   const UserRecord user = require_user(*c, claims->subject);
+  recent_users_.remember(user.id, user.role);
   return Caller{user.id, user.role};
 }
 

@@ -2,9 +2,12 @@
 // Accounts and sessions: registration, login with throttling, refresh-token rotation with reuse
 // detection, profile and password changes, and the guard that turns a bearer token into a
 // Caller for every authenticated route.
+#include <chrono>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "auth/auth_store.hpp"
 #include "auth/jwt.hpp"
@@ -22,6 +25,28 @@ struct AuthSettings {
   int login_max_failures = 5;      // per account within the window
   int login_ip_max_failures = 30;  // per client address within the window
   int login_window_seconds = 900;
+  // How long the guard trusts that a token's user still exists with its role (0: ask the
+  // database on every request).
+  int user_cache_ms = 1000;
+};
+
+// Users the guard saw recently: spares the database one lookup per authenticated request.
+// Bounded in size and age; a user deleted or changed out of band is noticed within the TTL.
+class RecentUsers {
+ public:
+  explicit RecentUsers(std::chrono::milliseconds ttl) : ttl_(ttl) {}
+  std::optional<std::string> role_of(const std::string& user_id);
+  void remember(const std::string& user_id, const std::string& role);
+
+ private:
+  struct Entry {
+    std::string role;
+    std::chrono::steady_clock::time_point expires;
+  };
+  static constexpr std::size_t kMaxEntries = 100'000;
+  std::chrono::milliseconds ttl_;
+  std::mutex mutex_;
+  std::unordered_map<std::string, Entry> entries_;
 };
 
 struct RegisterInput {
@@ -80,6 +105,7 @@ class AuthService {
   PasswordHasher& hasher_;
   JwtCodec jwt_;
   AuthStore store_;
+  RecentUsers recent_users_;
 };
 
 // Lowercases ASCII letters: emails are unique case-insensitively.

@@ -48,6 +48,7 @@ void Config::validate() const {
   if (refresh_token_days < 1) throw std::runtime_error("REFRESH_TOKEN_DAYS < 1");
   if (worker_threads < 0 || db_pool_size < 0 || password_hash_concurrency < 1)
     throw std::runtime_error("pool sizes must be >= 1");
+  if (auth_user_cache_ms < 0) throw std::runtime_error("AUTH_USER_CACHE_MS must not be negative");
   if (heartbeat_interval_seconds < 1 || metrics_max_samples < 1 || metrics_retention_days < 1)
     throw std::runtime_error("device heartbeat and metrics settings must be >= 1");
   if (body_limit_bytes < 1024) throw std::runtime_error("BODY_LIMIT_BYTES must be >= 1024");
@@ -109,6 +110,8 @@ void bind_config(CLI::App& cmd, Config& c) {
           "Failed logins per client address before throttling");
   setting("--login-window-seconds", c.login_window_seconds, "LOGIN_WINDOW_SECONDS",
           "Login throttling window");
+  setting("--auth-user-cache-ms", c.auth_user_cache_ms, "AUTH_USER_CACHE_MS",
+          "How long the guard trusts that a token's user exists with its role (0: always ask)");
   cmd.add_flag("--trust-proxy", c.trust_proxy, "Use X-Forwarded-For as the client address")
       ->envname("TRUST_PROXY");
   setting("--heartbeat-interval", c.heartbeat_interval_seconds, "HEARTBEAT_INTERVAL_SECONDS",

@@ -35,6 +35,7 @@ struct Config {
   int login_max_failures = 5;      // per account within the window
   int login_ip_max_failures = 30;  // per client address within the window
   int login_window_seconds = 900;
+  int auth_user_cache_ms = 1000;              // the guard trusts a user lookup this long
   bool trust_proxy = false;                   // take the client address from X-Forwarded-For
   int heartbeat_interval_seconds = 30;        // devices silent for 3 intervals become offline
   std::int64_t metrics_max_samples = 10'000;  // per device; older samples are pruned

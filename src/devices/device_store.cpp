@@ -21,6 +21,8 @@ std::string object_text(const std::optional<std::string>& text) {
   return text ? *text : "{}";
 }
 
+constexpr std::size_t kDeviceColumns = 17;  // what columns() selects, read by device_from()
+
 std::string columns(db::Dialect d) {
   return "id, user_id, name, model, status, ip, mac, serial_number, firmware_version, "
          "last_heartbeat, capabilities, hardware, network, location, " +
@@ -81,23 +83,29 @@ std::pair<std::vector<DeviceRecord>, std::int64_t> DeviceStore::list(db::Connect
     where += " AND (LOWER(name) LIKE " + next() + " ESCAPE '\\' OR LOWER(serial_number) LIKE " +
              next() + " ESCAPE '\\')";
   }
-  // Two cheap indexed statements beat one window function on both databases (measured: the
-  // window copies every matching row; 1.1k vs 5.3k req/s on SQLite, 1.6k vs 3.1k on PG).
-  const std::int64_t total = c.query("SELECT COUNT(*)" + where, params).first().integer(0);
+  // The total rides along as an uncorrelated subquery, computed once per statement: one round
+  // trip instead of two. (A COUNT(*) OVER () window copies every matching row and measured 4x
+  // slower.) An empty page carries no total, so only then is it counted on its own.
   // NULLS LAST only where NULLs exist: on a NOT NULL column it would keep PostgreSQL from
   // reading the (user_id, created_at, id) index backwards for the newest-first default.
   const std::string direction = q.descending ? " DESC" : " ASC";
-  std::string sql = "SELECT " + columns(c.dialect()) + where + " ORDER BY " + q.sort + direction;
+  std::string sql = "SELECT " + columns(c.dialect());
+  sql += ", (SELECT COUNT(*)" + where;
+  sql += ")" + where + " ORDER BY " + q.sort + direction;
   if (q.sort == "last_heartbeat") sql += " NULLS LAST";
   sql += ", id" + direction;
-  params.emplace_back(q.limit);
-  sql += " LIMIT " + next();
-  params.emplace_back(q.offset);
-  sql += " OFFSET " + next();
-  const auto result = c.query(sql, params);
+  db::Params page_params = params;
+  page_params.emplace_back(q.limit);
+  sql += " LIMIT $" + std::to_string(page_params.size());
+  page_params.emplace_back(q.offset);
+  sql += " OFFSET $" + std::to_string(page_params.size());
+  const auto result = c.query(sql, page_params);
   std::vector<DeviceRecord> devices;
   devices.reserve(result.rows.size());
   for (const auto& row : result.rows) devices.push_back(device_from(row));
+  const std::int64_t total = result.rows.empty()
+                                 ? c.query("SELECT COUNT(*)" + where, params).first().integer(0)
+                                 : result.first().integer(kDeviceColumns);
   return {std::move(devices), total};
 }
 

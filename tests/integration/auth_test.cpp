@@ -212,6 +212,20 @@ TEST_P(AuthTest, DeletedUsersTokensStopWorking) {
   server().app->database().query("DELETE FROM users WHERE id = $1", {a.id});
   EXPECT_EQ(me(a.access_token).status, 401);
   EXPECT_EQ(refresh(a.refresh_token).status, 401);
+
+  // A token the guard accepted a moment ago may pass until its user lookup expires
+  // (AUTH_USER_CACHE_MS, 1 s here), never for long.
+  const Account b = register_account(client());
+  ASSERT_EQ(me(b.access_token).status, 200);
+  server().app->database().query("DELETE FROM users WHERE id = $1", {b.id});
+  const auto deleted = std::chrono::steady_clock::now();
+  int status = 200;
+  while (status == 200 && std::chrono::steady_clock::now() - deleted < std::chrono::seconds(5)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    status = me(b.access_token).status;
+  }
+  EXPECT_EQ(status, 401);
+  EXPECT_EQ(refresh(b.refresh_token).status, 401) << "refresh always asks the database";
 }
 
 TEST_P(AuthTest, RefreshRotatesAndSpentTokensRevokeTheFamily) {
