@@ -86,6 +86,9 @@ App::App(Config config)
     }
     return std::nullopt;
   });
+  devices_.on_remove([this](db::Connection& c, const std::string& device_id) {
+    return files_.release_device(c, device_id);
+  });
   auth::mount_auth_routes(router_, auth_);
   devices::mount_device_routes(router_, devices_, commands_);
   devices::mount_gateway_route(router_, gateway_);

@@ -111,8 +111,14 @@ DeviceRecord DeviceService::update(const Caller& caller, const std::string& id,
 }
 
 void DeviceService::remove(const Caller& caller, const std::string& id) {
-  auto c = db_.acquire();
-  if (!store_.remove(*c, id, caller.user_id)) throw AppError::not_found(kDevice);
+  std::vector<std::function<void()>> after_commit;
+  db_.transaction([&](db::Connection& c) {
+    after_commit.clear();  // a retried transaction starts over
+    require_owned(c, caller, id);
+    for (const auto& hook : removal_hooks_) after_commit.push_back(hook(c, id));
+    store_.remove(c, id, caller.user_id);
+  });
+  for (const auto& step : after_commit) step();
 }
 
 std::string DeviceService::rotate_token(const Caller& caller, const std::string& id) {

@@ -70,6 +70,10 @@ class DeviceService {
   DeviceRecord get(const Caller& caller, const std::string& id);
   DeviceRecord update(const Caller& caller, const std::string& id, const DeviceChange& change);
   void remove(const Caller& caller, const std::string& id);
+  // What other features keep per device (files): released inside the transaction that deletes
+  // the device; the step it returns runs after that transaction commits.
+  using RemovalHook = std::function<std::function<void()>(db::Connection&, const std::string&)>;
+  void on_remove(RemovalHook hook) { removal_hooks_.push_back(std::move(hook)); }
   std::string rotate_token(const Caller& caller, const std::string& id);
 
   // Throws UNAUTHORIZED unless `token` is a live token of device `id`.
@@ -101,6 +105,7 @@ class DeviceService {
   realtime::EventBus& bus_;
   DeviceSettings settings_;
   DeviceStore store_;
+  std::vector<RemovalHook> removal_hooks_;
 };
 
 }  // namespace karma::devices

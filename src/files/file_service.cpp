@@ -190,6 +190,15 @@ FileRecord FileService::record_upload(const Caller& caller, const std::string& d
   return result;
 }
 
+std::function<void()> FileService::release_device(db::Connection& c, const std::string& device_id) {
+  std::vector<std::string> unreferenced;
+  for (const auto& key : store_.device_blob_keys(c, device_id))
+    if (store_.release_blob(c, key) == 0) unreferenced.push_back(key);
+  return [this, unreferenced = std::move(unreferenced)] {
+    for (const auto& key : unreferenced) drop_blob_if_unreferenced(key);
+  };
+}
+
 void FileService::drop_blob_if_unreferenced(const std::string& key) {
   std::lock_guard lock(blob_lock(key));
   auto c = db_.acquire();

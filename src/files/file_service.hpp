@@ -107,6 +107,10 @@ class FileService {
                                             const std::vector<std::string>& ids);
   FolderSummary create_folder(const Caller& caller, const std::string& device_id,
                               const std::string& path);
+  // The device is being deleted in `c`'s transaction (its file rows go with it): its files give
+  // up their blobs. Returns the step to run once that transaction committed, which removes the
+  // blobs no file refers to any more.
+  std::function<void()> release_device(db::Connection& c, const std::string& device_id);
 
  private:
   // Blob files of one key are created and deleted under one lock, so a delete that saw no

@@ -156,4 +156,15 @@ std::int64_t FileStore::blob_references(db::Connection& c, const std::string& ke
   return r.empty() ? 0 : r.first().integer(0);
 }
 
+std::vector<std::string> FileStore::device_blob_keys(db::Connection& c,
+                                                     const std::string& device_id) {
+  const auto r = c.query(
+      "SELECT storage_url FROM device_files WHERE device_id = $1 AND storage_url IS NOT NULL",
+      {device_id});
+  std::vector<std::string> keys;
+  keys.reserve(r.rows.size());
+  for (const auto& row : r.rows) keys.push_back(row.text(0));
+  return keys;
+}
+
 }  // namespace karma::files

@@ -57,6 +57,8 @@ class FileStore {
   // The references left after dropping one; the row goes with the last.
   std::int64_t release_blob(db::Connection& c, const std::string& key);
   std::int64_t blob_references(db::Connection& c, const std::string& key);
+  // The blob keys of the device's files, one per file (copies repeat a key).
+  std::vector<std::string> device_blob_keys(db::Connection& c, const std::string& device_id);
 };
 
 }  // namespace karma::files

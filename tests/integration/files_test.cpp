@@ -455,6 +455,31 @@ TEST_P(FilesTest, BatchDownloadIsAZipOfTheFiles) {
             404);
 }
 
+TEST_P(FilesTest, DeletingADeviceReleasesItsFilesBlobs) {
+  const std::size_t blobs_before = stored_blobs();
+  const std::string shared = random_content(3000);
+  const std::string only_here = random_content(4000);
+  const bj::object a = upload_file("a.bin", shared);
+  upload_file("b.bin", only_here);
+  const bj::object copy_request{
+      {"operation", "copy"}, {"fileIds", bj::array{a.at("id")}}, {"targetPath", "/copies"}};
+  ASSERT_EQ(call("POST", base(device) + "/files/batch", {{"content-type", "application/json"}},
+                 nullptr, body(copy_request))
+                .status,
+            200);
+  const std::string other = create_device(owner);
+  ASSERT_EQ(upload(form({{"file", "same.bin", shared}}), nullptr, other).status, 201);
+
+  EXPECT_EQ(call("DELETE", base(device)).status, 200);
+  EXPECT_FALSE(blob_exists(only_here));
+  EXPECT_TRUE(blob_exists(shared)) << "the other device's file still holds these bytes";
+  EXPECT_EQ(stored_blobs(), blobs_before + 1);
+
+  EXPECT_EQ(call("DELETE", base(other)).status, 200);
+  EXPECT_EQ(stored_blobs(), blobs_before);
+  EXPECT_EQ(call("DELETE", base(other)).status, 404);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, FilesTest, ::testing::ValuesIn(storage_backends()),
                          backend_name);
 
