@@ -3,7 +3,7 @@
 # device list (200 devices seeded) and device-token heartbeats.
 #   bench/run.sh                 SQLite (embedded default)
 #   DATABASE_URL=postgresql://... bench/run.sh
-# Knobs: CONNECTIONS (64), DURATION (10s), THREADS (2), PORT (3900).
+# Knobs: CONNECTIONS (64), DURATION (10s), WARMUP (3s), THREADS (2), PORT (3900).
 source "$(dirname "$0")/lib.sh"
 build_release wrk
 
@@ -20,6 +20,8 @@ run() {
   local name="$1"
   shift
   echo "## $name"
+  # Warm-up first: caches, prepared statements and PostgreSQL's statistics of the fresh rows.
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP:-3s}" "$@" >/dev/null
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@" | grep -E "Requests/sec|99%|Non-2xx|Socket errors"
 }
 
