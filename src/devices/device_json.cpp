@@ -77,43 +77,35 @@ bool is_ip_address(std::string_view text) {
 }
 
 void append_device_json(std::string& out, const DeviceRecord& d) {
-  out += "{\"id\":";
-  json::append_quoted(out, d.id);
-  out += ",\"name\":";
-  json::append_quoted(out, d.name);
-  out += ",\"model\":";
-  json::append_quoted(out, d.model);
-  out += ",\"status\":";
-  json::append_quoted(out, d.status);
-  out += ",\"ip\":";
-  json::append_quoted(out, d.ip);
-  out += ",\"mac\":";
-  json::append_quoted(out, d.mac);
-  out += ",\"serialNumber\":";
-  json::append_quoted(out, d.serial_number);
-  out += ",\"firmwareVersion\":";
-  json::append_quoted(out, d.firmware_version);
-  out += ",\"lastHeartbeat\":";
-  out += d.last_heartbeat ? std::to_string(*d.last_heartbeat) : "null";
-  out += ",\"capabilities\":";
-  out += d.capabilities;
-  out += ",\"hardware\":";
-  out += d.hardware;
-  out += ",\"network\":";
-  out += d.network;
+  // Each key comes with the punctuation before it; values are quoted text or JSON as stored.
+  const auto text = [&out](std::string_view key, std::string_view value) {
+    out += key;
+    json::append_quoted(out, value);
+  };
+  const auto raw = [&out](std::string_view key, std::string_view json_value) {
+    out += key;
+    out += json_value;
+  };
+  text("{\"id\":", d.id);
+  text(",\"name\":", d.name);
+  text(",\"model\":", d.model);
+  text(",\"status\":", d.status);
+  text(",\"ip\":", d.ip);
+  text(",\"mac\":", d.mac);
+  text(",\"serialNumber\":", d.serial_number);
+  text(",\"firmwareVersion\":", d.firmware_version);
+  raw(",\"lastHeartbeat\":", d.last_heartbeat ? std::to_string(*d.last_heartbeat) : "null");
+  raw(",\"capabilities\":", d.capabilities);
+  raw(",\"hardware\":", d.hardware);
+  raw(",\"network\":", d.network);
   out += ",\"tags\":[";
   for (std::size_t i = 0; i < d.tags.size(); ++i) {
     if (i > 0) out += ',';
     json::append_quoted(out, d.tags[i]);
   }
-  out += "],\"createdAt\":";
-  out += std::to_string(d.created_at);
-  out += ",\"updatedAt\":";
-  out += std::to_string(d.updated_at);
-  if (d.location) {
-    out += ",\"location\":";
-    out += *d.location;
-  }
+  raw("],\"createdAt\":", std::to_string(d.created_at));
+  raw(",\"updatedAt\":", std::to_string(d.updated_at));
+  if (d.location) raw(",\"location\":", *d.location);
   out += '}';
 }
 

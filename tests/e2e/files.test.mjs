@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { startServer, api, uniqueEmail } from './harness.mjs';
+import { startServer, api, userWithDevice } from './harness.mjs';
 
 const BOUNDARY = '----karma-e2e-boundary-4f1c';
 const MB = 1024 * 1024;
@@ -16,16 +16,7 @@ let token;
 let device;
 before(async () => {
   server = await startServer({ PLAN_LIMITS: 'off' });
-  const reg = await api(server.url, 'POST', '/api/auth/register', {
-    body: { email: uniqueEmail('files'), password: 'password123', name: 'Files' },
-  });
-  token = reg.body.data.accessToken;
-  const created = await api(server.url, 'POST', '/api/devices', {
-    token,
-    body: { name: 'Files box', model: 'EOS-3A', serialNumber: `FILES-${process.pid}`, mac: '02:00:00:00:00:02' },
-  });
-  assert.equal(created.status, 201, created.text);
-  device = created.body.data.device.id;
+  ({ token, device } = await userWithDevice(server.url, 'files', { name: 'Files box', model: 'EOS-3A' }));
 });
 after(async () => { if (server) await server.stop(); });
 

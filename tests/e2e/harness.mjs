@@ -71,3 +71,19 @@ export function uniqueEmail(tag = 'e2e') {
   counter += 1;
   return `${tag}-${process.pid}-${counter}-${Date.now()}@example.test`;
 }
+
+// Registers a user and creates one device for them (through `deviceBase`, another instance
+// if given); returns the access token and the device id.
+export async function userWithDevice(base, tag, device, deviceBase = base) {
+  const reg = await api(base, 'POST', '/api/auth/register', {
+    body: { email: uniqueEmail(tag), password: 'password123', name: tag },
+  });
+  if (reg.status !== 201) throw new Error(`register: ${reg.status} ${reg.text}`);
+  const token = reg.body.data.accessToken;
+  const created = await api(deviceBase, 'POST', '/api/devices', {
+    token,
+    body: { serialNumber: `${tag}-${process.pid}-${Date.now()}`, mac: '02:00:00:00:00:02', ...device },
+  });
+  if (created.status !== 201) throw new Error(`create device: ${created.status} ${created.text}`);
+  return { token, device: created.body.data.device.id };
+}

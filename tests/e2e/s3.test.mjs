@@ -8,7 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { startServer, api, uniqueEmail, tempDir } from './harness.mjs';
+import { startServer, api, userWithDevice, tempDir } from './harness.mjs';
 
 const BOUNDARY = '----karma-e2e-s3-7d21';
 const MB = 1024 * 1024;
@@ -68,17 +68,7 @@ before(async () => {
   };
   a = await startServer({ ...shared, ...s3env });
   b = await startServer({ ...shared, ...s3env });
-  const reg = await api(a.url, 'POST', '/api/auth/register', {
-    body: { email: uniqueEmail('s3'), password: 'password123', name: 'S3' },
-  });
-  assert.equal(reg.status, 201, reg.text);
-  token = reg.body.data.accessToken;
-  const created = await api(b.url, 'POST', '/api/devices', {
-    token,
-    body: { name: 'S3 box', model: 'EOS-3B', serialNumber: `S3-${process.pid}`, mac: '02:00:00:00:00:03' },
-  });
-  assert.equal(created.status, 201, created.text);
-  device = created.body.data.device.id;
+  ({ token, device } = await userWithDevice(a.url, 's3', { name: 'S3 box', model: 'EOS-3B' }, b.url));
 });
 
 after(async () => {
