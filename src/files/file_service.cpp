@@ -191,10 +191,7 @@ FileRecord FileService::record_upload(const Caller& caller, const std::string& d
 }
 
 std::function<void()> FileService::release_device(db::Connection& c, const std::string& device_id) {
-  std::vector<std::string> unreferenced;
-  for (const auto& key : store_.device_blob_keys(c, device_id))
-    if (store_.release_blob(c, key) == 0) unreferenced.push_back(key);
-  return [this, unreferenced = std::move(unreferenced)] {
+  return [this, unreferenced = store_.release_device_blobs(c, device_id)] {
     for (const auto& key : unreferenced) drop_blob_if_unreferenced(key);
   };
 }

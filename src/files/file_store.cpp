@@ -156,15 +156,23 @@ std::int64_t FileStore::blob_references(db::Connection& c, const std::string& ke
   return r.empty() ? 0 : r.first().integer(0);
 }
 
-std::vector<std::string> FileStore::device_blob_keys(db::Connection& c,
-                                                     const std::string& device_id) {
-  const auto r = c.query(
-      "SELECT storage_url FROM device_files WHERE device_id = $1 AND storage_url IS NOT NULL",
+std::vector<std::string> FileStore::release_device_blobs(db::Connection& c,
+                                                         const std::string& device_id) {
+  const auto released = c.query(
+      "UPDATE blobs SET ref_count = blobs.ref_count - held.files FROM (SELECT storage_url AS key, "
+      "COUNT(*) AS files FROM device_files WHERE device_id = $1 AND storage_url IS NOT NULL "
+      "GROUP BY storage_url) AS held WHERE blobs.storage_key = held.key "
+      "RETURNING storage_key, ref_count",
       {device_id});
-  std::vector<std::string> keys;
-  keys.reserve(r.rows.size());
-  for (const auto& row : r.rows) keys.push_back(row.text(0));
-  return keys;
+  std::vector<std::string> unreferenced;
+  for (const auto& row : released.rows)
+    if (row.integer(1) == 0) unreferenced.push_back(row.text(0));
+  if (!unreferenced.empty())
+    c.query(
+        "DELETE FROM blobs WHERE ref_count = 0 AND storage_key IN "
+        "(SELECT storage_url FROM device_files WHERE device_id = $1)",
+        {device_id});
+  return unreferenced;
 }
 
 }  // namespace karma::files

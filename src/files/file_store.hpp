@@ -57,8 +57,9 @@ class FileStore {
   // The references left after dropping one; the row goes with the last.
   std::int64_t release_blob(db::Connection& c, const std::string& key);
   std::int64_t blob_references(db::Connection& c, const std::string& key);
-  // The blob keys of the device's files, one per file (copies repeat a key).
-  std::vector<std::string> device_blob_keys(db::Connection& c, const std::string& device_id);
+  // Drops the references the device's files hold (before its rows go), in two statements
+  // however many files it has; returns the keys nothing refers to any more.
+  std::vector<std::string> release_device_blobs(db::Connection& c, const std::string& device_id);
 };
 
 }  // namespace karma::files
