@@ -55,6 +55,7 @@ std::pair<std::vector<DeviceRecord>, std::int64_t> DeviceService::list(const Cal
   query.tag = request.tag;
   query.q = request.q;
   query.sort = sort_column(request.sort);
+  query.sort_nullable = request.sort == "lastHeartbeat";
   query.descending = request.order == "desc";
   query.limit = request.paging.page_size;
   query.offset = request.paging.offset();

@@ -92,7 +92,7 @@ std::pair<std::vector<DeviceRecord>, std::int64_t> DeviceStore::list(db::Connect
   std::string sql = "SELECT " + columns(c.dialect());
   sql += ", (SELECT COUNT(*)" + where;
   sql += ")" + where + " ORDER BY " + q.sort + direction;
-  if (q.sort == "last_heartbeat") sql += " NULLS LAST";
+  if (q.sort_nullable) sql += " NULLS LAST";
   sql += ", id" + direction;
   db::Params page_params = params;
   page_params.emplace_back(q.limit);

@@ -53,6 +53,7 @@ struct DeviceQuery {
   std::string user_id;
   std::optional<std::string> status, model, tag, q;
   std::string sort = "created_at";  // a column name, chosen from a fixed list by the service
+  bool sort_nullable = false;       // the column has NULLs: they sort last either way
   bool descending = true;
   std::int64_t limit = 20;
   std::int64_t offset = 0;
