@@ -80,6 +80,8 @@ void append_quoted(std::string& out, std::string_view s) {
   out.push_back('"');
 }
 
+namespace {
+
 void append(std::string& out, const bj::value& v) {
   switch (v.kind()) {
     case bj::kind::null:
@@ -135,6 +137,8 @@ void append(std::string& out, const bj::value& v) {
     }
   }
 }
+
+}  // namespace
 
 std::string serialize(const bj::value& v) {
   std::string out;

@@ -24,7 +24,6 @@ boost::json::object parse_object(std::string_view body);
 
 // Compact JSON text of `v`; doubles in their shortest round-trip form ("12.5", not "1.25E1").
 std::string serialize(const boost::json::value& v);
-void append(std::string& out, const boost::json::value& v);
 // Appends `text` as a JSON string literal, quoted and escaped.
 void append_quoted(std::string& out, std::string_view text);
 
