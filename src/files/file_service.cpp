@@ -63,8 +63,9 @@ std::string_view first_segment_below(std::string_view path, std::string_view fol
 FileService::FileService(db::Database& db, storage::BlobStore& blobs, FileSettings settings)
     : db_(db), blobs_(blobs), settings_(settings) {}
 
-std::mutex& FileService::blob_lock(const std::string& key) {
-  return blob_locks_[std::hash<std::string>{}(key) % blob_locks_.size()];
+std::unique_lock<std::mutex> FileService::lock_blob(const std::string& key) {
+  if (!blobs_.content_addressed()) return {};
+  return std::unique_lock(blob_locks_[std::hash<std::string>{}(key) % blob_locks_.size()]);
 }
 
 void FileService::require_device(const Caller& caller, const std::string& device_id) {
@@ -130,7 +131,7 @@ FileRecord FileService::record_upload(const Caller& caller, const std::string& d
   FileRecord result;
   std::string replaced_key;
   {
-    std::lock_guard lock(blob_lock(upload.sha256));
+    const auto lock = lock_blob(upload.sha256);
     const std::string key = writer.commit(upload.sha256);
     try {
       db_.transaction([&](db::Connection& c) {
@@ -197,7 +198,7 @@ std::function<void()> FileService::release_device(db::Connection& c, const std::
 }
 
 void FileService::drop_blob_if_unreferenced(const std::string& key) {
-  std::lock_guard lock(blob_lock(key));
+  const auto lock = lock_blob(key);
   auto c = db_.acquire();
   if (store_.blob_references(*c, key) == 0) blobs_.remove(key);
 }

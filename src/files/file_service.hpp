@@ -115,7 +115,9 @@ class FileService {
  private:
   // Blob files of one key are created and deleted under one lock, so a delete that saw no
   // references never removes a blob an upload of the same bytes has just put back.
-  std::mutex& blob_lock(const std::string& key);
+  // (Only content-addressed stores need it: with a key per upload there is nothing to race
+  // on, and S3 uploads would otherwise hold a stripe across network round trips.)
+  std::unique_lock<std::mutex> lock_blob(const std::string& key);
   // NOT_FOUND unless the device is the caller's; require_file also needs the file on it.
   void require_device(db::Connection& c, const Caller& caller, const std::string& device_id);
   FileRecord require_file(db::Connection& c, const Caller& caller, const std::string& device_id,

@@ -48,6 +48,9 @@ class BlobStore {
                                            std::uint64_t length) = 0;
   // Removing an absent blob is not an error.
   virtual void remove(const std::string& key) = 0;
+  // Equal contents share one blob (the key is the content's hash): whoever creates and removes
+  // blobs must then serialise the two per key, or a removal could take bytes just stored again.
+  virtual bool content_addressed() const = 0;
 };
 
 // Blobs as files under `root`, content-addressed: the key is the SHA-256, so identical

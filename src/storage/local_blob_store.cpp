@@ -144,6 +144,8 @@ class LocalBlobStore final : public BlobStore {
     if (::unlink(path_of(key).c_str()) != 0 && errno != ENOENT) io_failure("remove blob");
   }
 
+  bool content_addressed() const override { return true; }
+
  private:
   fs::path path_of(const std::string& key) const { return objects_ / key.substr(0, 2) / key; }
 

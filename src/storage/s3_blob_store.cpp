@@ -138,6 +138,8 @@ class S3BlobStore final : public BlobStore {
     response->read_all(kErrorBodyLimit);
   }
 
+  bool content_addressed() const override { return false; }
+
   std::size_t part_size() const { return settings_.part_size; }
 
   // One signed request for `key`; a status of 300 or more throws with S3's error code.
