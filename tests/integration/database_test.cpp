@@ -193,6 +193,22 @@ TEST_P(DatabaseTest, GroupCommitBatchesWritesAndIsolatesAFailingOne) {
   EXPECT_THROW(std::rethrow_exception(refused), db::DbError);
 }
 
+// A prepared statement is planned once per connection, not on every execution (PostgreSQL's
+// default re-plans statements whose generic plan it estimates dearer, such as `LIMIT $n` ones).
+TEST_P(DatabaseTest, PreparedStatementsArePlannedOnce) {
+  if (db().dialect() != db::Dialect::postgres) GTEST_SKIP() << "PostgreSQL's plan cache";
+  auto c = db().acquire();
+  const std::string user = insert_user(*c);
+  const std::string sql =
+      "SELECT id FROM devices WHERE user_id = $1 ORDER BY created_at DESC LIMIT $2 OFFSET $3";
+  for (int i = 0; i < 8; ++i) c->query(sql, {user, std::int64_t{20}, std::int64_t{0}});
+  const auto plans = c->query(
+      "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement = $1", {sql});
+  ASSERT_EQ(plans.rows.size(), 1u);
+  EXPECT_EQ(plans.first().integer(1), 0) << "custom plans made";
+  EXPECT_EQ(plans.first().integer(0), 8) << "executions of the generic plan";
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, DatabaseTest, ::testing::ValuesIn(backends()), backend_name);
 
 // The background checkpointer replaces SQLite's automatic one: under steady writes the WAL
