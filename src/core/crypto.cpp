@@ -4,6 +4,7 @@
 #include <openssl/hmac.h>
 #include <sodium.h>
 
+#include <array>
 #include <new>
 #include <stdexcept>
 
@@ -25,9 +26,9 @@ std::string random_bytes(std::size_t count) {
   return out;
 }
 
-std::string uuid_v4() {
-  unsigned char b[16];
-  randombytes_buf(b, sizeof b);
+namespace {
+
+std::string format_uuid_v4(std::array<unsigned char, 16> b) {
   b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);
   b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);
   static constexpr char digits[] = "0123456789abcdef";
@@ -39,6 +40,26 @@ std::string uuid_v4() {
     out.push_back(digits[b[i] & 0x0f]);
   }
   return out;
+}
+
+}  // namespace
+
+std::string uuid_v4() {
+  std::array<unsigned char, 16> b;
+  randombytes_buf(b.data(), b.size());
+  return format_uuid_v4(b);
+}
+
+// libsodium checks getpid() on every call (fork safety), a system call per request here.
+std::string counted_uuid() {
+  thread_local std::array<unsigned char, 16> state = [] {
+    std::array<unsigned char, 16> start;
+    randombytes_buf(start.data(), start.size());
+    return start;
+  }();
+  for (int i = 15; i >= 0 && ++state[i] == 0; --i) {
+  }
+  return format_uuid_v4(state);
 }
 
 bool is_uuid(std::string_view s) {

@@ -11,6 +11,9 @@ void init();
 std::string random_bytes(std::size_t count);
 // Random UUID v4, lowercase canonical form.
 std::string uuid_v4();
+// A UUID v4-shaped id that is unique but not unpredictable (request ids): each thread draws a
+// random start once and counts from it.
+std::string counted_uuid();
 // True for a canonical 8-4-4-4-12 hex UUID (any version, any case).
 bool is_uuid(std::string_view text);
 // A URL-safe random token carrying `bytes` bytes of entropy.

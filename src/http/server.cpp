@@ -340,7 +340,7 @@ asio::awaitable<void> Session::loop() {
     if (header_ec) {
       if (!connection_gone(header_ec)) {
         Request failed;
-        failed.request_id = crypto::uuid_v4();
+        failed.request_id = crypto::counted_uuid();
         Response failure = read_failure(header_ec);
         co_await send(std::move(failure), failed, 11, false);
         co_await linger();
@@ -604,7 +604,7 @@ Request Session::convert(BeastRequest& r) {
     request.headers.push_back({ascii_lower(field.name_string()), std::string(field.value())});
   }
   const std::string_view client_id = request.header("x-request-id");
-  request.request_id = sane_request_id(client_id) ? std::string(client_id) : crypto::uuid_v4();
+  request.request_id = sane_request_id(client_id) ? std::string(client_id) : crypto::counted_uuid();
   request.client_ip = remote_;
   if (server_.options.trust_proxy) {
     std::string_view forwarded = request.header("x-forwarded-for");

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <thread>
+#include <vector>
 
 namespace karma::crypto {
 namespace {
@@ -18,6 +20,28 @@ TEST(Crypto, UuidV4IsCanonicalAndUnique) {
     seen.insert(id);
   }
   EXPECT_EQ(seen.size(), 1000u);
+}
+
+TEST(Crypto, CountedUuidsAreCanonicalAndUniqueAcrossThreads) {
+  init();
+  constexpr int kPerThread = 5000;
+  std::vector<std::string> a, b;
+  const auto draw = [](std::vector<std::string>& out) {
+    for (int i = 0; i < kPerThread; ++i) out.push_back(counted_uuid());
+  };
+  std::thread other(draw, std::ref(b));
+  draw(a);
+  other.join();
+  std::set<std::string> seen;
+  for (const auto* ids : {&a, &b}) {
+    for (const auto& id : *ids) {
+      ASSERT_TRUE(is_uuid(id)) << id;
+      EXPECT_EQ(id[14], '4');
+      EXPECT_NE(std::string("89ab").find(id[19]), std::string::npos);
+      seen.insert(id);
+    }
+  }
+  EXPECT_EQ(seen.size(), 2u * kPerThread);
 }
 
 TEST(Crypto, IsUuidRejectsLookalikes) {
