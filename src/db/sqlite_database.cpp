@@ -50,17 +50,16 @@ sqlite3* open_handle(const std::string& path) {
 // SQLite's automatic checkpoint runs inside the COMMIT that crosses 1 000 WAL pages and stalls
 // it (and, with group commit, every write of its batch) for the copy and two fsyncs: heartbeat
 // p99 20 ms against 8 ms with no checkpoints at all. Here a thread of its own copies the WAL
-// into the database beside the writers every 4 000 new pages (a page rewritten by many commits
-// in between is copied once: half the reads of checkpointing every 1 000). Such a checkpoint
-// never catches up with steady writes, so the WAL would never start over; once it holds
-// 16 000 pages (64 MB) the checkpoint is repeated holding the writer mutex, copying only what
-// was committed meanwhile, and the next transaction restarts the WAL. Writers stall for that
-// step only, so the files are flushed first: the step's own fsyncs then cover only that short
-// delta. Measured (bench/README.md): restarting every 8 000 pages without the flush, p99 15 ms;
-// every 16 000 with it, 10 ms.
+// into the database beside the writers every 1 000 new pages. Such a checkpoint never catches
+// up with steady writes, so the WAL would never start over; once it holds 16 000 pages (64 MB)
+// the checkpoint is repeated holding the writer mutex, copying only what was committed
+// meanwhile, and the next transaction restarts the WAL. Writers stall for that step only, so
+// the files are flushed first: the step's own fsyncs then cover only that short delta.
+// Measured (bench/README.md): restarting every 8 000 pages without the flush, p99 15 ms; every
+// 16 000 with it, 10 ms.
 class SqliteShared {
  public:
-  static constexpr int kCheckpointPages = 4000;
+  static constexpr int kCheckpointPages = 1000;  // SQLite's default
   static constexpr int kRestartPages = 16000;
 
   explicit SqliteShared(std::string path) : path_(std::move(path)) {
