@@ -148,43 +148,40 @@ void DeviceService::heartbeat(HeartbeatSender sender, std::string id, Heartbeat 
   if (!sender.device_token && !sender.owner)
     throw AppError::unauthorized("Device token or user token required");
   struct Pending {
-    HeartbeatSender sender;
     std::string id;
     Heartbeat beat;
-    std::string token_hash;
+    HeartbeatSenderKey sender;
     // Set by the write; a refusal is a result, not an exception, so it never fails the batch.
     std::optional<AppError> refusal;
-    std::string previous_status;
-    DeviceRecord device;
+    RecordedHeartbeat recorded;
   };
-  auto pending = std::make_shared<Pending>(
-      Pending{std::move(sender), std::move(id), std::move(beat), {}, {}, {}, {}});
-  if (pending->sender.device_token)
-    pending->token_hash = crypto::sha256_hex(*pending->sender.device_token);
+  const bool by_token = sender.device_token.has_value();
+  auto pending = std::make_shared<Pending>(Pending{
+      std::move(id),
+      std::move(beat),
+      {by_token, by_token ? crypto::sha256_hex(*sender.device_token) : sender.owner->user_id},
+      {},
+      {}});
   auto write = [this, pending](db::Connection& c) {
     Pending& p = *pending;
     p.refusal.reset();
-    const auto status = p.sender.device_token ? store_.status_for_token(c, p.id, p.token_hash)
-                                              : store_.status_of(c, p.id, p.sender.owner->user_id);
-    if (!status) {
-      p.refusal = p.sender.device_token ? AppError::unauthorized("Invalid device token")
-                                        : AppError::not_found(kDevice);
+    auto recorded =
+        store_.record_heartbeat(c, p.id, p.sender, p.beat.state, p.beat.metrics, now_ms());
+    if (!recorded) {
+      p.refusal = p.sender.is_token ? AppError::unauthorized("Invalid device token")
+                                    : AppError::not_found(kDevice);
       return;
     }
-    p.previous_status = *status;
-    const EpochMs now = now_ms();
-    p.device = store_.apply_report(c, p.id, p.beat.state, now);
-    MetricsSample sample = p.beat.metrics;
-    sample.timestamp = now;
-    store_.insert_sample(c, p.id, sample);
+    p.recorded = std::move(*recorded);
   };
   auto finish = [this, pending, done = std::move(done)](std::exception_ptr error) {
     const Pending& p = *pending;
     if (!error && p.refusal) error = std::make_exception_ptr(*p.refusal);
     if (error) return done(nullptr, error);
-    if (p.previous_status != p.device.status)
-      publish_status({p.device.id, p.device.user_id, p.device.status});
-    done(&p.device, nullptr);
+    const DeviceRecord& device = p.recorded.device;
+    if (p.recorded.previous_status != device.status)
+      publish_status({device.id, device.user_id, device.status});
+    done(&device, nullptr);
   };
   const std::string lock_key = pending->id;  // the devices row the write locks
   commits_.submit(lock_key, std::move(write), std::move(finish));

@@ -138,28 +138,71 @@ void DeviceStore::update_profile(db::Connection& c, const DeviceRecord& d) {
            d.id});
 }
 
-std::optional<std::string> DeviceStore::status_of(db::Connection& c, const std::string& id,
-                                                  const std::string& user_id) {
-  const auto r =
-      c.query("SELECT status FROM devices WHERE id = $1 AND user_id = $2", {id, user_id});
-  if (r.empty()) return std::nullopt;
-  return r.first().text(0);
-}
-
-DeviceRecord DeviceStore::apply_report(db::Connection& c, const std::string& id,
-                                       const ReportedState& s, EpochMs now) {
+std::optional<RecordedHeartbeat> DeviceStore::record_heartbeat(
+    db::Connection& c, const std::string& id, const HeartbeatSenderKey& sender,
+    const ReportedState& s, const MetricsSample& sample, EpochMs now) {
   const auto d = c.dialect();
-  const auto r = c.query(
+  const std::string report =
       "UPDATE devices SET status = $1, last_heartbeat = $2, updated_at = $2, "
       "firmware_version = COALESCE($3, firmware_version), ip = COALESCE($4, ip), "
       "hardware = " +
-          db::json_merge(d, "hardware", 5) + ", capabilities = " +
-          db::json_merge(d, "capabilities", 6) + ", network = " + db::json_merge(d, "network", 7) +
-          " WHERE id = $8 RETURNING " + columns(d),
-      {s.status, Timestamp{now}, s.firmware_version ? Value(*s.firmware_version) : Value(nullptr),
-       s.ip ? Value(*s.ip) : Value(nullptr), json_or_null(s.hardware), json_or_null(s.capabilities),
-       json_or_null(s.network), id});
-  return device_from(r.first());
+      db::json_merge(d, "hardware", 5) +
+      ", capabilities = " + db::json_merge(d, "capabilities", 6) +
+      ", network = " + db::json_merge(d, "network", 7);
+  // May `sender` ($n) record device `d`'s heartbeat: one of its live tokens, or its owner.
+  const auto allowed = [&sender](std::string_view n) {
+    return sender.is_token ? "EXISTS (SELECT 1 FROM device_tokens t WHERE t.device_id = d.id "
+                             "AND t.token_hash = " +
+                                 std::string(n) + " AND t.revoked_at IS NULL)"
+                           : "d.user_id = " + std::string(n);
+  };
+  db::Params params{s.status,
+                    Timestamp{now},
+                    text_or_null(s.firmware_version),
+                    text_or_null(s.ip),
+                    json_or_null(s.hardware),
+                    json_or_null(s.capabilities),
+                    json_or_null(s.network),
+                    id,
+                    sender.value,
+                    sample.cpu_usage,
+                    sample.memory_usage,
+                    sample.disk_usage,
+                    sample.temperature,
+                    sample.uptime};
+  RecordedHeartbeat recorded;
+  if (d == db::Dialect::postgres) {
+    // One round trip instead of three: the check, the report and the sample in one statement.
+    const auto r = c.query(
+        "WITH previous AS (SELECT d.id AS device_id, d.status AS previous_status FROM devices d "
+        "WHERE d.id = $8 AND " +
+            allowed("$9") + " FOR UPDATE), updated AS (" + report +
+            " FROM previous WHERE devices.id = previous.device_id RETURNING " + columns(d) +
+            ", previous.previous_status), sample AS (INSERT INTO device_metrics (device_id, "
+            "recorded_at, cpu_usage, memory_usage, disk_usage, temperature, uptime) "
+            "SELECT id, $2, CAST($10 AS DOUBLE PRECISION), CAST($11 AS DOUBLE PRECISION), "
+            "CAST($12 AS DOUBLE PRECISION), CAST($13 AS DOUBLE PRECISION), CAST($14 AS BIGINT) "
+            "FROM updated) SELECT * FROM updated",
+        params);
+    if (r.empty()) return std::nullopt;
+    recorded.previous_status = r.first().text(kDeviceColumns);
+    recorded.device = device_from(r.first());
+    return recorded;
+  }
+  // SQLite runs in process, where three statements cost no round trips.
+  const auto previous = c.query(
+      "SELECT d.status FROM devices d WHERE d.id = $1 AND " + allowed("$2"), {id, sender.value});
+  if (previous.empty()) return std::nullopt;
+  recorded.previous_status = previous.first().text(0);
+  params.resize(8);
+  recorded.device =
+      device_from(c.query(report + " WHERE id = $8 RETURNING " + columns(d), params).first());
+  c.query(
+      "INSERT INTO device_metrics (device_id, recorded_at, cpu_usage, memory_usage, "
+      "disk_usage, temperature, uptime) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+      {id, Timestamp{now}, sample.cpu_usage, sample.memory_usage, sample.disk_usage,
+       sample.temperature, sample.uptime});
+  return recorded;
 }
 
 bool DeviceStore::remove(db::Connection& c, const std::string& id, const std::string& user_id) {
@@ -186,25 +229,6 @@ std::optional<std::string> DeviceStore::device_of_token(db::Connection& c,
               {token_hash});
   if (r.empty()) return std::nullopt;
   return r.first().text(0);
-}
-
-std::optional<std::string> DeviceStore::status_for_token(db::Connection& c, const std::string& id,
-                                                         const std::string& token_hash) {
-  const auto r = c.query(
-      "SELECT d.status FROM device_tokens t JOIN devices d ON d.id = t.device_id "
-      "WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND d.id = $2",
-      {token_hash, id});
-  if (r.empty()) return std::nullopt;
-  return r.first().text(0);
-}
-
-void DeviceStore::insert_sample(db::Connection& c, const std::string& device_id,
-                                const MetricsSample& s) {
-  c.query(
-      "INSERT INTO device_metrics (device_id, recorded_at, cpu_usage, memory_usage, "
-      "disk_usage, temperature, uptime) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-      {device_id, Timestamp{s.timestamp}, s.cpu_usage, s.memory_usage, s.disk_usage, s.temperature,
-       s.uptime});
 }
 
 std::vector<MetricsSample> DeviceStore::samples(db::Connection& c, const std::string& device_id,

@@ -49,6 +49,18 @@ struct ReportedState {
   std::optional<boost::json::object> hardware, capabilities, network;
 };
 
+// Who records a heartbeat: one of the device's live tokens (by its hash) or its owner.
+struct HeartbeatSenderKey {
+  bool is_token = true;
+  std::string value;  // the token's SHA-256 hex, or the owner's user id
+};
+
+// A recorded heartbeat: the device as it now is and the status it had before.
+struct RecordedHeartbeat {
+  std::string previous_status;
+  DeviceRecord device;
+};
+
 struct DeviceQuery {
   std::string user_id;
   std::optional<std::string> status, model, tag, q;
@@ -75,12 +87,12 @@ class DeviceStore {
   // Throws db::DbError (unique_violation) when the serial number is taken.
   void insert(db::Connection& c, const DeviceRecord& d);
   void update_profile(db::Connection& c, const DeviceRecord& d);
-  // The status of device `id` when `user_id` owns it.
-  std::optional<std::string> status_of(db::Connection& c, const std::string& id,
-                                       const std::string& user_id);
-  // Writes a heartbeat's state in one statement and returns the device as it now is.
-  DeviceRecord apply_report(db::Connection& c, const std::string& id, const ReportedState& state,
-                            EpochMs now);
+  // Records a heartbeat when `sender` may send it: the reported state, lastHeartbeat = `now`
+  // and the metrics sample stamped `now`. nullopt: no such device, or not this sender's.
+  std::optional<RecordedHeartbeat> record_heartbeat(db::Connection& c, const std::string& id,
+                                                    const HeartbeatSenderKey& sender,
+                                                    const ReportedState& state,
+                                                    const MetricsSample& sample, EpochMs now);
   bool remove(db::Connection& c, const std::string& id, const std::string& user_id);
 
   void revoke_tokens(db::Connection& c, const std::string& device_id, EpochMs now);
@@ -88,11 +100,6 @@ class DeviceStore {
                     EpochMs now);
   // The device an unrevoked token belongs to.
   std::optional<std::string> device_of_token(db::Connection& c, const std::string& token_hash);
-  // The status of device `id` when `token_hash` is one of its live tokens (one round trip).
-  std::optional<std::string> status_for_token(db::Connection& c, const std::string& id,
-                                              const std::string& token_hash);
-
-  void insert_sample(db::Connection& c, const std::string& device_id, const MetricsSample& s);
   std::vector<MetricsSample> samples(db::Connection& c, const std::string& device_id, EpochMs from,
                                      EpochMs to, std::int64_t limit);
   // Keeps the newest `keep` samples of every device and none older than `older_than`.
