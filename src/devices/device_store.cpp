@@ -163,16 +163,12 @@ std::optional<RecordedHeartbeat> DeviceStore::record_heartbeat(
                     json_or_null(s.hardware),
                     json_or_null(s.capabilities),
                     json_or_null(s.network),
-                    id,
-                    sender.value,
-                    sample.cpu_usage,
-                    sample.memory_usage,
-                    sample.disk_usage,
-                    sample.temperature,
-                    sample.uptime};
+                    id};
   RecordedHeartbeat recorded;
   if (d == db::Dialect::postgres) {
     // One round trip instead of three: the check, the report and the sample in one statement.
+    params.insert(params.end(), {sender.value, sample.cpu_usage, sample.memory_usage,
+                                 sample.disk_usage, sample.temperature, sample.uptime});
     const auto r = c.query(
         "WITH previous AS (SELECT d.id AS device_id, d.status AS previous_status FROM devices d "
         "WHERE d.id = $8 AND " +
@@ -194,7 +190,6 @@ std::optional<RecordedHeartbeat> DeviceStore::record_heartbeat(
       "SELECT d.status FROM devices d WHERE d.id = $1 AND " + allowed("$2"), {id, sender.value});
   if (previous.empty()) return std::nullopt;
   recorded.previous_status = previous.first().text(0);
-  params.resize(8);
   recorded.device =
       device_from(c.query(report + " WHERE id = $8 RETURNING " + columns(d), params).first());
   c.query(
