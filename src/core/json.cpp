@@ -146,24 +146,31 @@ std::string serialize(const bj::value& v) {
   return out;
 }
 
-std::string success_envelope(const bj::value& data) {
-  std::string out = "{\"success\":true,\"data\":";
-  append(out, data);
+namespace {
+
+constexpr std::string_view kSuccessOpen = "{\"success\":true,\"data\":";
+
+std::string close_success(std::string out) {
   out += ",\"timestamp\":";
   out += std::to_string(now_ms());
   out += '}';
   return out;
 }
 
+}  // namespace
+
+std::string success_envelope(const bj::value& data) {
+  std::string out(kSuccessOpen);
+  append(out, data);
+  return close_success(std::move(out));
+}
+
 std::string success_envelope_text(std::string_view data_json) {
   std::string out;
-  out.reserve(data_json.size() + 48);
-  out += "{\"success\":true,\"data\":";
+  out.reserve(kSuccessOpen.size() + data_json.size() + 32);
+  out += kSuccessOpen;
   out += data_json;
-  out += ",\"timestamp\":";
-  out += std::to_string(now_ms());
-  out += '}';
-  return out;
+  return close_success(std::move(out));
 }
 
 std::string error_envelope(const AppError& error) {
