@@ -81,8 +81,8 @@ App::App(Config config)
                                  .quota_free = config_.storage_quota_free_bytes}) {
   router_.set_error_translator([](const std::exception& e) -> std::optional<AppError> {
     if (const auto* db_error = dynamic_cast<const db::DbError*>(&e);
-        db_error && db_error->kind() == db::DbError::Kind::unavailable) {
-      return AppError(ErrorCode::unavailable, "Database unavailable");
+        db_error && db_error->kind() != db::DbError::Kind::other) {
+      return db::app_error_of(*db_error);
     }
     return std::nullopt;
   });

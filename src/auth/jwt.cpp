@@ -119,7 +119,9 @@ std::optional<AccessClaims> JwtCodec::verify(std::string_view token, std::int64_
   const bj::string* jti = string_claim(*payload, "jti");
   const auto iat = int_claim(*payload, "iat");
   const auto exp = int_claim(*payload, "exp");
-  if (!sub || !jti || !iat || !exp || sub->empty()) return std::nullopt;
+  // Subjects are user ids in their one canonical spelling: an upper-case id would match on
+  // PostgreSQL's uuid column and not on SQLite's text one.
+  if (!sub || !jti || !iat || !exp || !crypto::is_uuid(*sub)) return std::nullopt;
   if (now >= *exp) {
     why = JwtProblem::expired;
     return std::nullopt;

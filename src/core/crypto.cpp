@@ -68,7 +68,7 @@ bool is_uuid(std::string_view s) {
     const char c = s[i];
     if (i == 8 || i == 13 || i == 18 || i == 23) {
       if (c != '-') return false;
-    } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
+    } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
       return false;
     }
   }
@@ -107,7 +107,6 @@ std::string base64url_encode(std::string_view data) {
 }
 
 bool base64url_decode(std::string_view text, std::string& out) {
-  while (!text.empty() && text.back() == '=') text.remove_suffix(1);
   if (text.size() % 4 == 1) return false;
   out.clear();
   out.reserve(text.size() * 3 / 4);
@@ -134,7 +133,8 @@ bool base64url_decode(std::string_view text, std::string& out) {
       out.push_back(static_cast<char>((buffer >> bits) & 0xff));
     }
   }
-  return true;
+  // Canonical only: the bits past the last byte are zero, so each byte string has one spelling.
+  return (buffer & ((1u << bits) - 1)) == 0;
 }
 
 std::string sha256(std::string_view data) {

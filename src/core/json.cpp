@@ -2,6 +2,7 @@
 
 #include "core/app_error.hpp"
 #include "core/clock.hpp"
+#include "core/validation.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -19,17 +20,20 @@ namespace {
 
 // True when one of the 8 bytes in `word` is a control character, '"' or '\\': the bytes JSON
 // strings must escape. Checking a word at a time keeps the common plain run cheap.
+// Bytes of 0x80 and above are not plain either: they are checked to be well-formed UTF-8.
 bool needs_escape(std::uint64_t word) {
   constexpr std::uint64_t ones = 0x0101010101010101ULL;
   constexpr std::uint64_t highs = 0x8080808080808080ULL;
   const auto has_zero = [](std::uint64_t v) { return (v - ones) & ~v & highs; };
   const std::uint64_t below_space = (word - ones * 0x20) & ~word & highs;
-  return (below_space | has_zero(word ^ (ones * '"')) | has_zero(word ^ (ones * '\\'))) != 0;
+  return (below_space | (word & highs) | has_zero(word ^ (ones * '"')) |
+          has_zero(word ^ (ones * '\\'))) != 0;
 }
 
 }  // namespace
 
-// Escapes into `out` directly: one allocation per response, not one per string.
+// Escapes into `out` directly: one allocation per response, not one per string. Bytes that are
+// not well-formed UTF-8 become U+FFFD, so every response is valid JSON text whatever it echoes.
 void append_quoted(std::string& out, std::string_view s) {
   static constexpr char hex[] = "0123456789abcdef";
   out.push_back('"');
@@ -44,7 +48,18 @@ void append_quoted(std::string& out, std::string_view s) {
         continue;
       }
     }
-    const unsigned char c = static_cast<unsigned char>(s[i++]);
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) {
+      if (const std::size_t n = utf8_sequence(s, i)) {
+        i += n;
+        continue;
+      }
+      out.append(s.data() + plain_from, i - plain_from);
+      out += "\\ufffd";
+      plain_from = ++i;
+      continue;
+    }
+    ++i;
     if (c >= 0x20 && c != '"' && c != '\\') continue;
     out.append(s.data() + plain_from, i - 1 - plain_from);
     plain_from = i;
@@ -180,6 +195,54 @@ std::string error_envelope(const AppError& error) {
   return serialize(body);
 }
 
+namespace {
+
+// The first string (or key) in `value` no store can take (a NUL: PostgreSQL's TEXT and JSONB
+// refuse it) or number that overflowed to infinity ("1e309"): what is wrong, with its place
+// written into `path` as validation details name fields ("metrics.cpuUsage", "tags[2]"); null
+// when all is well. Boost.JSON has already refused malformed UTF-8. The path is only built on
+// the way out of a failure: this runs on every JSON body.
+const char* unstorable(const bj::value& value, std::string& path) {
+  switch (value.kind()) {
+    case bj::kind::string:
+      return value.get_string().find('\0') == bj::string::npos ? nullptr
+                                                                : "must not contain NUL characters";
+    case bj::kind::double_:
+      return std::isfinite(value.get_double()) ? nullptr : "must be a finite number";
+    case bj::kind::array: {
+      std::size_t index = 0;
+      for (const auto& item : value.get_array()) {
+        if (const char* problem = unstorable(item, path)) {
+          const bool member = !path.empty() && path.front() != '[';
+          path = "[" + std::to_string(index) + "]" + (member ? "." : "") + path;
+          return problem;
+        }
+        ++index;
+      }
+      return nullptr;
+    }
+    case bj::kind::object:
+      for (const auto& [key, item] : value.get_object()) {
+        const char* problem = key.find('\0') == bj::string_view::npos
+                                  ? unstorable(item, path)
+                                  : "must not contain NUL characters in its name";
+        if (problem) {
+          const std::string name = key.find('\0') == bj::string_view::npos
+                                       ? std::string(key)
+                                       : std::string(key.substr(0, key.find('\0')));
+          const bool member = !path.empty() && path.front() != '[';
+          path = name + (member ? "." : "") + path;
+          return problem;
+        }
+      }
+      return nullptr;
+    default:
+      return nullptr;
+  }
+}
+
+}  // namespace
+
 bj::object parse_object(std::string_view body) {
   if (body.empty()) {
     throw AppError(ErrorCode::validation, "Request body must be a JSON object");
@@ -194,6 +257,11 @@ bj::object parse_object(std::string_view body) {
   }
   if (!value.is_object()) {
     throw AppError(ErrorCode::validation, "Request body must be a JSON object");
+  }
+  std::string path;
+  if (const char* problem = unstorable(value, path)) {
+    throw AppError(ErrorCode::validation, path + ": " + problem,
+                   bj::object{{"field", path}, {"message", problem}});
   }
   return std::move(value.as_object());
 }

@@ -24,9 +24,15 @@ bj::object violation_json(const Violation& v) {
 
 // Echo short scalars back to the client; never a long string or a whole object.
 bj::value received_of(const bj::value& v) {
-  if (v.is_string() && v.as_string().size() <= 64) return v;
+  if (v.is_string() && v.as_string().size() <= 64 && storable_text(v.as_string())) return v;
   if (v.is_number() || v.is_bool()) return v;
   return bj::string(json_kind(v));
+}
+
+// A query parameter as echoed back: at most 64 bytes of it, and only when it is text.
+bj::value received_text(std::string_view text) {
+  if (!storable_text(text)) return "invalid text";
+  return bj::string(utf8_prefix(text, 64));
 }
 
 }  // namespace
@@ -244,6 +250,63 @@ std::size_t utf8_length(std::string_view s) {
   return n;
 }
 
+std::size_t utf8_sequence(std::string_view s, std::size_t at) {
+  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
+  const unsigned char lead = byte(at);
+  if (lead < 0x80) return 1;
+  std::size_t length;
+  unsigned char low = 0x80, high = 0xBF;  // the range of the second byte
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    length = 2;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    length = 3;
+    if (lead == 0xE0) low = 0xA0;   // overlong
+    if (lead == 0xED) high = 0x9F;  // surrogates
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    length = 4;
+    if (lead == 0xF0) low = 0x90;   // overlong
+    if (lead == 0xF4) high = 0x8F;  // past U+10FFFF
+  } else {
+    return 0;
+  }
+  if (at + length > s.size()) return 0;
+  if (byte(at + 1) < low || byte(at + 1) > high) return 0;
+  for (std::size_t i = 2; i < length; ++i)
+    if ((byte(at + i) & 0xC0) != 0x80) return 0;
+  return length;
+}
+
+bool valid_utf8(std::string_view s) {
+  for (std::size_t i = 0; i < s.size();) {
+    if (static_cast<unsigned char>(s[i]) < 0x80) {
+      ++i;
+      continue;
+    }
+    const std::size_t n = utf8_sequence(s, i);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
+bool storable_text(std::string_view s) {
+  return s.find('\0') == std::string_view::npos && valid_utf8(s);
+}
+
+std::string_view utf8_prefix(std::string_view s, std::size_t max_bytes) {
+  if (s.size() <= max_bytes) return s;
+  std::size_t end = max_bytes;
+  while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
+  return s.substr(0, end);
+}
+
+void require_storable(std::string_view field, std::string_view text) {
+  if (storable_text(text)) return;
+  const std::string message = "must be UTF-8 text without NUL characters";
+  throw AppError(ErrorCode::validation, std::string(field) + ": " + message,
+                 bj::object{{"field", field}, {"message", message}});
+}
+
 std::string_view trim(std::string_view s) {
   const auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
   while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
@@ -309,7 +372,7 @@ std::optional<std::int64_t> QueryFields::optional_integer(std::string_view name,
   const auto [ptr, ec] = std::from_chars(text->data(), end, value);
   if (text->empty() || ec != std::errc() || ptr != end) {
     violations_.add(
-        {std::string(name), "must be an integer", "integer", bj::string(text->substr(0, 64))});
+        {std::string(name), "must be an integer", "integer", received_text(*text)});
     return std::nullopt;
   }
   if (value < min || value > max) {
@@ -337,7 +400,7 @@ std::optional<std::string> QueryFields::optional_one_of(
   bj::array expected;
   for (auto a : allowed) expected.emplace_back(a);
   violations_.add({std::string(name), "must be one of the allowed values", std::move(expected),
-                   bj::string(text->substr(0, 64))});
+                   received_text(*text)});
   return std::nullopt;
 }
 
@@ -365,7 +428,7 @@ std::optional<bool> QueryFields::boolean(std::string_view name) {
   if (*text == "true" || *text == "1") return true;
   if (*text == "false" || *text == "0") return false;
   violations_.add({std::string(name), "must be true or false", bj::array{"true", "false"},
-                   bj::string(text->substr(0, 64))});
+                   received_text(*text)});
   return std::nullopt;
 }
 

@@ -106,6 +106,16 @@ struct Paging {
 Paging read_paging(QueryFields& query);
 
 std::size_t utf8_length(std::string_view s);
+// The length of the well-formed UTF-8 sequence starting at s[at] (1..4), 0 when it is not one
+// (overlong forms, surrogates, code points past U+10FFFF, cut-off sequences).
+std::size_t utf8_sequence(std::string_view s, std::size_t at);
+bool valid_utf8(std::string_view s);
+// Text every store takes: well-formed UTF-8 without NUL (PostgreSQL refuses both).
+bool storable_text(std::string_view s);
+// The longest prefix of `s` of at most `max_bytes` that does not cut a UTF-8 sequence.
+std::string_view utf8_prefix(std::string_view s, std::size_t max_bytes);
+// Throws VALIDATION_ERROR naming `field` unless `text` is storable.
+void require_storable(std::string_view field, std::string_view text);
 std::string_view trim(std::string_view s);
 // ASCII letters lowercased, everything else kept (header names, emails, hex ids).
 std::string ascii_lower(std::string_view s);

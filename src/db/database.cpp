@@ -1,11 +1,25 @@
 #include "db/database.hpp"
 
+#include "core/app_error.hpp"
+
 #include <charconv>
 #include <chrono>
 
 #include "db/backends.hpp"
 
 namespace karma::db {
+
+AppError app_error_of(const DbError& error) {
+  switch (error.kind()) {
+    case DbError::Kind::unavailable:
+      return AppError(ErrorCode::unavailable, "Database unavailable");
+    case DbError::Kind::unique_violation:
+      return AppError(ErrorCode::conflict, "The resource already exists");
+    default:
+      return AppError(ErrorCode::internal, "Internal server error");
+  }
+}
+
 
 namespace {
 const std::string kEmpty;

@@ -39,6 +39,17 @@ class DbError : public std::runtime_error {
   Kind kind_;
 };
 
+}  // namespace karma::db
+namespace karma {
+class AppError;
+}
+namespace karma::db {
+
+// The contract's error for a failed statement, for every path that answers a client (HTTP,
+// streams, WebSocket): unavailable → 503, a unique clash (two requests racing for one row) →
+// 409; anything else is a bug and stays a 500.
+AppError app_error_of(const DbError& error);
+
 // One result row; cells are text (or null) on both backends and converted on read.
 class Row {
  public:

@@ -33,6 +33,16 @@ std::string json_merge(Dialect dialect, std::string_view column, int n) {
   return "COALESCE(" + c + " || CAST(" + p + " AS jsonb), " + c + ")";
 }
 
+std::string lowered(Dialect dialect, std::string_view column) {
+  if (dialect == Dialect::sqlite) return "unicode_lower(" + std::string(column) + ")";
+  // ICU's root locale whatever the database's collation (C, C.UTF-8, en_US …).
+  return "LOWER(" + std::string(column) + " COLLATE \"und-x-icu\")";
+}
+
+std::string_view row_lock(Dialect dialect) {
+  return dialect == Dialect::postgres ? " FOR UPDATE" : "";
+}
+
 std::string encode_text_array(const std::vector<std::string>& items) {
   boost::json::array array;
   for (const auto& item : items) array.emplace_back(item);

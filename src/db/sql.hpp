@@ -20,6 +20,15 @@ std::string text_array_contains(Dialect dialect, std::string_view column, int n)
 // leaves it as it is.
 std::string json_merge(Dialect dialect, std::string_view column, int n);
 
+// `column` in lower case by the same Unicode mapping as karma::unicode_lower(), which lowers
+// what it is compared with.
+std::string lowered(Dialect dialect, std::string_view column);
+
+// Appended to a SELECT that reads rows the transaction goes on to change: " FOR UPDATE" on
+// PostgreSQL (a concurrent writer waits, and this one reads the latest version); nothing on
+// SQLite, whose write transactions (BEGIN IMMEDIATE) already run one at a time.
+std::string_view row_lock(Dialect dialect);
+
 std::string encode_text_array(const std::vector<std::string>& items);
 std::vector<std::string> decode_text_array(std::string_view json);
 

@@ -9,6 +9,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "core/unicode.hpp"
 #include "db/backends.hpp"
 
 namespace karma::db {
@@ -31,6 +32,15 @@ namespace {
   throw DbError(kind, std::move(message));
 }
 
+// SQL's unicode_lower(text): the case mapping db::lowered() asks for (core/unicode.hpp).
+void sql_unicode_lower(sqlite3_context* context, int, sqlite3_value** argv) {
+  if (sqlite3_value_type(argv[0]) == SQLITE_NULL) return sqlite3_result_null(context);
+  const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(argv[0]));
+  const std::string lowered =
+      unicode_lower(std::string_view(text, static_cast<std::size_t>(sqlite3_value_bytes(argv[0]))));
+  sqlite3_result_text(context, lowered.data(), static_cast<int>(lowered.size()), SQLITE_TRANSIENT);
+}
+
 sqlite3* open_handle(const std::string& path) {
   sqlite3* handle = nullptr;
   const int rc =
@@ -42,6 +52,9 @@ sqlite3* open_handle(const std::string& path) {
     throw DbError(DbError::Kind::unavailable, message);
   }
   sqlite3_busy_timeout(handle, 5000);
+  sqlite3_create_function(handle, "unicode_lower", 1,
+                          SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, nullptr,
+                          &sql_unicode_lower, nullptr, nullptr);
   return handle;
 }
 

@@ -3,6 +3,7 @@
 #include <boost/json/parse.hpp>
 
 #include "core/app_error.hpp"
+#include "core/log.hpp"
 #include "core/json.hpp"
 #include "devices/command_json.hpp"
 #include "devices/device_json.hpp"
@@ -47,8 +48,10 @@ class DeviceLink final : public http::WebSocketSession,
       handle(json::parse_object(text));
     } catch (const AppError& e) {
       send(error_message(e));
-    } catch (const db::DbError&) {
-      send(error_message("SERVICE_UNAVAILABLE", "Database unavailable"));
+    } catch (const db::DbError& e) {
+      if (e.kind() == db::DbError::Kind::other)
+        log::error("device message failed", {{"deviceId", device_id_}, {"error", e.what()}});
+      send(error_message(db::app_error_of(e)));
     }
   }
 

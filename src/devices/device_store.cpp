@@ -6,6 +6,7 @@
 #include "core/crypto.hpp"
 #include "core/json.hpp"
 #include "core/validation.hpp"
+#include "core/unicode.hpp"
 #include "db/sql.hpp"
 
 namespace karma::devices {
@@ -79,9 +80,9 @@ std::pair<std::vector<DeviceRecord>, std::int64_t> DeviceStore::list(db::Connect
     where += " AND " + db::text_array_contains(c.dialect(), "tags", int(params.size()));
   }
   if (q.q) {
-    params.emplace_back(db::contains_pattern(ascii_lower(*q.q)));
-    where += " AND (LOWER(name) LIKE " + next() + " ESCAPE '\\' OR LOWER(serial_number) LIKE " +
-             next() + " ESCAPE '\\')";
+    params.emplace_back(db::contains_pattern(unicode_lower(*q.q)));
+    where += " AND (" + db::lowered(c.dialect(), "name") + " LIKE " + next() + " ESCAPE '\\' OR " +
+             db::lowered(c.dialect(), "serial_number") + " LIKE " + next() + " ESCAPE '\\')";
   }
   // The total rides along as an uncorrelated subquery, computed once per statement: one round
   // trip instead of two. (A COUNT(*) OVER () window copies every matching row and measured 4x

@@ -3,6 +3,7 @@
 #include <boost/json/object.hpp>
 
 #include "core/app_error.hpp"
+#include "core/validation.hpp"
 
 namespace karma::files {
 namespace {
@@ -10,33 +11,6 @@ namespace {
 [[noreturn]] void reject(std::string_view field, const std::string& message) {
   throw AppError(ErrorCode::validation, std::string(field) + ": " + message,
                  boost::json::object{{"field", field}, {"message", message}});
-}
-
-// Length of the UTF-8 sequence starting at s[i], or 0 when it is not well-formed (overlong
-// forms, surrogates and code points past U+10FFFF included).
-std::size_t utf8_sequence(std::string_view s, std::size_t i) {
-  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char c = byte(i);
-  if (c < 0x80) return 1;
-  std::size_t length;
-  unsigned min;
-  unsigned cp;
-  if ((c & 0xE0) == 0xC0) {
-    length = 2, min = 0x80, cp = c & 0x1F;
-  } else if ((c & 0xF0) == 0xE0) {
-    length = 3, min = 0x800, cp = c & 0x0F;
-  } else if ((c & 0xF8) == 0xF0) {
-    length = 4, min = 0x10000, cp = c & 0x07;
-  } else {
-    return 0;
-  }
-  if (i + length > s.size()) return 0;
-  for (std::size_t k = 1; k < length; ++k) {
-    if ((byte(i + k) & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (byte(i + k) & 0x3F);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  return length;
 }
 
 void check_segment(std::string_view segment, std::string_view field) {

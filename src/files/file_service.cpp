@@ -10,6 +10,7 @@
 
 #include "core/app_error.hpp"
 #include "core/crypto.hpp"
+#include "core/unicode.hpp"
 #include "core/validation.hpp"
 #include "files/file_path.hpp"
 #include "files/file_types.hpp"
@@ -33,7 +34,7 @@ std::string plan_of(db::Connection& c, const std::string& user_id) {
 bool matches(const FileRecord& f, const FileQuery& q) {
   if (q.type && f.type != *q.type) return false;
   if (q.category && f.category != *q.category) return false;
-  if (q.q && ascii_lower(f.name).find(ascii_lower(*q.q)) == std::string::npos) return false;
+  if (q.q && unicode_lower(f.name).find(unicode_lower(*q.q)) == std::string::npos) return false;
   return true;
 }
 
@@ -101,15 +102,15 @@ std::int64_t FileService::remaining_quota(const Caller& caller) {
   return std::max<std::int64_t>(0, *quota - store_.used_bytes(*c, caller.user_id));
 }
 
-void FileService::ensure_folders(db::Connection& c, const std::string& device_id,
+bool FileService::ensure_folders(db::Connection& c, const std::string& device_id,
                                  const std::string& folder, EpochMs now) {
-  if (folder == "/") return;
+  if (folder == "/") return false;
   ensure_folders(c, device_id, parent_path(folder), now);
   const auto existing = store_.find_by_path(c, device_id, folder);
   if (existing && !existing->is_directory)
     throw AppError(ErrorCode::conflict, "A file is in the way of folder " + folder,
                    bj::object{{"field", "path"}, {"path", folder}});
-  if (existing) return;
+  if (existing) return false;
   FileRecord row;
   row.id = crypto::uuid_v4();
   row.device_id = device_id;
@@ -118,7 +119,14 @@ void FileService::ensure_folders(db::Connection& c, const std::string& device_id
   row.parent_path = parent_path(folder);
   row.is_directory = true;
   row.created_at = row.modified_at = now;
-  store_.insert_folder_if_missing(c, row);
+  return store_.insert_folder_if_missing(c, row);
+}
+
+void FileService::require_quota(db::Connection& c, const std::string& user_id,
+                                std::int64_t more) {
+  const auto quota = quota_of(c, user_id);
+  if (quota && store_.used_bytes(c, user_id) + more > *quota)
+    throw AppError(ErrorCode::forbidden, "Storage quota exceeded", bj::object{{"limit", *quota}});
 }
 
 FileRecord FileService::record_upload(const Caller& caller, const std::string& device_id,
@@ -137,22 +145,7 @@ FileRecord FileService::record_upload(const Caller& caller, const std::string& d
       db_.transaction([&](db::Connection& c) {
         require_device(c, caller, device_id);
         const EpochMs now = now_ms();
-        auto existing = store_.find_by_path(c, device_id, path);
-        if (existing && (existing->is_directory || !upload.overwrite)) {
-          throw AppError(
-              ErrorCode::conflict,
-              (existing->is_directory ? "A folder exists at " : "A file exists at ") + path,
-              bj::object{{"field", "path"}, {"path", path}});
-        }
-        // Checked again here: two uploads may each have fitted when they started.
-        if (const auto quota = quota_of(c, caller.user_id)) {
-          const std::int64_t used =
-              store_.used_bytes(c, caller.user_id) - (existing ? existing->size : 0) + upload.size;
-          if (used > *quota)
-            throw AppError(ErrorCode::forbidden, "Storage quota exceeded",
-                           bj::object{{"limit", *quota}});
-        }
-        FileRecord f = existing ? *existing : FileRecord{};
+        FileRecord f;
         f.type = kind.type;
         f.category = upload.category;
         f.size = upload.size;
@@ -162,11 +155,12 @@ FileRecord FileService::record_upload(const Caller& caller, const std::string& d
         f.checksum_md5 = upload.md5;
         f.checksum_sha256 = upload.sha256;
         f.modified_at = now;
-        if (existing) {
-          replaced_key = existing->storage_key;
-          store_.replace_content(c, f);
-          store_.release_blob(c, replaced_key);
-        } else {
+        // Locked: of racing overwrites each replaces the content the previous one left, and
+        // releases that blob, not one it read before the other committed.
+        auto existing = store_.lock_by_path(c, device_id, path);
+        if (!existing) {
+          // Checked again here: two uploads may each have fitted when they started.
+          require_quota(c, caller.user_id, upload.size);
           ensure_folders(c, device_id, upload.folder, now);
           f.id = crypto::uuid_v4();
           f.device_id = device_id;
@@ -174,8 +168,33 @@ FileRecord FileService::record_upload(const Caller& caller, const std::string& d
           f.path = path;
           f.parent_path = upload.folder;
           f.created_at = now;
-          store_.insert(c, f);
+          if (store_.insert_if_absent(c, f)) {
+            store_.reference_blob(c, key, upload.size);
+            result = std::move(f);
+            return;
+          }
+          // A concurrent upload of the path committed first; its row is visible now.
+          existing = store_.lock_by_path(c, device_id, path);
         }
+        if (!existing || existing->is_directory || !upload.overwrite) {
+          throw AppError(
+              ErrorCode::conflict,
+              (existing && existing->is_directory ? "A folder exists at " : "A file exists at ") +
+                  path,
+              bj::object{{"field", "path"}, {"path", path}});
+        }
+        require_quota(c, caller.user_id, upload.size - existing->size);
+        replaced_key = existing->storage_key;
+        f.id = existing->id;
+        f.device_id = existing->device_id;
+        f.name = existing->name;
+        f.path = existing->path;
+        f.parent_path = existing->parent_path;
+        f.is_directory = false;
+        f.created_at = existing->created_at;
+        f.accessed_at = existing->accessed_at;
+        store_.replace_content(c, f);
+        store_.release_blob(c, replaced_key);
         store_.reference_blob(c, key, upload.size);
         result = std::move(f);
       });
@@ -289,10 +308,7 @@ FileRecord FileService::place(const Caller& caller, const std::string& device_id
     const EpochMs now = now_ms();
     ensure_folders(c, device_id, target, now);
     if (copy) {
-      if (const auto quota = quota_of(c, caller.user_id);
-          quota && store_.used_bytes(c, caller.user_id) + file.size > *quota)
-        throw AppError(ErrorCode::forbidden, "Storage quota exceeded",
-                       bj::object{{"limit", *quota}});
+      require_quota(c, caller.user_id, file.size);
       file.id = crypto::uuid_v4();
       file.created_at = now;
       file.accessed_at.reset();
@@ -351,12 +367,12 @@ FolderSummary FileService::create_folder(const Caller& caller, const std::string
   if (path == "/")
     throw AppError(ErrorCode::validation, "path: the root folder always exists",
                    bj::object{{"field", "path"}, {"message", "the root folder always exists"}});
+  // 201 once, 409 for every later (or concurrently losing) request: the insert decides.
   db_.transaction([&](db::Connection& c) {
     require_device(c, caller, device_id);
-    if (auto existing = store_.find_by_path(c, device_id, path); existing)
+    if (!ensure_folders(c, device_id, path, now_ms()))
       throw AppError(ErrorCode::conflict, "Something already exists at " + path,
                      bj::object{{"field", "path"}, {"path", path}});
-    ensure_folders(c, device_id, path, now_ms());
   });
   FileQuery parent;
   parent.path = parent_path(path);

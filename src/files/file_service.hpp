@@ -128,8 +128,12 @@ class FileService {
   // Puts `file` at `target`/name: moved (the same row) or copied (a new row sharing the blob).
   FileRecord place(const Caller& caller, const std::string& device_id, const std::string& id,
                    const std::string& target, bool copy);
-  void ensure_folders(db::Connection& c, const std::string& device_id, const std::string& folder,
+  // Creates `folder` and the folders above it that are missing; true when `folder` itself was
+  // created by this call (false: it was there already, or a concurrent request made it first).
+  bool ensure_folders(db::Connection& c, const std::string& device_id, const std::string& folder,
                       EpochMs now);
+  // FORBIDDEN when `more` bytes would take the user past the storage quota.
+  void require_quota(db::Connection& c, const std::string& user_id, std::int64_t more);
 
   db::Database& db_;
   storage::BlobStore& blobs_;

@@ -63,6 +63,14 @@ std::optional<FileRecord> FileStore::find_by_path(db::Connection& c, const std::
       {device_id, path}));
 }
 
+std::optional<FileRecord> FileStore::lock_by_path(db::Connection& c, const std::string& device_id,
+                                                  const std::string& path) {
+  return first_file(c.query(std::string("SELECT ") + kColumns +
+                                " FROM device_files WHERE device_id = $1 AND path = $2" +
+                                std::string(db::row_lock(c.dialect())),
+                            {device_id, path}));
+}
+
 std::vector<FileRecord> FileStore::under(db::Connection& c, const std::string& device_id,
                                          const std::string& folder) {
   db::Result r;
@@ -82,23 +90,40 @@ std::vector<FileRecord> FileStore::under(db::Connection& c, const std::string& d
   return out;
 }
 
-void FileStore::insert(db::Connection& c, const FileRecord& f) {
-  c.query(
-      "INSERT INTO device_files (id, device_id, name, path, parent_path, is_directory, type, "
-      "category, size, mime_type, extension, storage_url, checksum_md5, checksum_sha256, "
-      "created_at, modified_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
-      "$14, $15, $16)",
-      {f.id, f.device_id, f.name, f.path, f.parent_path, f.is_directory, f.type, f.category, f.size,
-       f.mime_type, f.extension, f.storage_key, f.checksum_md5, f.checksum_sha256,
-       Timestamp{f.created_at}, Timestamp{f.modified_at}});
+namespace {
+
+constexpr const char* kInsertFile =
+    "INSERT INTO device_files (id, device_id, name, path, parent_path, is_directory, type, "
+    "category, size, mime_type, extension, storage_url, checksum_md5, checksum_sha256, "
+    "created_at, modified_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
+    "$14, $15, $16)";
+
+db::Params file_params(const FileRecord& f) {
+  return {f.id,        f.device_id,   f.name,          f.path,
+          f.parent_path, f.is_directory, f.type,        f.category,
+          f.size,      f.mime_type,   f.extension,     f.storage_key,
+          f.checksum_md5, f.checksum_sha256, Timestamp{f.created_at}, Timestamp{f.modified_at}};
 }
 
-void FileStore::insert_folder_if_missing(db::Connection& c, const FileRecord& f) {
-  c.query(
-      "INSERT INTO device_files (id, device_id, name, path, parent_path, is_directory, type, "
-      "category, size, created_at, modified_at) VALUES ($1, $2, $3, $4, $5, $6, 'folder', "
-      "'user', 0, $7, $7) ON CONFLICT (device_id, path) DO NOTHING",
-      {f.id, f.device_id, f.name, f.path, f.parent_path, true, Timestamp{f.created_at}});
+}  // namespace
+
+void FileStore::insert(db::Connection& c, const FileRecord& f) {
+  c.query(kInsertFile, file_params(f));
+}
+
+bool FileStore::insert_if_absent(db::Connection& c, const FileRecord& f) {
+  return c.query(std::string(kInsertFile) + " ON CONFLICT (device_id, path) DO NOTHING",
+                 file_params(f))
+             .affected == 1;
+}
+
+bool FileStore::insert_folder_if_missing(db::Connection& c, const FileRecord& f) {
+  return c.query(
+              "INSERT INTO device_files (id, device_id, name, path, parent_path, is_directory, "
+              "type, category, size, created_at, modified_at) VALUES ($1, $2, $3, $4, $5, $6, "
+              "'folder', 'user', 0, $7, $7) ON CONFLICT (device_id, path) DO NOTHING",
+              {f.id, f.device_id, f.name, f.path, f.parent_path, true, Timestamp{f.created_at}})
+             .affected == 1;
 }
 
 void FileStore::replace_content(db::Connection& c, const FileRecord& f) {

@@ -38,12 +38,18 @@ class FileStore {
                                       const std::string& id);
   std::optional<FileRecord> find_by_path(db::Connection& c, const std::string& device_id,
                                          const std::string& path);
+  // The same, locked for the rest of the transaction (the caller goes on to change it).
+  std::optional<FileRecord> lock_by_path(db::Connection& c, const std::string& device_id,
+                                         const std::string& path);
   // Every entry at or below `folder` ("/" for all of them).
   std::vector<FileRecord> under(db::Connection& c, const std::string& device_id,
                                 const std::string& folder);
   void insert(db::Connection& c, const FileRecord& f);
-  // Inserts a folder row unless the path is taken (by a folder or a file).
-  void insert_folder_if_missing(db::Connection& c, const FileRecord& folder);
+  // Inserts a file unless its path is taken; false when it was (by a concurrent upload too:
+  // on PostgreSQL the statement waits for that upload's transaction to end).
+  bool insert_if_absent(db::Connection& c, const FileRecord& f);
+  // Inserts a folder row unless the path is taken (by a folder or a file); false when it was.
+  bool insert_folder_if_missing(db::Connection& c, const FileRecord& folder);
   // New content for an existing file (overwrite).
   void replace_content(db::Connection& c, const FileRecord& f);
   bool remove(db::Connection& c, const std::string& id);

@@ -39,9 +39,9 @@ std::string_view Request::param(std::string_view name) const {
 }
 
 std::string Request::id_param(std::string_view name, std::string_view what) const {
-  const std::string_view value = param(name);
-  if (!crypto::is_uuid(value)) throw AppError::not_found(std::string(what));
-  return ascii_lower(value);  // the canonical form ids are stored in
+  std::string id = ascii_lower(param(name));  // the canonical form ids are stored in
+  if (!crypto::is_uuid(id)) throw AppError::not_found(std::string(what));
+  return id;
 }
 
 const Caller& Request::require_caller() const {

@@ -1,6 +1,7 @@
 #include "http/router.hpp"
 
 #include "core/log.hpp"
+#include "core/validation.hpp"
 
 namespace karma::http {
 namespace {
@@ -18,6 +19,21 @@ std::vector<std::string> split_path(std::string_view path) {
   return out;
 }
 
+// Query strings are percent-decoded bytes: those no store can take (malformed UTF-8, NUL) are
+// refused before any handler sees them, naming the parameter.
+void require_storable_query(const Request& request) {
+  for (const auto& [key, value] : request.query) {
+    require_storable(storable_text(key) ? std::string_view(key) : "query", key);
+    require_storable(key, value);
+  }
+}
+
+// What every route runs before its handler: the guard, then the query check.
+void admit(const Router& router, const Route& route, Request& request) {
+  if (route.options.authenticated) request.caller = router.authenticate(request);
+  require_storable_query(request);
+}
+
 }  // namespace
 
 // The guard, then `open` (a WebSocket session or a body stream): what it opened, or null with
@@ -26,7 +42,7 @@ template <class Open>
 auto Router::open_guarded(const Route& route, Request& request, Response& refusal, Open open) const
     -> decltype(open()) {
   try {
-    if (route.options.authenticated) request.caller = authenticate(request);
+    admit(*this, route, request);
     auto opened = open();
     if (!opened) throw AppError(ErrorCode::internal, "route handler opened nothing");
     return opened;
@@ -137,7 +153,7 @@ Caller Router::authenticate(const Request& request) const {
 
 Response Router::execute(const Route& route, Request& request) const {
   try {
-    if (route.options.authenticated) request.caller = authenticate(request);
+    admit(*this, route, request);
     return route.handler(request);
   } catch (...) {
     return error_response(std::current_exception(), request);
@@ -146,7 +162,7 @@ Response Router::execute(const Route& route, Request& request) const {
 
 void Router::execute_async(const Route& route, Request& request, const Responder& respond) const {
   try {
-    if (route.options.authenticated) request.caller = authenticate(request);
+    admit(*this, route, request);
     route.async_handler(request, respond);
   } catch (...) {
     respond(error_response(std::current_exception(), request));

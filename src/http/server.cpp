@@ -49,12 +49,75 @@ bool sane_request_id(std::string_view id) {
   return true;
 }
 
+// RFC 9112 §3.2: an HTTP/1.1 request carries exactly one Host (HTTP/1.0 may omit it). Fields a
+// proxy in front and this server could read differently when repeated — which Authorization
+// counts? — are refused rather than "the first wins".
+std::optional<Response> ambiguous_header(const bhttp::request<bhttp::string_body>& r) {
+  auto refuse = [](std::string_view field, const std::string& message) {
+    return Response::error(AppError(ErrorCode::validation, message,
+                                    boost::json::object{{"field", field}, {"message", message}}));
+  };
+  const auto hosts = r.count(bhttp::field::host);
+  if (hosts > 1 || (hosts == 0 && r.version() >= 11))
+    return refuse("host", "An HTTP/1.1 request needs exactly one Host header");
+  for (const auto field : {bhttp::field::authorization, bhttp::field::proxy_authorization,
+                           bhttp::field::content_type, bhttp::field::host}) {
+    if (r.count(field) > 1) {
+      const std::string name = ascii_lower(bhttp::to_string(field));
+      return refuse(name, "The " + name + " header may appear only once");
+    }
+  }
+  return std::nullopt;
+}
+
 bool connection_gone(const boost::system::error_code& ec) {
   return ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
          ec == asio::error::connection_reset || ec == asio::error::operation_aborted ||
          ec == asio::error::broken_pipe || ec == beast::error::timeout ||
          ec == bhttp::error::partial_message;
 }
+
+constexpr std::size_t kHeaderLimitBytes = 16 * 1024;
+// The read buffer's bound: a header, or a chunk header or trailer section, must fit in it (Beast
+// holds each whole before parsing it); streamed bodies read up to 64 KiB at a time through it.
+constexpr std::size_t kReadBufferBytes = 128 * 1024;
+
+// Beast's request parser with the trailer fields of a chunked body dropped (RFC 9110 §6.5.1
+// lets a recipient discard them) and counted against the header limit. Beast itself bounds
+// neither, and throws out of the I/O thread for a field over 64 KiB.
+template <class Body>
+class RequestParser final : public bhttp::request_parser<Body> {
+ public:
+  RequestParser() = default;
+  // Takes over a parser that has read the header (to read the body into another Body type).
+  template <class Other>
+  explicit RequestParser(RequestParser<Other>&& other)
+      : bhttp::request_parser<Body>(static_cast<bhttp::request_parser<Other>&&>(other)),
+        trailer_budget_(other.trailer_budget()) {}
+
+  // What the trailer section may still take: the header limit less what the header used.
+  void header_used(std::size_t bytes) {
+    trailer_budget_ = bytes < kHeaderLimitBytes ? kHeaderLimitBytes - bytes : 0;
+  }
+  std::size_t trailer_budget() const { return trailer_budget_; }
+
+ private:
+  void on_field_impl(bhttp::field name, beast::string_view name_string, beast::string_view value,
+                     boost::system::error_code& ec) override {
+    if (!this->is_header_done()) {
+      this->get().insert(name, name_string, value);
+      return;
+    }
+    const std::size_t cost = name_string.size() + value.size() + 4;  // ": " and CRLF
+    if (cost > trailer_budget_) {
+      ec = bhttp::error::header_limit;
+      return;
+    }
+    trailer_budget_ -= cost;
+  }
+
+  std::size_t trailer_budget_ = kHeaderLimitBytes;
+};
 
 // Runs `work` (noexcept, non-void) on `pool` and resumes the calling coroutine on its own
 // executor with the result.
@@ -136,6 +199,7 @@ class Server::Impl {
 
   void start();
   void stop();
+  void run_io();
   void accept_next();
   void start_session(tcp::socket socket);
   void forget(std::uint64_t id) {
@@ -184,11 +248,16 @@ class WsConnection final : public WebSocketConnection,
   }
 
   void close(std::string reason) override {
+    close_with(websocket::close_code::normal, std::move(reason));
+  }
+
+  // Sends a close frame with `code` after the queued messages; later sends are dropped.
+  void close_with(websocket::close_code code, std::string reason) {
     asio::post(stream.get_executor(),
-               [self = shared_from_this(), reason = std::move(reason)]() mutable {
+               [self = shared_from_this(), code, reason = std::move(reason)]() mutable {
                  if (self->closing_) return;
                  self->closing_ = true;
-                 self->close_reason_ = std::move(reason);
+                 self->close_reason_ = websocket::close_reason(code, reason);
                  if (!self->writing_) self->send_close();
                });
   }
@@ -221,14 +290,13 @@ class WsConnection final : public WebSocketConnection,
   }
 
   void send_close() {
-    stream.async_close(websocket::close_reason(websocket::close_code::normal, close_reason_),
-                       [self = shared_from_this()](boost::system::error_code) {});
+    stream.async_close(close_reason_, [self = shared_from_this()](boost::system::error_code) {});
   }
 
   std::deque<std::string> queue_;
   bool writing_ = false;
   bool closing_ = false;
-  std::string close_reason_;
+  websocket::close_reason close_reason_;
 };
 
 class Session : public std::enable_shared_from_this<Session> {
@@ -241,7 +309,13 @@ class Session : public std::enable_shared_from_this<Session> {
   }
   ~Session() { server_.forget(id_); }
 
-  static asio::awaitable<void> run(std::shared_ptr<Session> self) { co_await self->loop(); }
+  static asio::awaitable<void> run(std::shared_ptr<Session> self) {
+    try {
+      co_await self->loop();
+    } catch (const std::exception& e) {
+      log::error("connection failed", {{"error", e.what()}});
+    }
+  }
 
   auto executor() { return stream_.get_executor(); }
   // Runs on the session's strand: a connection waiting for its next request is closed, one
@@ -249,7 +323,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // WebSocket peers are told the server is going away; they reconnect elsewhere.
   void close_if_idle() {
     if (ws_)
-      ws_->close("server shutting down");
+      ws_->close_with(websocket::close_code::going_away, "server shutting down");
     else if (idle_)
       close();
   }
@@ -273,7 +347,7 @@ class Session : public std::enable_shared_from_this<Session> {
                                    bool wants_upgrade, std::shared_ptr<WebSocketSession>& upgrade);
   // Serves a streaming route: opens its BodyStream, feeds it the body as it arrives, sends its
   // response. False when the connection must close.
-  asio::awaitable<bool> serve_streaming(bhttp::request_parser<bhttp::string_body>& header_parser,
+  asio::awaitable<bool> serve_streaming(RequestParser<bhttp::string_body>& header_parser,
                                         Request& request, const Route& route,
                                         Clock::time_point started);
   asio::awaitable<bool> send_stream(Response& response, const Request& request, unsigned version,
@@ -300,7 +374,7 @@ class Session : public std::enable_shared_from_this<Session> {
   asio::awaitable<bool> continue_if_expected(const BeastRequest& request);
 
   beast::tcp_stream stream_;
-  beast::flat_buffer buffer_;
+  beast::flat_buffer buffer_{kReadBufferBytes};
   Server::Impl& server_;
   std::uint64_t id_;
   std::string remote_;
@@ -314,8 +388,9 @@ Response Session::read_failure(const boost::system::error_code& ec) {
         ErrorCode::payload_too_large,
         "Request body exceeds " + std::to_string(server_.options.body_limit_bytes) + " bytes",
         boost::json::object{{"limit", server_.options.body_limit_bytes}}));
-  if (ec == bhttp::error::header_limit)
-    return Response::error(AppError(ErrorCode::validation, "Request headers too large"));
+  if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow)
+    return Response::error(AppError(ErrorCode::validation, "Request header fields too large",
+                                    boost::json::object{{"limit", kHeaderLimitBytes}}));
   return Response::error(AppError(ErrorCode::validation, "Malformed HTTP request",
                                   boost::json::object{{"reason", ec.message()}}));
 }
@@ -328,15 +403,16 @@ asio::awaitable<void> Session::loop() {
   for (;;) {
     idle_ = true;
     if (server_.draining.load()) break;
-    bhttp::request_parser<bhttp::string_body> parser;
+    RequestParser<bhttp::string_body> parser;
     // No limit while the header is read: a streaming route takes any size. Buffered bodies
     // get theirs below, once the route is known.
     parser.body_limit(boost::none);
-    parser.header_limit(16 * 1024);
+    parser.header_limit(kHeaderLimitBytes);
     stream_.expires_after(idle_timeout);
     auto [header_ec, header_bytes] =
         co_await bhttp::async_read_header(stream_, buffer_, parser, nothrow_awaitable);
     idle_ = false;
+    parser.header_used(header_bytes);
     if (header_ec) {
       if (!connection_gone(header_ec)) {
         Request failed;
@@ -355,6 +431,13 @@ asio::awaitable<void> Session::loop() {
     } in_flight{server_.metrics};
 
     Request request = convert(parser.get());
+    if (auto ambiguous = ambiguous_header(parser.get())) {
+      Response refusal = std::move(*ambiguous);
+      record(request, "unmatched", refusal.status, started, true);
+      co_await send(std::move(refusal), request, parser.get().version(), false);
+      co_await linger();
+      break;
+    }
     Match match;
     if (!request.path.empty() && request.path.front() == '/')
       match = server_.router.match(request.method, request.path);
@@ -488,7 +571,7 @@ asio::awaitable<bool> Session::continue_if_expected(const BeastRequest& request)
 }
 
 asio::awaitable<bool> Session::serve_streaming(
-    bhttp::request_parser<bhttp::string_body>& header_parser, Request& request, const Route& route,
+    RequestParser<bhttp::string_body>& header_parser, Request& request, const Route& route,
     Clock::time_point started) {
   const Router& router = server_.router;
   const unsigned version = header_parser.get().version();
@@ -515,12 +598,12 @@ asio::awaitable<bool> Session::serve_streaming(
     co_return false;
   }
 
-  bhttp::request_parser<bhttp::buffer_body> parser(std::move(header_parser));
+  RequestParser<bhttp::buffer_body> parser(std::move(header_parser));
   parser.body_limit(boost::none);  // the stream enforces limits of its own
   // Beast reads no more than the read buffer's free capacity at a time, which after a header
   // is a kilobyte or two: 38 000 reads (and timer re-arms) for 64 MB. Room for its largest
   // read (64 KiB) makes uploads 10x faster; the room is given back afterwards.
-  buffer_.reserve(buffer_.size() + 64 * 1024);
+  buffer_.reserve(std::min(buffer_.max_size(), buffer_.size() + 64 * 1024));
   struct ShrinkAfter {
     beast::flat_buffer& buffer;
     ~ShrinkAfter() { buffer.shrink_to_fit(); }
@@ -613,12 +696,20 @@ Request Session::convert(BeastRequest& r) {
     while (!forwarded.empty() && forwarded.back() == ' ') forwarded.remove_suffix(1);
     if (!forwarded.empty()) request.client_ip = std::string(forwarded);
   }
-  auto target = boost::urls::parse_origin_form(r.target());
-  if (target) {
+  // origin-form ("/path?query"), or absolute-form ("http://host/path?query", RFC 9112 §3.2.2)
+  // as proxies send it; anything else leaves the path empty and handle() answers 400.
+  const std::string_view raw_target = r.target();
+  auto target = !raw_target.empty() && raw_target.front() == '/'
+                    ? boost::urls::parse_origin_form(raw_target)
+                    : boost::urls::parse_absolute_uri(raw_target);
+  if (target && (target->scheme_id() == boost::urls::scheme::none ||
+                 target->scheme_id() == boost::urls::scheme::http ||
+                 target->scheme_id() == boost::urls::scheme::https)) {
     request.path = target->path();
+    if (request.path.empty()) request.path = "/";
     for (auto param : target->params()) request.query.emplace_back(param.key, param.value);
   } else {
-    request.path.clear();  // handle() answers 400
+    request.path.clear();
   }
   return request;
 }
@@ -823,7 +914,22 @@ void Server::Impl::start() {
   int count = options.io_threads > 0 ? options.io_threads
                                      : static_cast<int>(std::thread::hardware_concurrency());
   if (count < 1) count = 1;
-  for (int i = 0; i < count; ++i) threads.emplace_back([this] { ioc.run(); });
+  for (int i = 0; i < count; ++i) threads.emplace_back([this] { run_io(); });
+}
+
+// A handler that throws unwinds out of run(); Asio lets the thread call run() again. The
+// connection whose handler threw loses its coroutine (and so its socket); the others live on.
+void Server::Impl::run_io() {
+  for (;;) {
+    try {
+      ioc.run();
+      return;
+    } catch (const std::exception& e) {
+      log::error("connection handler failed", {{"error", e.what()}});
+    } catch (...) {
+      log::error("connection handler failed", {{"error", "unknown exception"}});
+    }
+  }
 }
 
 void Server::Impl::stop() {
@@ -835,8 +941,10 @@ void Server::Impl::stop() {
   });
   for (auto& session : live_sessions())
     asio::post(session->executor(), [session] { session->close_if_idle(); });
+  // In-flight requests finish and their connections close; WebSocket peers answer the 1001
+  // close frame (or time out) and their sessions end. Whatever is left at the deadline is cut.
   const auto deadline = Clock::now() + std::chrono::seconds(options.shutdown_grace_seconds);
-  while (metrics.in_flight() > 0 && Clock::now() < deadline)
+  while ((metrics.in_flight() > 0 || !live_sessions().empty()) && Clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   for (auto& session : live_sessions())
     asio::post(session->executor(), [session] { session->close(); });
