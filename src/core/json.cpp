@@ -223,15 +223,11 @@ const char* unstorable(const bj::value& value, std::string& path) {
     }
     case bj::kind::object:
       for (const auto& [key, item] : value.get_object()) {
-        const char* problem = key.find('\0') == bj::string_view::npos
-                                  ? unstorable(item, path)
-                                  : "must not contain NUL characters in its name";
-        if (problem) {
-          const std::string name = key.find('\0') == bj::string_view::npos
-                                       ? std::string(key)
-                                       : std::string(key.substr(0, key.find('\0')));
+        // A NUL in a key is reported at the object holding it.
+        if (key.find('\0') != bj::string_view::npos) return "must not contain NUL in field names";
+        if (const char* problem = unstorable(item, path)) {
           const bool member = !path.empty() && path.front() != '[';
-          path = name + (member ? "." : "") + path;
+          path = std::string(key) + (member ? "." : "") + path;
           return problem;
         }
       }
@@ -260,6 +256,7 @@ bj::object parse_object(std::string_view body) {
   }
   std::string path;
   if (const char* problem = unstorable(value, path)) {
+    if (path.empty()) path = "body";
     throw AppError(ErrorCode::validation, path + ": " + problem,
                    bj::object{{"field", path}, {"message", problem}});
   }

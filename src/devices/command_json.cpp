@@ -62,4 +62,22 @@ NewCommand parse_new_command(const bj::object& body) {
   return in;
 }
 
+DeviceMessage parse_device_message(const bj::object& message) {
+  Violations violations;
+  JsonFields fields(message, violations);
+  DeviceMessage out;
+  out.type = fields.one_of("type", {"ack", "result", "heartbeat", "ping"}, true).value_or("");
+  violations.throw_if_any();
+  if (out.type == "ping" || out.type == "heartbeat") return out;
+  out.command_id = fields.string("commandId", StringRule{36, 36}, true).value_or("");
+  if (out.type == "result") {
+    out.outcome.status = fields.one_of("status", {"succeeded", "failed"}, true).value_or("");
+    out.outcome.error = fields.string("error", {0, 2000}, false);
+    if (const auto* result = message.if_contains("result"); result && !result->is_null())
+      out.outcome.result = *result;
+  }
+  violations.throw_if_any();
+  return out;
+}
+
 }  // namespace karma::devices

@@ -10,4 +10,14 @@ namespace karma::devices {
 boost::json::object command_json(const CommandRecord& c);
 NewCommand parse_new_command(const boost::json::object& body);
 
+// A message a device sends over the gateway (API.md §2): ping, heartbeat, or the ack / result
+// of command `command_id`.
+struct DeviceMessage {
+  std::string type;  // ping | heartbeat | ack | result
+  std::string command_id;
+  CommandOutcome outcome;  // result only
+};
+// The message's type and command fields (a heartbeat's body is parse_heartbeat's).
+DeviceMessage parse_device_message(const boost::json::object& message);
+
 }  // namespace karma::devices

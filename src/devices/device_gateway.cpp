@@ -73,38 +73,20 @@ class DeviceLink final : public http::WebSocketSession,
 
  private:
   void handle(const bj::object& message) {
-    Violations violations;
-    JsonFields fields(message, violations);
-    const auto type = fields.one_of("type", {"ack", "result", "heartbeat", "ping"}, true);
-    violations.throw_if_any();
-    if (*type == "ping") return send(R"({"type":"pong"})");
-    if (*type == "heartbeat") {
+    const DeviceMessage m = parse_device_message(message);
+    if (m.type == "ping") return send(R"({"type":"pong"})");
+    if (m.type == "heartbeat") {
       HeartbeatSender sender;
       sender.device_token = token_;
       gateway_.devices_.heartbeat(sender, device_id_, parse_heartbeat(message));
       return;
     }
-    const StringRule id_rule{36, 36};
-    const auto command_id = fields.string("commandId", id_rule, true);
-    std::optional<std::string> status;
-    CommandOutcome outcome;
-    if (*type == "result") {
-      status = fields.one_of("status", {"succeeded", "failed"}, true);
-      outcome.error = fields.string("error", {0, 2000}, false);
-      if (const auto* result = message.if_contains("result"); result && !result->is_null())
-        outcome.result = *result;
-    }
-    violations.throw_if_any();
-    bool applied;
-    if (*type == "ack") {
-      applied = gateway_.commands_.acknowledge(device_id_, *command_id);
-    } else {
-      outcome.status = *status;
-      applied = gateway_.commands_.finish(device_id_, *command_id, outcome);
-    }
+    const bool applied = m.type == "ack"
+                             ? gateway_.commands_.acknowledge(device_id_, m.command_id)
+                             : gateway_.commands_.finish(device_id_, m.command_id, m.outcome);
     if (!applied) {
-      send(
-          error_message("CONFLICT", "Command " + *command_id + " is unknown, finished or expired"));
+      send(error_message("CONFLICT",
+                         "Command " + m.command_id + " is unknown, finished or expired"));
     }
   }
 

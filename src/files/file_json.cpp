@@ -1,6 +1,11 @@
 #include "files/file_json.hpp"
 
+#include <algorithm>
+#include <charconv>
+
+#include "core/app_error.hpp"
 #include "files/file_path.hpp"
+#include "http/request.hpp"
 
 namespace karma::files {
 
@@ -38,6 +43,58 @@ bj::object folder_json(const std::string& device_id, const FolderSummary& folder
                     {"totalSize", folder.total_size},
                     {"createdAt", folder.created_at},
                     {"modifiedAt", folder.modified_at}};
+}
+
+FileQuery parse_file_query(const QueryFields::Params& params) {
+  Violations violations;
+  QueryFields query(params, violations);
+  FileQuery q;
+  const auto path = query.string("path", kMaxPathBytes);
+  q.type = query.optional_one_of(
+      "type", {"document", "image", "video", "audio", "archive", "code", "data", "other"});
+  q.category = query.optional_one_of(
+      "category", {"task_output", "media", "config", "log", "cache", "temp", "user"});
+  q.q = query.string("q", 200);
+  q.recursive = query.boolean("recursive").value_or(false);
+  q.sort = query.one_of("sort", {"name", "size", "createdAt", "modifiedAt"}, "name");
+  q.order = query.one_of("order", {"asc", "desc"}, "asc");
+  violations.throw_if_any();
+  q.path = normalize_path(path ? *path : "/", "path");
+  return q;
+}
+
+std::optional<std::pair<std::uint64_t, std::uint64_t>> parse_range(std::string_view header,
+                                                                   std::uint64_t size) {
+  // RFC 9110 §14.2: a Range the server does not understand — malformed, another unit, several
+  // ranges — is ignored, and the whole file is sent.
+  if (header.size() < 6 || !http::iequals(header.substr(0, 6), "bytes=")) return std::nullopt;
+  const std::string_view spec = trim(header.substr(6));
+  const std::size_t dash = spec.find('-');
+  if (dash == std::string_view::npos || spec.find(',') != std::string_view::npos)
+    return std::nullopt;
+  bool malformed = false;
+  const auto number = [&malformed](std::string_view text) -> std::optional<std::uint64_t> {
+    if (text.empty()) return std::nullopt;
+    std::uint64_t value = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    malformed = malformed || ec != std::errc() || end != text.data() + text.size();
+    return value;
+  };
+  const auto first = number(spec.substr(0, dash));
+  const auto last = number(spec.substr(dash + 1));
+  if (malformed || (!first && !last) || (first && last && *last < *first)) return std::nullopt;
+  const auto unsatisfiable = [size] {
+    return AppError(ErrorCode::range_not_satisfiable, "Range is outside the file",
+                    bj::object{{"size", size}});
+  };
+  if (!first) {  // the last N bytes
+    if (*last == 0 || size == 0) throw unsatisfiable();
+    const std::uint64_t length = std::min(*last, size);
+    return std::pair{size - length, length};
+  }
+  if (*first >= size) throw unsatisfiable();
+  const std::uint64_t end = last ? std::min(*last, size - 1) : size - 1;
+  return std::pair{*first, end - *first + 1};
 }
 
 }  // namespace karma::files

@@ -149,24 +149,6 @@ class BlobSource final : public http::BodySource {
   std::unique_ptr<storage::BlobReader> reader_;
 };
 
-FileQuery parse_file_query(const Request& req) {
-  Violations violations;
-  QueryFields query(req.query, violations);
-  FileQuery q;
-  const auto path = query.string("path", kMaxPathBytes);
-  q.type = query.optional_one_of(
-      "type", {"document", "image", "video", "audio", "archive", "code", "data", "other"});
-  q.category = query.optional_one_of(
-      "category", {"task_output", "media", "config", "log", "cache", "temp", "user"});
-  q.q = query.string("q", 200);
-  q.recursive = query.boolean("recursive").value_or(false);
-  q.sort = query.one_of("sort", {"name", "size", "createdAt", "modifiedAt"}, "name");
-  q.order = query.one_of("order", {"asc", "desc"}, "asc");
-  violations.throw_if_any();
-  q.path = normalize_path(path ? *path : "/", "path");
-  return q;
-}
-
 std::string etag_of(const FileRecord& f) {
   return "\"" + f.checksum_sha256 + "\"";
 }
@@ -210,43 +192,6 @@ Response archive(FileService& service, const Caller& caller, const std::string& 
 
 }  // namespace
 
-std::optional<std::pair<std::uint64_t, std::uint64_t>> parse_range(std::string_view header,
-                                                                   std::uint64_t size) {
-  if (header.empty()) return std::nullopt;
-  const auto malformed = [] {
-    return AppError(ErrorCode::validation, "Range: expected one range as bytes=first-last",
-                    bj::object{{"field", "Range"}});
-  };
-  if (!header.starts_with("bytes=")) throw malformed();
-  std::string_view spec = trim(header.substr(6));
-  if (spec.find(',') != std::string_view::npos) throw malformed();
-  const std::size_t dash = spec.find('-');
-  if (dash == std::string_view::npos) throw malformed();
-  const auto number = [&](std::string_view text) -> std::optional<std::uint64_t> {
-    if (text.empty()) return std::nullopt;
-    std::uint64_t value = 0;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec != std::errc() || end != text.data() + text.size()) throw malformed();
-    return value;
-  };
-  const auto first = number(spec.substr(0, dash));
-  const auto last = number(spec.substr(dash + 1));
-  const auto unsatisfiable = [size] {
-    return AppError(ErrorCode::range_not_satisfiable, "Range is outside the file",
-                    bj::object{{"size", size}});
-  };
-  if (!first) {  // the last N bytes
-    if (!last) throw malformed();
-    if (*last == 0 || size == 0) throw unsatisfiable();
-    const std::uint64_t length = std::min(*last, size);
-    return std::pair{size - length, length};
-  }
-  if (last && *last < *first) throw malformed();
-  if (*first >= size) throw unsatisfiable();
-  const std::uint64_t end = last ? std::min(*last, size - 1) : size - 1;
-  return std::pair{*first, end - *first + 1};
-}
-
 std::string content_disposition(std::string_view name) {
   // Quotes, backslashes, control and non-ASCII bytes cannot stand in the quoted fallback.
   std::string fallback;
@@ -259,7 +204,7 @@ std::string content_disposition(std::string_view name) {
 void mount_file_routes(http::Router& router, FileService& service) {
   router.get("/api/devices/:id/files", [&service](Request& req) {
     const std::string device_id = req.id_param("id", kDevice);
-    const FileQuery query = parse_file_query(req);
+    const FileQuery query = parse_file_query(req.query);
     const FileListing listing = service.list(req.require_caller(), device_id, query);
     bj::array files;
     for (const auto& f : listing.files) files.push_back(file_json(f));
@@ -320,7 +265,6 @@ void mount_file_routes(http::Router& router, FileService& service) {
     try {
       range = parse_range(req.header("range"), size);
     } catch (const AppError& e) {
-      if (e.code() != ErrorCode::range_not_satisfiable) throw;
       Response r = Response::error(e);
       r.set_header("content-range", "bytes */" + std::to_string(size));
       return r;

@@ -5,7 +5,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
-#include <boost/url/parse.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -21,6 +20,7 @@
 #include "core/log.hpp"
 #include "core/validation.hpp"
 #include "http/metrics.hpp"
+#include "http/request_parser.hpp"
 #include "http/router.hpp"
 
 namespace karma::http {
@@ -49,75 +49,12 @@ bool sane_request_id(std::string_view id) {
   return true;
 }
 
-// RFC 9112 §3.2: an HTTP/1.1 request carries exactly one Host (HTTP/1.0 may omit it). Fields a
-// proxy in front and this server could read differently when repeated — which Authorization
-// counts? — are refused rather than "the first wins".
-std::optional<Response> ambiguous_header(const bhttp::request<bhttp::string_body>& r) {
-  auto refuse = [](std::string_view field, const std::string& message) {
-    return Response::error(AppError(ErrorCode::validation, message,
-                                    boost::json::object{{"field", field}, {"message", message}}));
-  };
-  const auto hosts = r.count(bhttp::field::host);
-  if (hosts > 1 || (hosts == 0 && r.version() >= 11))
-    return refuse("host", "An HTTP/1.1 request needs exactly one Host header");
-  for (const auto field : {bhttp::field::authorization, bhttp::field::proxy_authorization,
-                           bhttp::field::content_type, bhttp::field::host}) {
-    if (r.count(field) > 1) {
-      const std::string name = ascii_lower(bhttp::to_string(field));
-      return refuse(name, "The " + name + " header may appear only once");
-    }
-  }
-  return std::nullopt;
-}
-
 bool connection_gone(const boost::system::error_code& ec) {
   return ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
          ec == asio::error::connection_reset || ec == asio::error::operation_aborted ||
          ec == asio::error::broken_pipe || ec == beast::error::timeout ||
          ec == bhttp::error::partial_message;
 }
-
-constexpr std::size_t kHeaderLimitBytes = 16 * 1024;
-// The read buffer's bound: a header, or a chunk header or trailer section, must fit in it (Beast
-// holds each whole before parsing it); streamed bodies read up to 64 KiB at a time through it.
-constexpr std::size_t kReadBufferBytes = 128 * 1024;
-
-// Beast's request parser with the trailer fields of a chunked body dropped (RFC 9110 §6.5.1
-// lets a recipient discard them) and counted against the header limit. Beast itself bounds
-// neither, and throws out of the I/O thread for a field over 64 KiB.
-template <class Body>
-class RequestParser final : public bhttp::request_parser<Body> {
- public:
-  RequestParser() = default;
-  // Takes over a parser that has read the header (to read the body into another Body type).
-  template <class Other>
-  explicit RequestParser(RequestParser<Other>&& other)
-      : bhttp::request_parser<Body>(static_cast<bhttp::request_parser<Other>&&>(other)),
-        trailer_budget_(other.trailer_budget()) {}
-
-  // What the trailer section may still take: the header limit less what the header used.
-  void header_used(std::size_t bytes) {
-    trailer_budget_ = bytes < kHeaderLimitBytes ? kHeaderLimitBytes - bytes : 0;
-  }
-  std::size_t trailer_budget() const { return trailer_budget_; }
-
- private:
-  void on_field_impl(bhttp::field name, beast::string_view name_string, beast::string_view value,
-                     boost::system::error_code& ec) override {
-    if (!this->is_header_done()) {
-      this->get().insert(name, name_string, value);
-      return;
-    }
-    const std::size_t cost = name_string.size() + value.size() + 4;  // ": " and CRLF
-    if (cost > trailer_budget_) {
-      ec = bhttp::error::header_limit;
-      return;
-    }
-    trailer_budget_ -= cost;
-  }
-
-  std::size_t trailer_budget_ = kHeaderLimitBytes;
-};
 
 // Runs `work` (noexcept, non-void) on `pool` and resumes the calling coroutine on its own
 // executor with the result.
@@ -407,7 +344,6 @@ asio::awaitable<void> Session::loop() {
     // No limit while the header is read: a streaming route takes any size. Buffered bodies
     // get theirs below, once the route is known.
     parser.body_limit(boost::none);
-    parser.header_limit(kHeaderLimitBytes);
     stream_.expires_after(idle_timeout);
     auto [header_ec, header_bytes] =
         co_await bhttp::async_read_header(stream_, buffer_, parser, nothrow_awaitable);
@@ -696,21 +632,7 @@ Request Session::convert(BeastRequest& r) {
     while (!forwarded.empty() && forwarded.back() == ' ') forwarded.remove_suffix(1);
     if (!forwarded.empty()) request.client_ip = std::string(forwarded);
   }
-  // origin-form ("/path?query"), or absolute-form ("http://host/path?query", RFC 9112 §3.2.2)
-  // as proxies send it; anything else leaves the path empty and handle() answers 400.
-  const std::string_view raw_target = r.target();
-  auto target = !raw_target.empty() && raw_target.front() == '/'
-                    ? boost::urls::parse_origin_form(raw_target)
-                    : boost::urls::parse_absolute_uri(raw_target);
-  if (target && (target->scheme_id() == boost::urls::scheme::none ||
-                 target->scheme_id() == boost::urls::scheme::http ||
-                 target->scheme_id() == boost::urls::scheme::https)) {
-    request.path = target->path();
-    if (request.path.empty()) request.path = "/";
-    for (auto param : target->params()) request.query.emplace_back(param.key, param.value);
-  } else {
-    request.path.clear();
-  }
+  if (!parse_target(r.target(), request.path, request.query)) request.path.clear();  // → 400
   return request;
 }
 

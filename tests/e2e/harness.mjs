@@ -49,6 +49,29 @@ export async function startServer(env = {}) {
   };
 }
 
+// A PostgreSQL schema of its own for one suite, when the test script provides a database
+// (KARMA_TEST_DATABASE_URL); null otherwise. {url, drop()}: url is the DATABASE_URL to run on.
+export function postgresSchema(tag) {
+  const pg = process.env.KARMA_TEST_DATABASE_URL;
+  if (!pg) return null;
+  const schema = `e2e_${tag}_${process.pid}_${Date.now()}`;
+  const made = spawnSync('psql', [pg, '-qc', `CREATE SCHEMA ${schema}`], { encoding: 'utf8' });
+  if (made.status !== 0) throw new Error(`CREATE SCHEMA: ${made.stderr}`);
+  return {
+    url: `${pg}?options=-csearch_path%3D${schema}`,
+    drop: () => spawnSync('psql', [pg, '-qc', `DROP SCHEMA ${schema} CASCADE`]),
+  };
+}
+
+// The databases a suite runs against: SQLite (the embedded default) and, when the test script
+// provides it, PostgreSQL. Each {name, env, drop()}.
+export function databases(tag) {
+  const out = [{ name: 'sqlite', env: {}, drop() {} }];
+  const pg = postgresSchema(tag);
+  if (pg) out.push({ name: 'postgres', env: { DATABASE_URL: pg.url }, drop: pg.drop });
+  return out;
+}
+
 // fetch + JSON: returns {status, headers, body}.
 export async function api(base, method, path, { body, token, headers = {} } = {}) {
   const res = await fetch(base + path, {

@@ -3,12 +3,12 @@
 // deleting it through either removes the object, and an upload cut off mid-way leaves nothing.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { startServer, api, userWithDevice, tempDir } from './harness.mjs';
+import { startServer, api, userWithDevice, tempDir, postgresSchema } from './harness.mjs';
 
 const BOUNDARY = '----karma-e2e-s3-7d21';
 const MB = 1024 * 1024;
@@ -50,15 +50,8 @@ before(async () => {
   // One database for both instances: PostgreSQL in a schema of this run when the test script
   // provides it, else one SQLite file both open.
   const shared = { SECRET_KEY: randomBytes(24).toString('hex'), PLAN_LIMITS: 'off' };
-  const pg = process.env.KARMA_TEST_DATABASE_URL;
-  if (pg) {
-    schema = `e2e_${process.pid}_${Date.now()}`;
-    const made = spawnSync('psql', [pg, '-qc', `CREATE SCHEMA ${schema}`], { encoding: 'utf8' });
-    assert.equal(made.status, 0, made.stderr);
-    shared.DATABASE_URL = `${pg}?options=-csearch_path%3D${schema}`;
-  } else {
-    shared.DATABASE_URL = `sqlite://${join(tempDir(), 'shared.db')}`;
-  }
+  schema = postgresSchema('s3');
+  shared.DATABASE_URL = schema ? schema.url : `sqlite://${join(tempDir(), 'shared.db')}`;
   const s3env = {
     AWS_S3_BUCKET: BUCKET,
     S3_ENDPOINT: s3Url,
@@ -75,7 +68,7 @@ after(async () => {
   await a?.stop();
   await b?.stop();
   s3?.kill();
-  if (schema) spawnSync('psql', [process.env.KARMA_TEST_DATABASE_URL, '-qc', `DROP SCHEMA ${schema} CASCADE`]);
+  schema?.drop();
   if (s3Dir) rmSync(s3Dir, { recursive: true, force: true });
 });
 
