@@ -3,6 +3,8 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"
+# Paths under the checkout hash as relative ones: another clone (CI's) hits the same cache.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$ROOT}"
 # Lets ccache cache the TUs compiled with a precompiled header (src/http).
 export CCACHE_SLOPPINESS="${CCACHE_SLOPPINESS:-pch_defines,time_macros,include_file_mtime,include_file_ctime}"
 
@@ -10,6 +12,7 @@ BUILD_PACKAGES=(g++ cmake ninja-build pkg-config ccache libboost1.81-dev libboos
   libboost-url1.81-dev libssl-dev libpq-dev libsqlite3-dev libsodium-dev libspdlog-dev
   libcli11-dev libhiredis-dev libjemalloc-dev zlib1g-dev libicu-dev)
 TEST_PACKAGES=(libgtest-dev postgresql redis-server openssl)
+FUZZ_PACKAGES=(clang libclang-rt-14-dev)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 

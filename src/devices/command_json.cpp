@@ -1,6 +1,7 @@
 #include "devices/command_json.hpp"
 
 #include "core/crypto.hpp"
+#include "core/validation.hpp"
 
 namespace karma::devices {
 
@@ -69,7 +70,11 @@ DeviceMessage parse_device_message(const bj::object& message) {
   out.type = fields.one_of("type", {"ack", "result", "heartbeat", "ping"}, true).value_or("");
   violations.throw_if_any();
   if (out.type == "ping" || out.type == "heartbeat") return out;
-  out.command_id = fields.string("commandId", StringRule{36, 36}, true).value_or("");
+  // Checked as an id here: PostgreSQL's uuid column would refuse other text with an error.
+  const auto command_id = fields.string("commandId", StringRule{36, 36}, true);
+  out.command_id = ascii_lower(command_id.value_or(""));
+  if (command_id && !crypto::is_uuid(out.command_id))
+    fields.reject("commandId", "must be a command id (a UUID)", bj::string(*command_id));
   if (out.type == "result") {
     out.outcome.status = fields.one_of("status", {"succeeded", "failed"}, true).value_or("");
     out.outcome.error = fields.string("error", {0, 2000}, false);

@@ -331,7 +331,8 @@ BatchOutcome FileService::batch(const Caller& caller, const std::string& device_
                                 const std::string& target) {
   require_device(caller, device_id);
   BatchOutcome outcome;
-  for (const auto& id : ids) {
+  for (const auto& given : ids) {
+    const std::string id = ascii_lower(given);  // ids match in their canonical spelling
     try {
       if (!crypto::is_uuid(id)) throw AppError::not_found(kFile);
       if (op == BatchOperation::remove) {
@@ -339,9 +340,9 @@ BatchOutcome FileService::batch(const Caller& caller, const std::string& device_
       } else {
         outcome.files.push_back(place(caller, device_id, id, target, op == BatchOperation::copy));
       }
-      outcome.succeeded.push_back(id);
+      outcome.succeeded.push_back(given);
     } catch (const AppError& e) {
-      outcome.failed.push_back({id, code_name(e.code()), e.what()});
+      outcome.failed.push_back({given, code_name(e.code()), e.what()});
     }
   }
   return outcome;
@@ -354,7 +355,9 @@ std::vector<FileRecord> FileService::files_for_archive(const Caller& caller,
   require_device(*c, caller, device_id);
   std::vector<FileRecord> files;
   for (const auto& id : ids) {
-    auto file = crypto::is_uuid(id) ? store_.find_file(*c, device_id, id) : std::nullopt;
+    const std::string canonical = ascii_lower(id);
+    auto file =
+        crypto::is_uuid(canonical) ? store_.find_file(*c, device_id, canonical) : std::nullopt;
     if (!file)
       throw AppError(ErrorCode::not_found, "File not found: " + id, bj::object{{"id", id}});
     files.push_back(std::move(*file));

@@ -72,7 +72,7 @@ for (const db of DATABASES) {
 }
 
 for (const db of DATABASES) {
-  test(`a NUL in a gateway result is refused and the command stays deliverable (${db.name})`, async () => {
+  test(`a NUL in a gateway result or a malformed command id is refused and the command stays deliverable (${db.name})`, async () => {
     const server = await startServer(db.env);
     try {
       const { token, devices: [device] } = await ownerWithDevices(server, 1);
@@ -88,6 +88,10 @@ for (const db of DATABASES) {
       const error = JSON.parse(link.messages.find((m) => m.includes('VALIDATION_ERROR')));
       assert.equal(error.type, 'error');
       assert.match(error.error.message, /result\.log/);
+      // A command id that is not a UUID (PostgreSQL's uuid column once turned it into an error).
+      link.ws.send(JSON.stringify({ type: 'ack', commandId: 'zzzzzzzz-zzzz-zzzz-zzzz-zzzzzzzzzzzz' }));
+      while (!link.messages.some((m) => m.includes('commandId: must be')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(JSON.parse(link.messages.find((m) => m.includes('commandId: must be'))).error.code, 'VALIDATION_ERROR');
       link.ws.send(JSON.stringify({ type: 'result', commandId, status: 'succeeded', result: { log: 'ok' } }));
       for (;;) {
         const got = await api(server.url, 'GET', `/api/devices/${device.id}/commands/${commandId}`, { token });

@@ -249,16 +249,33 @@ TEST_P(HostileTest, DeviceSearchIsCaseInsensitiveBeyondAscii) {
       << "è is not é";
 }
 
-// A JWT whose subject is a user id in upper case named the same user on PostgreSQL's uuid
-// column and no one on SQLite's text: refused on both.
+// Ids in upper case named a row on PostgreSQL's uuid columns and none on SQLite's text ones:
+// both now read every id in its canonical (lower-case) spelling.
 TEST_P(HostileTest, UpperCaseIdsMeanTheSameOnBothDatabases) {
-  std::string upper = device_id;
-  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  EXPECT_EQ(call("GET", "/api/devices/" + upper).status, 200) << "URL ids are canonicalised";
+  const auto upper = [](std::string id) {
+    for (char& c : id) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return id;
+  };
+  EXPECT_EQ(call("GET", "/api/devices/" + upper(device_id)).status, 200);
+  const std::string folder_path = "/api/devices/" + device_id + "/folders";
+  ASSERT_EQ(call("POST", folder_path, body({{"path", "/kept"}})).status, 201);
+  const std::string boundary = "----HostileBoundary";
+  const std::string form = "--" + boundary +
+                           "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n\r\n"
+                           "hello\r\n--" + boundary + "--\r\n";
+  const auto uploaded = client().request(
+      "POST", "/api/devices/" + device_id + "/files/upload", form,
+      {{"authorization", "Bearer " + owner.access_token},
+       {"content-type", "multipart/form-data; boundary=" + boundary}});
+  ASSERT_EQ(uploaded.status, 201) << uploaded.body;
+  const std::string file_id(strict_json(uploaded).at("data").at("file").at("id").as_string());
   const auto batch = call("POST", "/api/devices/" + device_id + "/files/batch",
-                          body({{"operation", "delete"}, {"fileIds", bj::array{upper}}}));
+                          body({{"operation", "copy"},
+                                {"fileIds", bj::array{upper(file_id)}},
+                                {"targetPath", "/kept"}}));
   ASSERT_EQ(batch.status, 200) << batch.body;
-  EXPECT_EQ(strict_json(batch).at("data").at("failed").as_array().size(), 1u);
+  EXPECT_EQ(strict_json(batch).at("data").at("succeeded"), bj::array{bj::string(upper(file_id))})
+      << batch.body;
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, HostileTest, ::testing::ValuesIn(backends()), backend_name);
