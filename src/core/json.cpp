@@ -97,6 +97,32 @@ void append_quoted(std::string& out, std::string_view s) {
 
 namespace {
 
+void append(std::string& out, const bj::value& v);
+
+void append_array(std::string& out, const bj::array& array) {
+  out += '[';
+  bool first = true;
+  for (const auto& item : array) {
+    if (!first) out += ',';
+    first = false;
+    append(out, item);
+  }
+  out += ']';
+}
+
+void append_object(std::string& out, const bj::object& object) {
+  out += '{';
+  bool first = true;
+  for (const auto& [key, value] : object) {
+    if (!first) out += ',';
+    first = false;
+    append_quoted(out, key);
+    out += ':';
+    append(out, value);
+  }
+  out += '}';
+}
+
 void append(std::string& out, const bj::value& v) {
   switch (v.kind()) {
     case bj::kind::null:
@@ -126,30 +152,12 @@ void append(std::string& out, const bj::value& v) {
     case bj::kind::string:
       append_quoted(out, v.get_string());
       return;
-    case bj::kind::array: {
-      out += '[';
-      bool first = true;
-      for (const auto& item : v.get_array()) {
-        if (!first) out += ',';
-        first = false;
-        append(out, item);
-      }
-      out += ']';
+    case bj::kind::array:
+      append_array(out, v.get_array());
       return;
-    }
-    case bj::kind::object: {
-      out += '{';
-      bool first = true;
-      for (const auto& [key, value] : v.get_object()) {
-        if (!first) out += ',';
-        first = false;
-        append_quoted(out, key);
-        out += ':';
-        append(out, value);
-      }
-      out += '}';
+    case bj::kind::object:
+      append_object(out, v.get_object());
       return;
-    }
   }
 }
 
@@ -158,6 +166,18 @@ void append(std::string& out, const bj::value& v) {
 std::string serialize(const bj::value& v) {
   std::string out;
   append(out, v);
+  return out;
+}
+
+std::string serialize(const bj::object& object) {
+  std::string out;
+  append_object(out, object);
+  return out;
+}
+
+std::string serialize(const bj::array& array) {
+  std::string out;
+  append_array(out, array);
   return out;
 }
 
@@ -192,7 +212,7 @@ std::string error_envelope(const AppError& error) {
   bj::object err{{"code", code_name(error.code())}, {"message", error.what()}};
   if (!error.details().is_null()) err["details"] = error.details();
   bj::object body{{"success", false}, {"error", std::move(err)}, {"timestamp", now_ms()}};
-  return serialize(body);
+  return json::serialize(body);
 }
 
 namespace {

@@ -102,8 +102,12 @@ bool looks_like_text(std::string_view head) {
 
 FileKind classify(std::string_view name, std::string_view head) {
   FileKind kind;
+  // What follows the last dot, when it is short enough to be an extension: "notes.2026 draft
+  // of the plan for …" has none (and the column holds 50 characters).
+  constexpr std::size_t kMaxExtensionBytes = 32;
   const std::size_t dot = name.rfind('.');
-  if (dot != std::string_view::npos && dot > 0 && dot + 1 < name.size())
+  if (dot != std::string_view::npos && dot > 0 && dot + 1 < name.size() &&
+      name.size() - dot - 1 <= kMaxExtensionBytes)
     kind.extension = ascii_lower(name.substr(dot + 1));
   const KnownType* known = nullptr;
   for (const auto& t : kByExtension)

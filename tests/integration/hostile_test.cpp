@@ -278,6 +278,32 @@ TEST_P(HostileTest, UpperCaseIdsMeanTheSameOnBothDatabases) {
       << batch.body;
 }
 
+// The longest names validation lets through fit every column on both databases (PostgreSQL's
+// VARCHAR(50) extension once refused a file named "a." followed by 60 characters).
+TEST_P(HostileTest, TheLongestAcceptedNamesFitEveryColumn) {
+  const std::string boundary = "----HostileBoundary";
+  for (const std::string& name :
+       {"a." + std::string(60, 'x'), std::string(200, 'n') + "." + std::string(54, 'e'),
+        [] {
+          std::string s;
+          for (int i = 0; i < 127; ++i) s += "é";  // 254 bytes, 127 characters
+          return s + "z";
+        }()}) {
+    const std::string form = "--" + boundary +
+                             "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" +
+                             name + "\"\r\n\r\nhello\r\n--" + boundary + "--\r\n";
+    const auto r = client().request("POST", "/api/devices/" + device_id + "/files/upload", form,
+                                    {{"authorization", "Bearer " + owner.access_token},
+                                     {"content-type", "multipart/form-data; boundary=" + boundary}});
+    ASSERT_EQ(r.status, 201) << name << ": " << r.body;
+    EXPECT_EQ(strict_json(r).at("data").at("file").at("name"), name.c_str());
+  }
+  std::string long_name;
+  for (int i = 0; i < 100; ++i) long_name += "名";  // 100 characters, 300 bytes
+  const auto device = call("PUT", "/api/devices/" + device_id, body({{"name", long_name}}));
+  EXPECT_EQ(device.status, 200) << device.body;
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, HostileTest, ::testing::ValuesIn(backends()), backend_name);
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <boost/json/parse.hpp>
 #include <cmath>
+#include <string>
+#include <vector>
 
 #include "core/app_error.hpp"
 #include "core/clock.hpp"
@@ -109,6 +111,51 @@ TEST(JsonSerialize, WritesNumbersInShortestForm) {
   EXPECT_EQ(json::serialize(bj::array{12.5, 8.0, 0.1, -3, 1e21, 1795623963111}),
             "[12.5,8,0.1,-3,1e+21,1795623963111]");
   EXPECT_EQ(json::serialize(bj::value(std::nan(""))), "null");
+}
+
+// Whatever bytes a response echoes, it is strict JSON: malformed UTF-8 becomes U+FFFD, numbers
+// that are not finite null. The error envelope once went through boost::json::serialize (found
+// by ADL for an object) and echoed raw bytes.
+TEST(JsonSerialize, OutputIsStrictJsonWhateverTheInput) {
+  const std::vector<std::string> malformed = {"\xff", "\xc0\xaf", "\xc1\x26", "\xed\xa0\x80",
+                                              "\xf4\x90\x80\x80", "\xe2\x82", "ok\xf0\x9f\x98"};
+  for (const auto& bytes : malformed) {
+    const std::string field = "q" + bytes + "26.00/api/devices";
+    const AppError error(ErrorCode::validation, field + ": bad",
+                         bj::object{{"field", field}, {"received", std::nan("")}, {"n", INFINITY}});
+    const std::string envelope = json::error_envelope(error);
+    boost::system::error_code ec;
+    const bj::value parsed = bj::parse(envelope, ec);
+    ASSERT_FALSE(ec) << envelope;
+    EXPECT_NE(envelope.find("\\ufffd"), std::string::npos) << envelope;
+    EXPECT_TRUE(parsed.at("error").at("details").at("n").is_null());
+    EXPECT_EQ(json::serialize(bj::object{{"k", field}}).find(bytes), std::string::npos);
+    EXPECT_EQ(json::serialize(bj::array{field}).find(bytes), std::string::npos);
+  }
+  // Well-formed text of every length passes unchanged.
+  const std::string fine = "é漢😀 \xc2\x80 \xdf\xbf \xef\xbf\xbf \xf4\x8f\xbf\xbf";
+  std::string out;
+  json::append_quoted(out, fine);
+  EXPECT_EQ(bj::parse(out).as_string(), fine);
+}
+
+TEST(JsonBody, RefusesNulAndNonFiniteNumbersNamingTheField) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {R"({"a":"x\u0000"})", "a"},
+      {R"({"a":{"b":[1,{"c":"\u0000"}]}})", "a.b[1].c"},
+      {R"({"a":{"k\u0000":1}})", "a"},
+      {R"({"k\u0000":1})", "body"},
+      {R"({"n":1e309})", "n"},
+      {R"({"list":[[-1e400]]})", "list[0][0]"},
+  };
+  for (const auto& [body, field] : cases) {
+    try {
+      json::parse_object(body);
+      FAIL() << "accepted " << body;
+    } catch (const AppError& e) {
+      EXPECT_EQ(e.details().at("field"), field.c_str()) << body;
+    }
+  }
 }
 
 TEST(JsonBody, RejectsWhatIsNotAnObject) {
