@@ -22,8 +22,7 @@ bool feed(Parser& parser, beast::flat_buffer& buffer, std::string_view& input, s
           Done done) {
   while (!done()) {
     if (!input.empty() && buffer.size() < buffer.max_size()) {
-      const std::size_t n =
-          std::min({step, input.size(), buffer.max_size() - buffer.size()});
+      const std::size_t n = std::min({step, input.size(), buffer.max_size() - buffer.size()});
       auto room = buffer.prepare(n);
       std::memcpy(room.data(), input.data(), n);
       buffer.commit(n);

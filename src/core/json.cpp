@@ -226,7 +226,7 @@ const char* unstorable(const bj::value& value, std::string& path) {
   switch (value.kind()) {
     case bj::kind::string:
       return value.get_string().find('\0') == bj::string::npos ? nullptr
-                                                                : "must not contain NUL characters";
+                                                               : "must not contain NUL characters";
     case bj::kind::double_:
       return std::isfinite(value.get_double()) ? nullptr : "must be a finite number";
     case bj::kind::array: {

@@ -371,8 +371,7 @@ std::optional<std::int64_t> QueryFields::optional_integer(std::string_view name,
   const auto* end = text->data() + text->size();
   const auto [ptr, ec] = std::from_chars(text->data(), end, value);
   if (text->empty() || ec != std::errc() || ptr != end) {
-    violations_.add(
-        {std::string(name), "must be an integer", "integer", received_text(*text)});
+    violations_.add({std::string(name), "must be an integer", "integer", received_text(*text)});
     return std::nullopt;
   }
   if (value < min || value > max) {

@@ -20,7 +20,6 @@ AppError app_error_of(const DbError& error) {
   }
 }
 
-
 namespace {
 const std::string kEmpty;
 

@@ -3,8 +3,8 @@
 #include <boost/json/parse.hpp>
 
 #include "core/app_error.hpp"
-#include "core/log.hpp"
 #include "core/json.hpp"
+#include "core/log.hpp"
 #include "devices/command_json.hpp"
 #include "devices/device_json.hpp"
 

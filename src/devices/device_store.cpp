@@ -5,8 +5,8 @@
 
 #include "core/crypto.hpp"
 #include "core/json.hpp"
-#include "core/validation.hpp"
 #include "core/unicode.hpp"
+#include "core/validation.hpp"
 #include "db/sql.hpp"
 
 namespace karma::devices {

@@ -122,8 +122,7 @@ bool FileService::ensure_folders(db::Connection& c, const std::string& device_id
   return store_.insert_folder_if_missing(c, row);
 }
 
-void FileService::require_quota(db::Connection& c, const std::string& user_id,
-                                std::int64_t more) {
+void FileService::require_quota(db::Connection& c, const std::string& user_id, std::int64_t more) {
   const auto quota = quota_of(c, user_id);
   if (quota && store_.used_bytes(c, user_id) + more > *quota)
     throw AppError(ErrorCode::forbidden, "Storage quota exceeded", bj::object{{"limit", *quota}});

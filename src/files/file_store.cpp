@@ -99,10 +99,22 @@ constexpr const char* kInsertFile =
     "$14, $15, $16)";
 
 db::Params file_params(const FileRecord& f) {
-  return {f.id,        f.device_id,   f.name,          f.path,
-          f.parent_path, f.is_directory, f.type,        f.category,
-          f.size,      f.mime_type,   f.extension,     f.storage_key,
-          f.checksum_md5, f.checksum_sha256, Timestamp{f.created_at}, Timestamp{f.modified_at}};
+  return {f.id,
+          f.device_id,
+          f.name,
+          f.path,
+          f.parent_path,
+          f.is_directory,
+          f.type,
+          f.category,
+          f.size,
+          f.mime_type,
+          f.extension,
+          f.storage_key,
+          f.checksum_md5,
+          f.checksum_sha256,
+          Timestamp{f.created_at},
+          Timestamp{f.modified_at}};
 }
 
 }  // namespace

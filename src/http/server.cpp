@@ -506,9 +506,9 @@ asio::awaitable<bool> Session::continue_if_expected(const BeastRequest& request)
   co_return !ec;
 }
 
-asio::awaitable<bool> Session::serve_streaming(
-    RequestParser<bhttp::string_body>& header_parser, Request& request, const Route& route,
-    Clock::time_point started) {
+asio::awaitable<bool> Session::serve_streaming(RequestParser<bhttp::string_body>& header_parser,
+                                               Request& request, const Route& route,
+                                               Clock::time_point started) {
   const Router& router = server_.router;
   const unsigned version = header_parser.get().version();
   const bool keep_alive = header_parser.get().keep_alive();

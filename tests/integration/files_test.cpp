@@ -200,7 +200,8 @@ TEST_P(FilesTest, UploadListGetDownloadDelete) {
     EXPECT_EQ(whole.status, 200) << ignored;
     EXPECT_TRUE(whole.body == full) << ignored;
   }
-  EXPECT_EQ(call("GET", url, {{"range", "BYTES=10-19"}}).status, 206) << "the unit is case-insensitive";
+  EXPECT_EQ(call("GET", url, {{"range", "BYTES=10-19"}}).status, 206)
+      << "the unit is case-insensitive";
   EXPECT_TRUE(call("GET", base(device) + "/files/" + id)
                   .json()
                   .at("data")
@@ -524,8 +525,7 @@ TEST_P(FilesTest, RacingUploadsOfOnePathSettleCleanly) {
       }
       int copies = 0;
       const bj::value listing = list("?path=/races");
-      for (const auto& f : listing.at("files").as_array())
-        copies += f.at("name") == name.c_str();
+      for (const auto& f : listing.at("files").as_array()) copies += f.at("name") == name.c_str();
       EXPECT_EQ(copies, 1) << name;
     }
   }

@@ -3,6 +3,9 @@
 // — and must be answered the same way by both databases.
 #include <boost/json.hpp>
 
+#include <future>
+#include <map>
+
 #include "core/crypto.hpp"
 #include "test_server.hpp"
 
@@ -65,6 +68,17 @@ class HostileTest : public BackendTest {
     EXPECT_EQ(field_of(r), field) << what << ": " << r.body;
   }
 
+  // Uploads one file to the device's root folder.
+  ClientResponse upload(const std::string& name, const std::string& content) {
+    const std::string boundary = "----HostileBoundary";
+    const std::string form = "--" + boundary +
+                             "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" +
+                             name + "\"\r\n\r\n" + content + "\r\n--" + boundary + "--\r\n";
+    return client().request("POST", "/api/devices/" + device_id + "/files/upload", form,
+                            {{"authorization", "Bearer " + owner.access_token},
+                             {"content-type", "multipart/form-data; boundary=" + boundary}});
+  }
+
   // The server still answers on a new connection.
   void expect_alive() {
     auto fresh = server().client();
@@ -114,12 +128,15 @@ TEST_P(HostileTest, HostAbsoluteFormAndRepeatedCredentials) {
   EXPECT_EQ(http10[0].status, 200) << "HTTP/1.0 may omit Host";
 
   const std::string port = std::to_string(server().port());
-  const auto absolute = client().raw(
-      "GET http://127.0.0.1:" + port + "/api/devices?pageSize=5 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-      "Authorization: Bearer " + owner.access_token + "\r\nConnection: close\r\n\r\n", 1);
+  const auto absolute = client().raw("GET http://127.0.0.1:" + port +
+                                         "/api/devices?pageSize=5 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                         "Authorization: Bearer " +
+                                         owner.access_token + "\r\nConnection: close\r\n\r\n",
+                                     1);
   ASSERT_EQ(absolute.size(), 1u);
   EXPECT_EQ(absolute[0].status, 200) << absolute[0].body;
-  const auto bare = client().raw("GET http://127.0.0.1:" + port + " HTTP/1.1\r\nHost: x\r\n\r\n", 1);
+  const auto bare =
+      client().raw("GET http://127.0.0.1:" + port + " HTTP/1.1\r\nHost: x\r\n\r\n", 1);
   ASSERT_EQ(bare.size(), 1u);
   EXPECT_EQ(bare[0].status, 404) << "absolute-form without a path is /";
   const auto other_scheme = client().raw("GET ftp://x/healthz HTTP/1.1\r\nHost: x\r\n\r\n", 1);
@@ -127,10 +144,10 @@ TEST_P(HostileTest, HostAbsoluteFormAndRepeatedCredentials) {
   EXPECT_EQ(other_scheme[0].status, 400);
 
   const Account other = register_account(client());
-  const auto twice = client().raw(
-      "GET /api/auth/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + owner.access_token +
-          "\r\nAuthorization: Bearer " + other.access_token + "\r\n\r\n",
-      1);
+  const auto twice = client().raw("GET /api/auth/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                                      owner.access_token + "\r\nAuthorization: Bearer " +
+                                      other.access_token + "\r\n\r\n",
+                                  1);
   ASSERT_EQ(twice.size(), 1u);
   EXPECT_EQ(twice[0].status, 400) << "not \"the first wins\"";
   EXPECT_EQ(field_of(twice[0]), "authorization");
@@ -147,7 +164,7 @@ TEST_P(HostileTest, QueryTextThatIsNotUtf8IsRefusedNamingTheParameter) {
       {devices + "?q=%C0%AF", "q"},
       {devices + "?tag=%FF%FE", "tag"},
       {devices + "?status=%FF", "status"},
-      {devices + "?sort=%ED%A0%80", "sort"},  // a UTF-16 surrogate
+      {devices + "?sort=%ED%A0%80", "sort"},       // a UTF-16 surrogate
       {devices + "?order=%F4%90%80%80", "order"},  // past U+10FFFF
       {devices + "?model=a%00b", "model"},
       {devices + "?%FF=1", "query"},
@@ -171,11 +188,12 @@ TEST_P(HostileTest, EchoedInputIsCutBetweenCharacters) {
   expect_refused(r, "status", "long status");
   const std::string received(strict_json(r).at("error").at("details").at("received").as_string());
   EXPECT_LE(received.size(), 64u);
-  EXPECT_EQ(received, "a" + [] {
-    std::string s;
-    for (int i = 0; i < 31; ++i) s += "é";
-    return s;
-  }());
+  EXPECT_EQ(
+      received, "a" + [] {
+        std::string s;
+        for (int i = 0; i < 31; ++i) s += "é";
+        return s;
+      }());
 }
 
 // JSON strings with NUL (PostgreSQL's TEXT and JSONB refuse it) and numbers that overflow to
@@ -210,14 +228,20 @@ TEST_P(HostileTest, NulAndOverflowingNumbersInJsonAreRefusedNamingTheField) {
 
 // Every error path fed hostile bytes answers strict UTF-8 JSON, never a 500.
 TEST_P(HostileTest, EveryAnswerToHostileBytesIsStrictJson) {
-  const std::vector<std::string> hostile = {"%FF", "%C0%AF", "%00", "%ED%A0%80", "%E2%82",
+  const std::vector<std::string> hostile = {"%FF",   "%C0%AF", "%00",    "%ED%A0%80",   "%E2%82",
                                             "1e309", "-1e309", "%22%5C", "%F0%9F%92%A9"};
-  const std::vector<std::string> targets = {
-      "/api/devices?q=",           "/api/devices?page=",    "/api/devices?pageSize=",
-      "/api/devices?sort=",        "/api/devices?order=",   "/api/devices?model=",
-      "/api/devices/",             "/api/devices/" + device_id + "/files?sort=",
-      "/api/devices/" + device_id + "/files?path=", "/api/devices/" + device_id + "/metrics?from=",
-      "/api/devices/" + device_id + "/commands?status=", "/api/nowhere/"};
+  const std::vector<std::string> targets = {"/api/devices?q=",
+                                            "/api/devices?page=",
+                                            "/api/devices?pageSize=",
+                                            "/api/devices?sort=",
+                                            "/api/devices?order=",
+                                            "/api/devices?model=",
+                                            "/api/devices/",
+                                            "/api/devices/" + device_id + "/files?sort=",
+                                            "/api/devices/" + device_id + "/files?path=",
+                                            "/api/devices/" + device_id + "/metrics?from=",
+                                            "/api/devices/" + device_id + "/commands?status=",
+                                            "/api/nowhere/"};
   for (const auto& target : targets) {
     for (const auto& bytes : hostile) {
       const auto r = call("GET", target + bytes);
@@ -225,9 +249,9 @@ TEST_P(HostileTest, EveryAnswerToHostileBytesIsStrictJson) {
       EXPECT_TRUE(strict_json(r).is_object()) << target << bytes;
     }
   }
-  for (const std::string& raw_body : {std::string("{\"name\":\"\xff\"}"), std::string("{\"a\":\"\xc0\xaf\"}"),
-                                     std::string("\xef\xbb\xbf{}"), std::string("[1e309]"),
-                                     std::string("{\"name\":1e309}")}) {
+  for (const std::string& raw_body :
+       {std::string("{\"name\":\"\xff\"}"), std::string("{\"a\":\"\xc0\xaf\"}"),
+        std::string("\xef\xbb\xbf{}"), std::string("[1e309]"), std::string("{\"name\":1e309}")}) {
     const auto r = call("POST", "/api/devices", raw_body);
     EXPECT_EQ(r.status, 400) << r.body;
     strict_json(r);
@@ -245,7 +269,12 @@ TEST_P(HostileTest, DeviceSearchIsCaseInsensitiveBeyondAscii) {
     ASSERT_EQ(items.size(), 1u) << q;
     EXPECT_EQ(items[0].at("name"), "ÉCOLE-Ä");
   }
-  EXPECT_EQ(strict_json(call("GET", "/api/devices?q=%C3%A8cole")).at("data").at("devices").as_array().size(), 0u)
+  EXPECT_EQ(strict_json(call("GET", "/api/devices?q=%C3%A8cole"))
+                .at("data")
+                .at("devices")
+                .as_array()
+                .size(),
+            0u)
       << "è is not é";
 }
 
@@ -259,14 +288,7 @@ TEST_P(HostileTest, UpperCaseIdsMeanTheSameOnBothDatabases) {
   EXPECT_EQ(call("GET", "/api/devices/" + upper(device_id)).status, 200);
   const std::string folder_path = "/api/devices/" + device_id + "/folders";
   ASSERT_EQ(call("POST", folder_path, body({{"path", "/kept"}})).status, 201);
-  const std::string boundary = "----HostileBoundary";
-  const std::string form = "--" + boundary +
-                           "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n\r\n"
-                           "hello\r\n--" + boundary + "--\r\n";
-  const auto uploaded = client().request(
-      "POST", "/api/devices/" + device_id + "/files/upload", form,
-      {{"authorization", "Bearer " + owner.access_token},
-       {"content-type", "multipart/form-data; boundary=" + boundary}});
+  const auto uploaded = upload("a.txt", "hello");
   ASSERT_EQ(uploaded.status, 201) << uploaded.body;
   const std::string file_id(strict_json(uploaded).at("data").at("file").at("id").as_string());
   const auto batch = call("POST", "/api/devices/" + device_id + "/files/batch",
@@ -281,20 +303,13 @@ TEST_P(HostileTest, UpperCaseIdsMeanTheSameOnBothDatabases) {
 // The longest names validation lets through fit every column on both databases (PostgreSQL's
 // VARCHAR(50) extension once refused a file named "a." followed by 60 characters).
 TEST_P(HostileTest, TheLongestAcceptedNamesFitEveryColumn) {
-  const std::string boundary = "----HostileBoundary";
   for (const std::string& name :
-       {"a." + std::string(60, 'x'), std::string(200, 'n') + "." + std::string(54, 'e'),
-        [] {
+       {"a." + std::string(60, 'x'), std::string(200, 'n') + "." + std::string(54, 'e'), [] {
           std::string s;
           for (int i = 0; i < 127; ++i) s += "é";  // 254 bytes, 127 characters
           return s + "z";
         }()}) {
-    const std::string form = "--" + boundary +
-                             "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" +
-                             name + "\"\r\n\r\nhello\r\n--" + boundary + "--\r\n";
-    const auto r = client().request("POST", "/api/devices/" + device_id + "/files/upload", form,
-                                    {{"authorization", "Bearer " + owner.access_token},
-                                     {"content-type", "multipart/form-data; boundary=" + boundary}});
+    const auto r = upload(name, "hello");
     ASSERT_EQ(r.status, 201) << name << ": " << r.body;
     EXPECT_EQ(strict_json(r).at("data").at("file").at("name"), name.c_str());
   }
@@ -302,6 +317,43 @@ TEST_P(HostileTest, TheLongestAcceptedNamesFitEveryColumn) {
   for (int i = 0; i < 100; ++i) long_name += "名";  // 100 characters, 300 bytes
   const auto device = call("PUT", "/api/devices/" + device_id, body({{"name", long_name}}));
   EXPECT_EQ(device.status, 200) << device.body;
+}
+
+// 20 requests racing for one unique value: one 201, and 409 for every other, never a 500 from
+// the unique index (PostgreSQL lets each pass the check before any has inserted).
+TEST_P(HostileTest, RacingCreatesOfOneUniqueValueGiveOne201AndConflicts) {
+  constexpr int kRacers = 20;
+  const std::uint16_t port = server().port();
+  const std::string token = owner.access_token;
+  const auto race = [&](const std::string& path, const std::string& payload, bool bearer_auth) {
+    std::vector<std::future<int>> racers;
+    for (int i = 0; i < kRacers; ++i) {
+      racers.push_back(std::async(std::launch::async, [&] {
+        http::HttpClient c("127.0.0.1", port);
+        std::vector<http::Header> headers{{"content-type", "application/json"}};
+        if (bearer_auth) headers.push_back({"authorization", "Bearer " + token});
+        return c.request("POST", path, payload, headers).status;
+      }));
+    }
+    std::map<int, int> statuses;
+    for (auto& r : racers) ++statuses[r.get()];
+    return statuses;
+  };
+  for (int round = 0; round < 3; ++round) {
+    const std::string serial = "RACE-" + crypto::hex(crypto::random_bytes(6));
+    EXPECT_EQ(race("/api/devices",
+                   body({{"name", "Racer"},
+                         {"model", "EOS-3B"},
+                         {"serialNumber", serial},
+                         {"mac", "aa:bb:cc:00:11:22"}}),
+                   true),
+              (std::map<int, int>{{201, 1}, {409, kRacers - 1}}))
+        << serial;
+  }
+  const std::string email = unique_email("race");
+  EXPECT_EQ(race("/api/auth/register",
+                 body({{"email", email}, {"password", "password123"}, {"name", "Racer"}}), false),
+            (std::map<int, int>{{201, 1}, {409, kRacers - 1}}));
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, HostileTest, ::testing::ValuesIn(backends()), backend_name);

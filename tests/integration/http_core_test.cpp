@@ -119,6 +119,37 @@ TEST_F(HttpCoreTest, CorsPreflightAndSimpleRequests) {
 
 // Asynchronous handlers answer from another thread, whenever they are done; a responder that
 // is dropped unanswered or a throw before the hand-off still answers with an envelope.
+// Something a connection does on an I/O thread throws (here Beast refusing a response header
+// over 64 KiB): that connection is lost, the process and every other connection live on.
+TEST(HttpCoreAsync, AThrowOnAnIoThreadCostsOnlyItsConnection) {
+  http::Router router;
+  router.get("/api/huge-header",
+             [](http::Request&) {
+               http::Response r = http::Response::ok(nullptr);
+               r.set_header("x-huge", std::string(70'000, 'h'));
+               return r;
+             },
+             {.authenticated = false});
+  router.get("/api/fine", [](http::Request&) { return http::Response::ok(nullptr); },
+             {.authenticated = false});
+  http::Metrics metrics;
+  http::ServerOptions options;
+  options.host = "127.0.0.1";
+  options.port = 0;
+  options.io_threads = 1;  // the one I/O thread must survive
+  http::Server server(options, router, metrics);
+  server.start();
+  http::HttpClient bystander("127.0.0.1", server.port());
+  ASSERT_EQ(bystander.request("GET", "/api/fine").status, 200);
+  for (int i = 0; i < 3; ++i) {
+    http::HttpClient victim("127.0.0.1", server.port());
+    EXPECT_THROW(victim.request("GET", "/api/huge-header"), std::exception);
+  }
+  EXPECT_EQ(bystander.request("GET", "/api/fine").status, 200) << "the keep-alive bystander";
+  http::HttpClient fresh("127.0.0.1", server.port());
+  EXPECT_EQ(fresh.request("GET", "/api/fine").status, 200);
+}
+
 TEST(HttpCoreAsync, HandlersAnswerFromAnyThreadAndNeverHang) {
   http::Router router;
   std::vector<std::thread> helpers;

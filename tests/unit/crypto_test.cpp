@@ -49,9 +49,9 @@ TEST(Crypto, IsUuidRejectsLookalikes) {
   // Only the canonical (lower-case) spelling: PostgreSQL's uuid type would match the upper-case
   // one, SQLite's text would not.
   for (const char* bad :
-       {"8A6E0804-2BD0-4672-B79D-D97027F9071A", "", "1", "8a6e08042bd04672b79dd97027f9071a", "8a6e0804-2bd0-4672-b79d-d97027f9071",
-        "8a6e0804-2bd0-4672-b79d-d97027f9071g", "' OR 1=1 --",
-        "8a6e0804_2bd0_4672_b79d_d97027f9071a"})
+       {"8A6E0804-2BD0-4672-B79D-D97027F9071A", "", "1", "8a6e08042bd04672b79dd97027f9071a",
+        "8a6e0804-2bd0-4672-b79d-d97027f9071", "8a6e0804-2bd0-4672-b79d-d97027f9071g",
+        "' OR 1=1 --", "8a6e0804_2bd0_4672_b79d_d97027f9071a"})
     EXPECT_FALSE(is_uuid(bad)) << bad;
 }
 
@@ -70,7 +70,8 @@ TEST(Crypto, Base64UrlRoundTrip) {
 TEST(Crypto, Base64UrlDecodesOnlyTheCanonicalSpelling) {
   std::string out;
   ASSERT_TRUE(base64url_decode("-_8", out));  // 0xfb 0xff
-  EXPECT_FALSE(base64url_decode("-_9", out)) << "trailing bits set: another spelling of the same bytes";
+  EXPECT_FALSE(base64url_decode("-_9", out))
+      << "trailing bits set: another spelling of the same bytes";
   EXPECT_FALSE(base64url_decode("-_8=", out)) << "padding";
   ASSERT_TRUE(base64url_decode("Zg", out));  // "f"
   EXPECT_FALSE(base64url_decode("Zh", out));

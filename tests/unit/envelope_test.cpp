@@ -8,6 +8,7 @@
 #include "core/app_error.hpp"
 #include "core/clock.hpp"
 #include "core/json.hpp"
+#include "db/database.hpp"
 #include "http/request.hpp"
 
 namespace karma {
@@ -117,8 +118,9 @@ TEST(JsonSerialize, WritesNumbersInShortestForm) {
 // that are not finite null. The error envelope once went through boost::json::serialize (found
 // by ADL for an object) and echoed raw bytes.
 TEST(JsonSerialize, OutputIsStrictJsonWhateverTheInput) {
-  const std::vector<std::string> malformed = {"\xff", "\xc0\xaf", "\xc1\x26", "\xed\xa0\x80",
-                                              "\xf4\x90\x80\x80", "\xe2\x82", "ok\xf0\x9f\x98"};
+  const std::vector<std::string> malformed = {"\xff",          "\xc0\xaf",         "\xc1\x26",
+                                              "\xed\xa0\x80",  "\xf4\x90\x80\x80", "\xe2\x82",
+                                              "ok\xf0\x9f\x98"};
   for (const auto& bytes : malformed) {
     const std::string field = "q" + bytes + "26.00/api/devices";
     const AppError error(ErrorCode::validation, field + ": bad",
@@ -141,12 +143,9 @@ TEST(JsonSerialize, OutputIsStrictJsonWhateverTheInput) {
 
 TEST(JsonBody, RefusesNulAndNonFiniteNumbersNamingTheField) {
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {R"({"a":"x\u0000"})", "a"},
-      {R"({"a":{"b":[1,{"c":"\u0000"}]}})", "a.b[1].c"},
-      {R"({"a":{"k\u0000":1}})", "a"},
-      {R"({"k\u0000":1})", "body"},
-      {R"({"n":1e309})", "n"},
-      {R"({"list":[[-1e400]]})", "list[0][0]"},
+      {R"({"a":"x\u0000"})", "a"},     {R"({"a":{"b":[1,{"c":"\u0000"}]}})", "a.b[1].c"},
+      {R"({"a":{"k\u0000":1}})", "a"}, {R"({"k\u0000":1})", "body"},
+      {R"({"n":1e309})", "n"},         {R"({"list":[[-1e400]]})", "list[0][0]"},
   };
   for (const auto& [body, field] : cases) {
     try {
@@ -156,6 +155,18 @@ TEST(JsonBody, RefusesNulAndNonFiniteNumbersNamingTheField) {
       EXPECT_EQ(e.details().at("field"), field.c_str()) << body;
     }
   }
+}
+
+// One translation of database failures for every path that answers a client.
+TEST(Envelope, DatabaseFailuresMapToTheContract) {
+  using db::DbError;
+  EXPECT_EQ(db::app_error_of(DbError(DbError::Kind::unique_violation, "duplicate key")).code(),
+            ErrorCode::conflict);
+  EXPECT_EQ(db::app_error_of(DbError(DbError::Kind::unavailable, "connection lost")).code(),
+            ErrorCode::unavailable);
+  const AppError other = db::app_error_of(DbError(DbError::Kind::other, "syntax error at \"x\""));
+  EXPECT_EQ(other.code(), ErrorCode::internal);
+  EXPECT_STREQ(other.what(), "Internal server error") << "no SQL text reaches the client";
 }
 
 TEST(JsonBody, RejectsWhatIsNotAnObject) {

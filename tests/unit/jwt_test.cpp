@@ -118,21 +118,23 @@ TEST(Jwt, RejectsMissingClaimsAndWrongIssuer) {
 TEST(Jwt, RejectsNonCanonicalEncodingsAndSubjects) {
   JwtCodec codec("secret-a");
   const std::string header = R"({"alg":"HS256","typ":"JWT","kid":")" + codec.key_id() + "\"}";
-  const std::string good =
-      forge(header, R"({"iss":"karma","sub":"8a6e0804-2bd0-4672-b79d-d97027f9071a","jti":"x","iat":1800000000,"exp":1800001800})",
-            "secret-a");
+  const std::string good = forge(
+      header,
+      R"({"iss":"karma","sub":"8a6e0804-2bd0-4672-b79d-d97027f9071a","jti":"x","iat":1800000000,"exp":1800001800})",
+      "secret-a");
   ASSERT_TRUE(codec.verify(good, kNow));
   // The signature is 32 bytes: 43 characters whose last carries 2 bits that must be zero.
-  const std::string alphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   std::string other_bits = good;
   other_bits.back() = alphabet[alphabet.find(good.back()) ^ 1];
   EXPECT_FALSE(codec.verify(other_bits, kNow)) << "same signature bytes, other trailing bits";
   EXPECT_FALSE(codec.verify(good + "=", kNow)) << "padding";
   JwtProblem problem;
   EXPECT_FALSE(codec.verify(
-      forge(header, R"({"iss":"karma","sub":"8A6E0804-2BD0-4672-B79D-D97027F9071A","jti":"x","iat":1800000000,"exp":1800001800})",
-            "secret-a"),
+      forge(
+          header,
+          R"({"iss":"karma","sub":"8A6E0804-2BD0-4672-B79D-D97027F9071A","jti":"x","iat":1800000000,"exp":1800001800})",
+          "secret-a"),
       kNow, &problem));
   EXPECT_EQ(problem, JwtProblem::malformed);
 }
