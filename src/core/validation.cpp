@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 
 namespace karma {
 
@@ -207,10 +208,13 @@ std::optional<std::int64_t> JsonFields::integer(std::string_view name, std::int6
   if (v->is_int64())
     n = v->as_int64();
   else if (v->is_uint64() && v->as_uint64() <= std::uint64_t(INT64_MAX))
-    n = v->as_int64();
-  else if (v->is_double() &&
-           v->as_double() == static_cast<double>(static_cast<std::int64_t>(v->as_double())))
-    n = static_cast<std::int64_t>(v->as_double());
+    n = static_cast<std::int64_t>(v->as_uint64());
+  else if (v->is_double()) {
+    // A whole double ("1e3") within int64's range; casting one outside it is undefined
+    // (found by fuzzing with "timeoutMs": 1e30).
+    const double d = v->as_double();
+    if (d >= -9.2e18 && d <= 9.2e18 && std::trunc(d) == d) n = static_cast<std::int64_t>(d);
+  }
   if (!n) {
     violations_.add({path(name), "must be an integer", "integer", received_of(*v)});
     return std::nullopt;

@@ -206,6 +206,9 @@ TEST_P(HostileTest, NulAndOverflowingNumbersInJsonAreRefusedNamingTheField) {
       {"POST", commands, R"({"command":"reboot","params":{"list":[1,"x\u0000"]}})",
        "params.list[1]"},
       {"POST", commands, R"({"command":"reboot","timeoutMs":1e309})", "timeoutMs"},
+      // A whole number too large for an integer (casting it was undefined behaviour).
+      {"POST", commands, R"({"command":"reboot","timeoutMs":1e30})", "timeoutMs"},
+      {"POST", commands, R"({"command":"reboot","timeoutMs":-1e30})", "timeoutMs"},
       {"POST", "/api/devices",
        R"({"name":"x","model":"EOS-3A","serialNumber":"S-1","mac":"aa:bb:cc:00:11:22","location":{"latitude":-1e400,"longitude":0}})",
        "location.latitude"},
