@@ -296,6 +296,7 @@ void mount_file_routes(http::Router& router, FileService& service) {
     const auto target = fields.string("targetPath", StringRule{1, kMaxPathBytes}, false);
     if (operation && (*operation == "move" || *operation == "copy") && !target)
       fields.reject("targetPath", "is required for move and copy");
+    if (ids && ids->empty()) fields.reject("fileIds", "must name at least one file");
     violations.throw_if_any();
     if (*operation == "download") return archive(service, req.require_caller(), device_id, *ids);
     const BatchOperation op = *operation == "delete" ? BatchOperation::remove

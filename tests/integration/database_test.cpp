@@ -1,10 +1,14 @@
 // The database layer on both backends: placeholders, types, transactions, errors, migrations.
 #include "db/database.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <future>
+#include <iterator>
 #include <latch>
+#include <map>
+#include <set>
 #include <thread>
 
 #include "core/crypto.hpp"
@@ -232,6 +236,97 @@ TEST(SqliteWal, StaysBoundedUnderSteadyWrites) {
     EXPECT_EQ(db->query("SELECT COUNT(*) FROM filler").first().integer(0), kCommits);
   }
   std::filesystem::remove_all(dir);
+}
+
+// The schema as a set of facts comparable across dialects: tables, columns with nullability,
+// primary keys, unique constraints, and named indexes (columns, unique, partial).
+using SchemaFacts = std::set<std::string>;
+
+SchemaFacts sqlite_schema(db::Connection& c) {
+  SchemaFacts facts;
+  const auto tables = c.query(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+      "ORDER BY name");
+  for (const auto& table : tables.rows) {
+    const std::string t = table.text(0);
+    facts.insert("table " + t);
+    std::map<std::int64_t, std::string> key;
+    for (const auto& col :
+         c.query("SELECT name, \"notnull\", pk FROM pragma_table_info($1)", {t}).rows) {
+      const bool pk = col.integer(2) > 0;
+      if (pk) key[col.integer(2)] = col.text(0);
+      facts.insert("column " + t + "." + col.text(0) +
+                   (col.integer(1) || pk ? " NOT NULL" : " NULL"));
+    }
+    std::string pk_columns;
+    for (const auto& [order, name] : key) pk_columns += (pk_columns.empty() ? "" : ",") + name;
+    if (!pk_columns.empty()) facts.insert("primary key " + t + "(" + pk_columns + ")");
+    for (const auto& index :
+         c.query("SELECT name, \"unique\", origin, partial FROM pragma_index_list($1)", {t}).rows) {
+      if (index.text(2) == "pk") continue;  // from table_info above
+      std::string columns;
+      for (const auto& col :
+           c.query("SELECT name FROM pragma_index_info($1) ORDER BY seqno", {index.text(0)}).rows)
+        columns += (columns.empty() ? "" : ",") + col.text(0);
+      if (index.text(2) == "u")
+        facts.insert("unique " + t + "(" + columns + ")");
+      else
+        facts.insert("index " + index.text(0) + " on " + t + "(" + columns + ")" +
+                     (index.integer(1) ? " unique" : "") + (index.integer(3) ? " partial" : ""));
+    }
+  }
+  return facts;
+}
+
+SchemaFacts postgres_schema(db::Connection& c) {
+  SchemaFacts facts;
+  for (const auto& col :
+       c.query("SELECT table_name, column_name, is_nullable FROM information_schema.columns "
+               "WHERE table_schema = current_schema()")
+           .rows) {
+    facts.insert("table " + col.text(0));
+    facts.insert("column " + col.text(0) + "." + col.text(1) +
+                 (col.text(2) == "NO" ? " NOT NULL" : " NULL"));
+  }
+  const auto indexes = c.query(
+      "SELECT t.relname, ic.relname, i.indisunique, i.indisprimary, i.indpred IS NOT NULL, "
+      "EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid AND k.contype = "
+      "'u'), (SELECT string_agg(a.attname, ',' ORDER BY k.ord) FROM unnest(i.indkey) WITH "
+      "ORDINALITY AS k(attnum, ord) JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = "
+      "k.attnum) FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid JOIN pg_class ic ON "
+      "ic.oid = i.indexrelid JOIN pg_namespace n ON n.oid = t.relnamespace WHERE n.nspname = "
+      "current_schema()");
+  for (const auto& index : indexes.rows) {
+    const std::string t = index.text(0), columns = index.text(6);
+    if (index.boolean(3))
+      facts.insert("primary key " + t + "(" + columns + ")");
+    else if (index.boolean(5))
+      facts.insert("unique " + t + "(" + columns + ")");
+    else
+      facts.insert("index " + index.text(1) + " on " + t + "(" + columns + ")" +
+                   (index.boolean(2) ? " unique" : "") + (index.boolean(4) ? " partial" : ""));
+  }
+  return facts;
+}
+
+// The two dialects' migrations cannot drift apart: the same tables, columns (and whether they
+// may be NULL), keys and indexes. Types differ by design (UUID vs TEXT, TIMESTAMPTZ vs INTEGER).
+TEST(SchemaParity, SqliteAndPostgresMigrationsGiveTheSameSchema) {
+  require_services("postgres");
+  if (IsSkipped()) return;
+  auto sqlite = shared_server("sqlite").app->database().acquire();
+  auto postgres = shared_server("postgres").app->database().acquire();
+  const SchemaFacts in_sqlite = sqlite_schema(*sqlite);
+  const SchemaFacts in_postgres = postgres_schema(*postgres);
+  ASSERT_GT(in_sqlite.size(), 50u) << "the schema was read";
+  std::vector<std::string> only_sqlite, only_postgres;
+  std::set_difference(in_sqlite.begin(), in_sqlite.end(), in_postgres.begin(), in_postgres.end(),
+                      std::back_inserter(only_sqlite));
+  std::set_difference(in_postgres.begin(), in_postgres.end(), in_sqlite.begin(), in_sqlite.end(),
+                      std::back_inserter(only_postgres));
+  EXPECT_TRUE(only_sqlite.empty()) << "only in SQLite:\n" << ::testing::PrintToString(only_sqlite);
+  EXPECT_TRUE(only_postgres.empty()) << "only in PostgreSQL:\n"
+                                     << ::testing::PrintToString(only_postgres);
 }
 
 }  // namespace

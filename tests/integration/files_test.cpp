@@ -420,6 +420,16 @@ std::uint32_t le(const std::string& s, std::size_t at, int bytes) {
   return v;
 }
 
+TEST_P(FilesTest, BatchNeedsAtLeastOneFileId) {
+  for (const bj::object& payload : {bj::object{{"operation", "delete"}, {"fileIds", bj::array{}}},
+                                    bj::object{{"operation", "delete"}}}) {
+    const auto r = call("POST", base(device) + "/files/batch",
+                        {{"content-type", "application/json"}}, nullptr, body(payload));
+    EXPECT_EQ(r.status, 400) << r.body;
+    EXPECT_EQ(r.json().at("error").at("details").at("field"), "fileIds") << r.body;
+  }
+}
+
 TEST_P(FilesTest, BatchDownloadIsAZipOfTheFiles) {
   const std::string first = random_content(300'000);
   const std::string second = "plain text\n";
