@@ -26,7 +26,8 @@ CommandRecord CommandService::create(const Caller& caller, const std::string& de
     require_device(c, caller, device_id);
     store_.insert(c, r);
   });
-  bus_.publish({"device_command", caller.user_id, {{"deviceId", device_id}, {"commandId", r.id}}});
+  bus_.publish(realtime::topics::device(device_id),
+               {"device_command", caller.user_id, {{"deviceId", device_id}, {"commandId", r.id}}});
   return r;
 }
 

@@ -39,6 +39,13 @@ class DeviceLink final : public http::WebSocketSession,
       connection_ = std::move(connection);
     }
     gateway_.attach(device_id_, shared_from_this());
+    // New commands for the device, while this connection lives: delivered to whichever link
+    // of the device is current.
+    subscription_ = gateway_.bus_.subscribe(
+        realtime::topics::device(device_id_),
+        [&gateway = gateway_, device_id = device_id_](const realtime::SharedEvent& event) {
+          if (event->type == "device_command") gateway.deliver(device_id);
+        });
     gateway_.commands_.expire_overdue();
     gateway_.deliver(device_id_);
   }
@@ -55,7 +62,10 @@ class DeviceLink final : public http::WebSocketSession,
     }
   }
 
-  void on_close() override { gateway_.detach(device_id_, this); }
+  void on_close() override {
+    subscription_.reset();
+    gateway_.detach(device_id_, this);
+  }
 
   void send(std::string text) {
     std::shared_ptr<http::WebSocketConnection> connection;
@@ -95,17 +105,12 @@ class DeviceLink final : public http::WebSocketSession,
   const std::string token_;
   std::mutex mutex_;
   std::shared_ptr<http::WebSocketConnection> connection_;
+  realtime::EventBus::Subscription subscription_;
 };
 
 DeviceGateway::DeviceGateway(DeviceService& devices, CommandService& commands,
                              realtime::EventBus& bus)
-    : devices_(devices),
-      commands_(commands),
-      subscription_(bus.subscribe([this](const realtime::Event& event) {
-        if (event.type != "device_command") return;
-        const auto* device_id = event.payload.if_contains("deviceId");
-        if (device_id && device_id->is_string()) deliver(std::string(device_id->as_string()));
-      })) {}
+    : devices_(devices), commands_(commands), bus_(bus) {}
 
 std::shared_ptr<http::WebSocketSession> DeviceGateway::accept(http::Request& request) {
   const std::string id = request.id_param("id", "Device");

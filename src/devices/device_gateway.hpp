@@ -1,7 +1,8 @@
 #pragma once
 // The device side of §2: GET /api/devices/:id/connect upgraded to WebSocket. One live
 // connection per device (a new one replaces the old); queued commands are delivered on connect
-// and new ones as they are created (announced on the event bus as `device_command`).
+// and new ones as they are created (announced on the device's topic as `device_command`: the
+// instance holding the connection is the one subscribed to it).
 #include <memory>
 #include <mutex>
 #include <string>
@@ -34,9 +35,9 @@ class DeviceGateway {
 
   DeviceService& devices_;
   CommandService& commands_;
+  realtime::EventBus& bus_;
   mutable std::mutex mutex_;
   std::unordered_map<std::string, std::weak_ptr<DeviceLink>> links_;
-  realtime::EventBus::Subscription subscription_;
 };
 
 void mount_gateway_route(http::Router& router, DeviceGateway& gateway);

@@ -232,7 +232,8 @@ std::int64_t DeviceService::prune_metrics() {
 }
 
 void DeviceService::publish_status(const StatusChange& change) {
-  bus_.publish({"device_status",
+  bus_.publish(realtime::topics::user(change.user_id),
+               {"device_status",
                 change.user_id,
                 {{"deviceId", change.device_id}, {"status", change.status}, {"at", now_ms()}}});
 }

@@ -1,12 +1,15 @@
 #pragma once
-// Internal events (device_status, task_update, ...). Services publish after their transaction
-// commits; the realtime hub and tests subscribe. The in-process bus serves one instance; a Redis
-// one will fan events out to every instance.
+// Internal events (device_status, task_update, ...) on topics. Services publish after their
+// transaction commits; the realtime hub, the device gateway and tests subscribe to the topics
+// they serve, so nobody filters every event of the system and a Redis-backed bus can subscribe
+// narrowly. The in-process bus serves one instance; a Redis one will fan events out to every
+// instance.
 #include <boost/json/object.hpp>
 
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace karma::realtime {
 
@@ -16,31 +19,53 @@ struct Event {
   boost::json::object payload;
 };
 
+// A published event: built once, shared by every subscriber that keeps it (write queues).
+using SharedEvent = std::shared_ptr<const Event>;
+
+namespace topics {
+// Everything a user's clients may see about their account, devices, projects …
+std::string user(std::string_view user_id);
+// What concerns one device: commands for it to deliver.
+std::string device(std::string_view device_id);
+}  // namespace topics
+
 class EventBus {
  public:
-  using Handler = std::function<void(const Event&)>;
+  using Handler = std::function<void(const SharedEvent&)>;
 
   // Unsubscribes when destroyed.
   class Subscription {
    public:
+    Subscription() = default;
     Subscription(EventBus* bus, std::uint64_t id) : bus_(bus), id_(id) {}
     Subscription(Subscription&& other) noexcept : bus_(other.bus_), id_(other.id_) {
       other.bus_ = nullptr;
     }
-    Subscription& operator=(Subscription&&) = delete;
-    ~Subscription() {
+    Subscription& operator=(Subscription&& other) noexcept {
+      if (this != &other) {
+        reset();
+        bus_ = other.bus_;
+        id_ = other.id_;
+        other.bus_ = nullptr;
+      }
+      return *this;
+    }
+    ~Subscription() { reset(); }
+    void reset() {
       if (bus_) bus_->unsubscribe(id_);
+      bus_ = nullptr;
     }
 
    private:
-    EventBus* bus_;
-    std::uint64_t id_;
+    EventBus* bus_ = nullptr;
+    std::uint64_t id_ = 0;
   };
 
   virtual ~EventBus() = default;
-  // Delivers to every subscriber; handlers run on the publishing thread and must be quick.
-  virtual void publish(const Event& event) = 0;
-  [[nodiscard]] virtual Subscription subscribe(Handler handler) = 0;
+  // Delivers to the topic's subscribers; handlers run on the publishing thread and must be
+  // quick (queue the event, do not send it).
+  virtual void publish(std::string_view topic, Event event) = 0;
+  [[nodiscard]] virtual Subscription subscribe(std::string topic, Handler handler) = 0;
 
  protected:
   virtual void unsubscribe(std::uint64_t id) = 0;

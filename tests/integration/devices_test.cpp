@@ -446,10 +446,11 @@ TEST_P(DevicesTest, MetricsHonourRangeAndLimit) {
 TEST_P(DevicesTest, StatusChangesArePublished) {
   std::mutex mutex;
   std::vector<realtime::Event> seen;
-  auto subscription = server().app->events().subscribe([&](const realtime::Event& e) {
-    std::lock_guard lock(mutex);
-    seen.push_back(e);
-  });
+  auto subscription = server().app->events().subscribe(realtime::topics::user(owner.id),
+                                                       [&](const realtime::SharedEvent& e) {
+                                                         std::lock_guard lock(mutex);
+                                                         seen.push_back(*e);
+                                                       });
   const Device d = create();
   ASSERT_EQ(beat(d).status, 200);
   ASSERT_EQ(beat(d).status, 200);  // no change, no event
