@@ -169,16 +169,25 @@ class Server::Impl {
 };
 
 // The server side of one WebSocket: writes are queued on the connection's strand and sent one
-// at a time; a close frame goes out after the queued messages.
+// at a time; a close frame goes out after the queued messages. What is queued and unsent is
+// bounded (counted when send() is called, before anything is posted): a peer that lets more
+// pile up is closed with 1013 and, should it not take even the close frame, cut off.
 class WsConnection final : public WebSocketConnection,
                            public std::enable_shared_from_this<WsConnection> {
  public:
-  explicit WsConnection(beast::tcp_stream&& stream) : stream(std::move(stream)) {}
+  WsConnection(beast::tcp_stream&& s, std::size_t queue_limit)
+      : stream(std::move(s)), queue_limit_(queue_limit), cutoff_(stream.get_executor()) {}
 
   void send(std::string text) override {
+    const std::size_t size = text.size();
+    if (pending_bytes_.fetch_add(size) + size > queue_limit_) {
+      pending_bytes_.fetch_sub(size);
+      asio::post(stream.get_executor(), [self = shared_from_this()] { self->overflow(); });
+      return;
+    }
     asio::post(stream.get_executor(),
                [self = shared_from_this(), text = std::move(text)]() mutable {
-                 if (self->closing_) return;
+                 if (self->closing_) return self->sent(text.size());
                  self->queue_.push_back(std::move(text));
                  if (!self->writing_) self->write_next();
                });
@@ -199,8 +208,10 @@ class WsConnection final : public WebSocketConnection,
                });
   }
 
-  // Drops the TCP connection at once (shutdown deadline passed). Runs on the strand.
+  // Drops the TCP connection at once (shutdown deadline passed, or a peer that takes nothing).
+  // Runs on the strand.
   void terminate() {
+    cutoff_.cancel();
     boost::system::error_code ec;
     beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_both, ec);
     beast::get_lowest_layer(stream).socket().close(ec);
@@ -209,15 +220,41 @@ class WsConnection final : public WebSocketConnection,
   websocket::stream<beast::tcp_stream> stream;
 
  private:
+  void sent(std::size_t bytes) { pending_bytes_.fetch_sub(bytes); }
+
+  // Drops every queued message but the one being written.
+  void drop_queue() {
+    while (queue_.size() > (writing_ ? 1u : 0u)) {
+      sent(queue_.back().size());
+      queue_.pop_back();
+    }
+  }
+
+  void overflow() {
+    if (closing_) return;  // said once
+    log::warn("websocket peer too slow: closing",
+              {{"queuedBytes", pending_bytes_.load()}, {"limit", queue_limit_}});
+    drop_queue();
+    closing_ = true;
+    close_reason_ =
+        websocket::close_reason(websocket::close_code::try_again_later, "too many unsent messages");
+    if (!writing_) send_close();
+    cutoff_.expires_after(std::chrono::seconds(5));
+    cutoff_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+      if (!ec) self->terminate();
+    });
+  }
+
   void write_next() {
     writing_ = true;
     stream.text(true);
     stream.async_write(asio::buffer(queue_.front()),
                        [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                         self->sent(self->queue_.front().size());
                          self->queue_.pop_front();
                          if (ec) {
-                           self->queue_.clear();
                            self->writing_ = false;
+                           self->drop_queue();
                            return;
                          }
                          if (!self->queue_.empty()) return self->write_next();
@@ -227,10 +264,15 @@ class WsConnection final : public WebSocketConnection,
   }
 
   void send_close() {
-    stream.async_close(close_reason_, [self = shared_from_this()](boost::system::error_code) {});
+    stream.async_close(close_reason_, [self = shared_from_this()](boost::system::error_code) {
+      self->cutoff_.cancel();
+    });
   }
 
   std::deque<std::string> queue_;
+  std::atomic<std::size_t> pending_bytes_{0};  // queued, or posted and not yet queued
+  const std::size_t queue_limit_;
+  asio::steady_timer cutoff_;
   bool writing_ = false;
   bool closing_ = false;
   websocket::close_reason close_reason_;
@@ -430,7 +472,7 @@ asio::awaitable<void> Session::loop() {
 asio::awaitable<void> Session::run_websocket(BeastRequest request,
                                              std::shared_ptr<WebSocketSession> application) {
   stream_.expires_never();  // the WebSocket's own timeouts (pings) take over
-  ws_ = std::make_shared<WsConnection>(std::move(stream_));
+  ws_ = std::make_shared<WsConnection>(std::move(stream_), server_.options.websocket_queue_bytes);
   auto& ws = ws_->stream;
   auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
   timeouts.idle_timeout = std::chrono::seconds(server_.options.idle_timeout_seconds);

@@ -25,6 +25,9 @@ struct ServerOptions {
   int shutdown_grace_seconds = 10;
   std::vector<std::string> cors_origins;  // "*" allows any origin; empty: no CORS headers
   bool trust_proxy = false;               // client address from X-Forwarded-For
+  // What one WebSocket may have queued and unsent; a peer that lets more pile up is closed
+  // (1013, try again later) and, if it does not take the close frame, cut off.
+  std::size_t websocket_queue_bytes = 4 * 1024 * 1024;
 };
 
 class Server {

@@ -2,6 +2,12 @@
 // pipelining, timeouts and graceful shutdown. Backend-independent, so it runs on SQLite.
 #include <boost/json.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <chrono>
 #include <future>
 #include <thread>
@@ -148,6 +154,52 @@ TEST(HttpCoreAsync, AThrowOnAnIoThreadCostsOnlyItsConnection) {
   EXPECT_EQ(bystander.request("GET", "/api/fine").status, 200) << "the keep-alive bystander";
   http::HttpClient fresh("127.0.0.1", server.port());
   EXPECT_EQ(fresh.request("GET", "/api/fine").status, 200);
+}
+
+// A WebSocket peer that stops reading while the server has lots to send: the server's queue
+// stays bounded, the peer is closed (1013, then cut off as it takes nothing) and the
+// application sees on_close — instead of the messages piling up in memory.
+TEST(HttpCoreWebSocket, APeerThatStopsReadingIsClosedNotBufferedForever) {
+  struct Flood final : http::WebSocketSession {
+    std::atomic<bool> closed{false};
+    void on_open(std::shared_ptr<http::WebSocketConnection> connection) override {
+      const std::string message(64 * 1024, 'm');
+      for (int i = 0; i < 4000; ++i) connection->send(message);  // 256 MB if nothing were dropped
+    }
+    void on_message(std::string_view) override {}
+    void on_close() override { closed = true; }
+  };
+  auto flood = std::make_shared<Flood>();
+  http::Router router;
+  router.websocket("/api/flood", [&flood](http::Request&) { return flood; },
+                   {.authenticated = false});
+  http::Metrics metrics;
+  http::ServerOptions options;
+  options.host = "127.0.0.1";
+  options.port = 0;
+  options.websocket_queue_bytes = 1024 * 1024;
+  http::Server server(options, router, metrics);
+  server.start();
+
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  const int small = 4096;
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(server.port());
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  const std::string upgrade =
+      "GET /api/flood HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+  ASSERT_EQ(::send(fd, upgrade.data(), upgrade.size(), 0), static_cast<ssize_t>(upgrade.size()));
+  // Never read.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!flood->closed && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_TRUE(flood->closed) << "the server still holds the peer that stopped reading";
+  ::close(fd);
 }
 
 TEST(HttpCoreAsync, HandlersAnswerFromAnyThreadAndNeverHang) {
