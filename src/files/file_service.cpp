@@ -31,10 +31,11 @@ std::string plan_of(db::Connection& c, const std::string& user_id) {
   return r.empty() ? "free" : r.first().text(0);
 }
 
-bool matches(const FileRecord& f, const FileQuery& q) {
+// `needle`: the query's `q`, already lower-cased (once per listing, not once per file).
+bool matches(const FileRecord& f, const FileQuery& q, const std::optional<std::string>& needle) {
   if (q.type && f.type != *q.type) return false;
   if (q.category && f.category != *q.category) return false;
-  if (q.q && unicode_lower(f.name).find(unicode_lower(*q.q)) == std::string::npos) return false;
+  if (needle && unicode_lower(f.name).find(*needle) == std::string::npos) return false;
   return true;
 }
 
@@ -230,6 +231,8 @@ FileListing FileService::list(const Caller& caller, const std::string& device_id
     entries = store_.under(*c, device_id, query.path);
   }
   FileListing listing;
+  const std::optional<std::string> needle =
+      query.q ? std::optional(unicode_lower(*query.q)) : std::nullopt;
   std::map<std::string, FolderSummary, std::less<>> folders;
   std::map<std::string, std::set<std::string, std::less<>>, std::less<>> subfolders;
   for (const auto& e : entries) {
@@ -237,7 +240,7 @@ FileListing FileService::list(const Caller& caller, const std::string& device_id
     const std::string_view child = first_segment_below(e.path, query.path);
     if (child.empty()) continue;  // the folder itself
     const bool direct = e.parent_path == query.path;
-    if (!e.is_directory && (direct || query.recursive) && matches(e, query))
+    if (!e.is_directory && (direct || query.recursive) && matches(e, query, needle))
       listing.files.push_back(e);
     if (direct && !e.is_directory) continue;
     // Below (or being) the child folder `child`.
