@@ -145,16 +145,19 @@ FileRecord FileService::record_upload(const Caller& caller, const std::string& d
       db_.transaction([&](db::Connection& c) {
         require_device(c, caller, device_id);
         const EpochMs now = now_ms();
-        FileRecord f;
-        f.type = kind.type;
-        f.category = upload.category;
-        f.size = upload.size;
-        f.mime_type = kind.mime_type;
-        f.extension = kind.extension;
-        f.storage_key = key;
-        f.checksum_md5 = upload.md5;
-        f.checksum_sha256 = upload.sha256;
-        f.modified_at = now;
+        // `file` with this upload as its content.
+        const auto with_upload = [&](FileRecord file) {
+          file.type = kind.type;
+          file.category = upload.category;
+          file.size = upload.size;
+          file.mime_type = kind.mime_type;
+          file.extension = kind.extension;
+          file.storage_key = key;
+          file.checksum_md5 = upload.md5;
+          file.checksum_sha256 = upload.sha256;
+          file.modified_at = now;
+          return file;
+        };
         // Locked: of racing overwrites each replaces the content the previous one left, and
         // releases that blob, not one it read before the other committed.
         auto existing = store_.lock_by_path(c, device_id, path);
@@ -162,12 +165,14 @@ FileRecord FileService::record_upload(const Caller& caller, const std::string& d
           // Checked again here: two uploads may each have fitted when they started.
           require_quota(c, caller.user_id, upload.size);
           ensure_folders(c, device_id, upload.folder, now);
-          f.id = crypto::uuid_v4();
-          f.device_id = device_id;
-          f.name = upload.name;
-          f.path = path;
-          f.parent_path = upload.folder;
-          f.created_at = now;
+          FileRecord fresh;
+          fresh.id = crypto::uuid_v4();
+          fresh.device_id = device_id;
+          fresh.name = upload.name;
+          fresh.path = path;
+          fresh.parent_path = upload.folder;
+          fresh.created_at = now;
+          FileRecord f = with_upload(std::move(fresh));
           if (store_.insert_if_absent(c, f)) {
             store_.reference_blob(c, key, upload.size);
             result = std::move(f);
@@ -185,14 +190,7 @@ FileRecord FileService::record_upload(const Caller& caller, const std::string& d
         }
         require_quota(c, caller.user_id, upload.size - existing->size);
         replaced_key = existing->storage_key;
-        f.id = existing->id;
-        f.device_id = existing->device_id;
-        f.name = existing->name;
-        f.path = existing->path;
-        f.parent_path = existing->parent_path;
-        f.is_directory = false;
-        f.created_at = existing->created_at;
-        f.accessed_at = existing->accessed_at;
+        FileRecord f = with_upload(std::move(*existing));
         store_.replace_content(c, f);
         store_.release_blob(c, replaced_key);
         store_.reference_blob(c, key, upload.size);

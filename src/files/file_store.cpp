@@ -56,19 +56,26 @@ std::optional<FileRecord> FileStore::find_file(db::Connection& c, const std::str
                             {id, device_id, false}));
 }
 
+namespace {
+
+std::optional<FileRecord> by_path(db::Connection& c, const std::string& device_id,
+                                  const std::string& path, std::string_view lock) {
+  return first_file(c.query(std::string("SELECT ") + kColumns +
+                                " FROM device_files WHERE device_id = $1 AND path = $2" +
+                                std::string(lock),
+                            {device_id, path}));
+}
+
+}  // namespace
+
 std::optional<FileRecord> FileStore::find_by_path(db::Connection& c, const std::string& device_id,
                                                   const std::string& path) {
-  return first_file(c.query(
-      std::string("SELECT ") + kColumns + " FROM device_files WHERE device_id = $1 AND path = $2",
-      {device_id, path}));
+  return by_path(c, device_id, path, "");
 }
 
 std::optional<FileRecord> FileStore::lock_by_path(db::Connection& c, const std::string& device_id,
                                                   const std::string& path) {
-  return first_file(c.query(std::string("SELECT ") + kColumns +
-                                " FROM device_files WHERE device_id = $1 AND path = $2" +
-                                std::string(db::row_lock(c.dialect())),
-                            {device_id, path}));
+  return by_path(c, device_id, path, db::row_lock(c.dialect()));
 }
 
 std::vector<FileRecord> FileStore::under(db::Connection& c, const std::string& device_id,
