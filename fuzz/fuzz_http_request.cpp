@@ -83,7 +83,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (!ok) break;
     }
   } else {
-    parser.body_limit(1024 * 1024);
+    if (!parser.limit_body(1024 * 1024)) return 0;
     feed(parser, buffer, input, step, [&] { return parser.is_done(); });
   }
   return 0;

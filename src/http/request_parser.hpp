@@ -6,6 +6,7 @@
 #include <boost/beast/http.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,6 +42,15 @@ class RequestParser final : public bhttp::request_parser<Body> {
     trailer_budget_ = bytes < kHeaderLimitBytes ? kHeaderLimitBytes - bytes : 0;
   }
   std::size_t trailer_budget() const { return trailer_budget_; }
+
+  // Limits the body once the header is read; false when the declared Content-Length is already
+  // over it. Beast checks its body limit only while the header is parsed, and a buffered body
+  // reserves the declared length at once, so a header read without a limit must come here.
+  bool limit_body(std::uint64_t limit) {
+    if (this->content_length() && *this->content_length() > limit) return false;
+    this->body_limit(limit);  // chunked bodies are counted as they arrive
+    return true;
+  }
 
  private:
   void on_field_impl(bhttp::field name, boost::beast::string_view name_string,

@@ -425,11 +425,9 @@ asio::awaitable<void> Session::loop() {
       continue;
     }
     boost::system::error_code body_ec;
-    const std::uint64_t limit = server_.options.body_limit_bytes;
-    if (parser.content_length() && *parser.content_length() > limit) {
+    if (!parser.limit_body(server_.options.body_limit_bytes)) {
       body_ec = bhttp::error::body_limit;  // refused before it is read, and before 100-continue
     } else {
-      parser.body_limit(limit);  // chunked bodies are counted as they arrive
       if (!co_await continue_if_expected(parser.get())) break;
       stream_.expires_after(request_timeout);
       auto [read_ec, body_bytes] =

@@ -82,6 +82,17 @@ TEST_F(HttpCoreTest, ChunkedBodyOverTheLimitIs413) {
   EXPECT_EQ(responses[0].status, 413);
 }
 
+TEST_F(HttpCoreTest, ADeclaredLengthNoMemoryCouldHoldIs413BeforeAnyByteOfTheBody) {
+  // A buffered body reserves its declared length, so the limit must be checked first.
+  const auto responses = client().raw(
+      "POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Content-Length: 2049638230412172401\r\n\r\n{}",
+      1);
+  ASSERT_EQ(responses.size(), 1u);
+  EXPECT_EQ(responses[0].status, 413);
+  EXPECT_EQ(client().request("GET", "/healthz").status, 200);
+}
+
 TEST_F(HttpCoreTest, MalformedHttpIs400AndClosed) {
   const auto responses = client().raw("GARBAGE\r\n\r\n", 2);
   ASSERT_EQ(responses.size(), 1u);
