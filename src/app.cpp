@@ -111,6 +111,7 @@ App::App(Config config)
   options.body_limit_bytes = config_.body_limit_bytes;
   options.request_timeout_seconds = config_.request_timeout_seconds;
   options.idle_timeout_seconds = config_.idle_timeout_seconds;
+  options.event_stream_heartbeat_seconds = config_.event_stream_heartbeat_seconds;
   options.shutdown_grace_seconds = config_.shutdown_grace_seconds;
   options.cors_origins = split_origins(config_.cors_origins);
   options.trust_proxy = config_.trust_proxy;

@@ -51,6 +51,8 @@ void Config::validate() const {
   if (auth_user_cache_ms < 0) throw std::runtime_error("AUTH_USER_CACHE_MS must not be negative");
   if (heartbeat_interval_seconds < 1 || metrics_max_samples < 1 || metrics_retention_days < 1)
     throw std::runtime_error("device heartbeat and metrics settings must be >= 1");
+  if (event_stream_heartbeat_seconds < 1)
+    throw std::runtime_error("SSE_HEARTBEAT_SECONDS must be >= 1");
   if (body_limit_bytes < 1024) throw std::runtime_error("BODY_LIMIT_BYTES must be >= 1024");
   if (upload_max_bytes < 1) throw std::runtime_error("UPLOAD_MAX_BYTES must be positive");
   if (storage_quota_free_bytes < 0)
@@ -102,6 +104,8 @@ void bind_config(CLI::App& cmd, Config& c) {
           "Seconds allowed to receive one request");
   setting("--idle-timeout", c.idle_timeout_seconds, "IDLE_TIMEOUT_SECONDS",
           "Seconds a keep-alive connection idles");
+  setting("--sse-heartbeat", c.event_stream_heartbeat_seconds, "SSE_HEARTBEAT_SECONDS",
+          "Seconds of silence after which an event stream gets a keep-alive comment");
   setting("--shutdown-grace", c.shutdown_grace_seconds, "SHUTDOWN_GRACE_SECONDS",
           "Seconds in-flight requests get to finish on shutdown");
   setting("--login-max-failures", c.login_max_failures, "LOGIN_MAX_FAILURES",

@@ -31,6 +31,7 @@ struct Config {
   int password_hash_concurrency = 2;  // Argon2id hashes in progress (64 MiB each)
   int request_timeout_seconds = 30;
   int idle_timeout_seconds = 75;
+  int event_stream_heartbeat_seconds = 15;  // a comment on an SSE stream after this silence
   int shutdown_grace_seconds = 10;
   int login_max_failures = 5;      // per account within the window
   int login_ip_max_failures = 30;  // per client address within the window

@@ -94,6 +94,13 @@ Response Response::text(int status, std::string body, std::string content_type) 
   return r;
 }
 
+Response Response::event_stream(EventStreamStart start) {
+  Response r;
+  r.content_type = "text/event-stream";
+  r.events = std::move(start);
+  return r;
+}
+
 void Response::set_header(std::string name, std::string value) {
   for (auto& h : headers) {
     if (iequals(h.name, name)) {

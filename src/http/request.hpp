@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/caller.hpp"
+#include "http/event_stream.hpp"
 
 namespace karma {
 class AppError;
@@ -70,6 +71,8 @@ struct Response {
   // chunked when the length is unknown.
   std::shared_ptr<BodySource> stream;
   std::optional<std::uint64_t> stream_length;
+  // When set, the response is a Server-Sent Events stream (see event_stream.hpp).
+  EventStreamStart events;
 
   // {"success":true,"data":...,"timestamp":...}
   static Response json(int status, const boost::json::value& data);
@@ -79,6 +82,8 @@ struct Response {
   static Response json_text(int status, std::string_view data_json);
   static Response error(const AppError& error);
   static Response text(int status, std::string body, std::string content_type);
+  // 200 text/event-stream; `start` gets the sink once the head is out.
+  static Response event_stream(EventStreamStart start);
 
   void set_header(std::string name, std::string value);
   std::string_view header(std::string_view name) const;

@@ -6,14 +6,17 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstring>
 #include <deque>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <unordered_map>
+#include <vector>
 
 #include "core/app_error.hpp"
 #include "core/crypto.hpp"
@@ -278,6 +281,109 @@ class WsConnection final : public WebSocketConnection,
   websocket::close_reason close_reason_;
 };
 
+// The server's end of one event stream. Producers on any thread append to a bounded buffer and
+// wake the session's writer, which takes the buffer whole (swapping buffers, so steady streams
+// allocate nothing). It closes once: ended by the producer (what is queued still goes out), or
+// cut (client gone, too slow, connection closed) with nothing more written. Producers may keep
+// it after the session is gone: once detached it touches neither the connection nor the pools.
+class SseSink final : public EventSink, public std::enable_shared_from_this<SseSink> {
+ public:
+  SseSink(asio::any_io_executor strand, std::size_t limit, asio::thread_pool& workers)
+      : strand_(std::move(strand)), limit_(limit), workers_(workers) {}
+
+  bool send(std::string_view data, std::string_view event, std::string_view id) override {
+    std::unique_lock lock(mutex_);
+    if (state_ != State::open) return false;
+    const std::size_t before = pending_.size();
+    append_event(pending_, data, event, id);
+    if (pending_.size() > limit_) {
+      pending_.resize(before);
+      lock.unlock();
+      log::warn("event stream client too slow: cutting it off",
+                {{"queuedBytes", before}, {"limit", limit_}});
+      cut();
+      return false;
+    }
+    if (before == 0) wake_locked();
+    return true;
+  }
+  void close() override { end(State::ending); }
+  bool closed() const override {
+    std::lock_guard lock(mutex_);
+    return state_ != State::open;
+  }
+  void on_close(std::function<void()> callback) override {
+    {
+      std::lock_guard lock(mutex_);
+      if (state_ == State::open) return callbacks_.push_back(std::move(callback));
+    }
+    callback();  // already closed: on the caller's thread
+  }
+  void cut() { end(State::cut); }
+  // The session is done with the stream (or destroyed mid-stream): from here on the sink is
+  // inert. Callbacks still pending run here.
+  void detach() {
+    std::vector<std::function<void()>> callbacks;
+    {
+      std::lock_guard lock(mutex_);
+      strand_.reset();
+      state_ = State::cut;
+      pending_.clear();
+      callbacks.swap(callbacks_);
+    }
+    for (auto& callback : callbacks) callback();
+  }
+
+  // The writer's side, on the session's strand.
+  struct Taken {
+    bool end = false;  // after these bytes, the stream is over
+    bool cut = false;  // write nothing more
+  };
+  Taken take(std::string& out) {
+    out.clear();
+    std::lock_guard lock(mutex_);
+    if (state_ == State::cut) return {true, true};
+    out.swap(pending_);
+    return {state_ == State::ending, false};
+  }
+  // Set and cleared by the writer, read on the strand: the timer it waits on (cancelled to
+  // wake it), and what aborts a write the client is not taking when the stream is cut.
+  asio::steady_timer* wake_timer = nullptr;
+  std::function<void()> on_cut;
+
+ private:
+  enum class State { open, ending, cut };
+
+  void end(State to) {
+    std::lock_guard lock(mutex_);
+    if (state_ == State::cut || state_ == to) return;
+    state_ = to;
+    for (auto& callback : callbacks_) asio::post(workers_, std::move(callback));
+    callbacks_.clear();
+    if (to == State::cut) {
+      pending_.clear();
+      asio::post(*strand_, [self = shared_from_this()] {
+        if (self->on_cut) self->on_cut();
+      });
+    }
+    wake_locked();
+  }
+  void wake_locked() {
+    if (!strand_) return;
+    asio::post(*strand_, [self = shared_from_this()] {
+      if (self->wake_timer) self->wake_timer->cancel();
+    });
+  }
+
+  std::optional<asio::any_io_executor> strand_;  // the session's; reset once detached
+  const std::size_t limit_;
+  asio::thread_pool& workers_;
+  mutable std::mutex mutex_;
+  State state_ = State::open;
+  std::string pending_;
+  std::vector<std::function<void()>> callbacks_;
+};
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket&& socket, Server::Impl& server, std::uint64_t id)
@@ -286,7 +392,10 @@ class Session : public std::enable_shared_from_this<Session> {
     const auto endpoint = stream_.socket().remote_endpoint(ec);
     if (!ec) remote_ = endpoint.address().to_string();
   }
-  ~Session() { server_.forget(id_); }
+  ~Session() {
+    if (events_) events_->detach();  // destroyed mid-stream (the loop stopped under it)
+    server_.forget(id_);
+  }
 
   static asio::awaitable<void> run(std::shared_ptr<Session> self) {
     try {
@@ -303,6 +412,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void close_if_idle() {
     if (ws_)
       ws_->close_with(websocket::close_code::going_away, "server shutting down");
+    else if (events_)
+      events_->close();  // what is queued goes out, then the stream ends
     else if (idle_)
       close();
   }
@@ -331,6 +442,10 @@ class Session : public std::enable_shared_from_this<Session> {
                                         Clock::time_point started);
   asio::awaitable<bool> send_stream(Response& response, const Request& request, unsigned version,
                                     bool keep_alive);
+  // Serves an event stream until it ends; the connection closes after it.
+  asio::awaitable<void> send_events(Response& response, const Request& request, unsigned version);
+  // Reads (and ignores) what the client of an event stream sends, to learn when it goes away.
+  void watch_for_disconnect(std::shared_ptr<SseSink> sink);
   // Status line and headers common to every response.
   template <class Message>
   void fill_head(Message& out, Response& response, const Request& request, bool keep_alive);
@@ -359,6 +474,8 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string remote_;
   bool idle_ = true;
   std::shared_ptr<WsConnection> ws_;  // set once upgraded
+  std::shared_ptr<SseSink> events_;   // set while an event stream is served
+  std::array<char, 512> discarded_;   // what an event stream's client sends
 };
 
 Response Session::read_failure(const boost::system::error_code& ec) {
@@ -764,6 +881,10 @@ asio::awaitable<bool> Session::send(Response response, const Request& request, u
     const bool sent = co_await send_stream(response, request, version, keep_alive);
     co_return sent;
   }
+  if (response.events) {
+    co_await send_events(response, request, version);
+    co_return false;
+  }
   bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(response.status), version};
   fill_head(out, response, request, keep_alive);
   out.body() = std::move(response.body);
@@ -811,6 +932,76 @@ asio::awaitable<bool> Session::send_stream(Response& response, const Request& re
     if (ec && ec != bhttp::error::need_buffer) co_return false;
     if (serializer.is_done()) co_return true;
   }
+}
+
+asio::awaitable<void> Session::send_events(Response& response, const Request& request,
+                                           unsigned version) {
+  response.set_header("cache-control", "no-cache");
+  response.set_header("x-accel-buffering", "no");  // nginx: pass each event on at once
+  bhttp::response<bhttp::buffer_body> out{static_cast<bhttp::status>(response.status), version};
+  fill_head(out, response, request, false);
+  if (version >= 11) out.chunked(true);  // HTTP/1.0: the body runs until the connection closes
+  out.body().data = nullptr;
+  out.body().more = true;
+  bhttp::response_serializer<bhttp::buffer_body> serializer{out};
+  const auto timeout = std::chrono::seconds(server_.options.request_timeout_seconds);
+  stream_.expires_after(timeout);
+  auto [head_ec, head_n] =
+      co_await bhttp::async_write_header(stream_, serializer, nothrow_awaitable);
+  if (head_ec) co_return;
+
+  auto sink = std::make_shared<SseSink>(stream_.get_executor(),
+                                        server_.options.event_stream_buffer_bytes, server_.workers);
+  asio::steady_timer wake(stream_.get_executor());
+  events_ = sink;
+  sink->wake_timer = &wake;
+  sink->on_cut = [this] { close(); };
+  watch_for_disconnect(sink);
+  EventStreamStart start = std::move(response.events);
+  auto begin = [&start, &sink, &request]() noexcept {
+    try {
+      start(sink);
+    } catch (const std::exception& e) {
+      log::error("event stream failed to start",
+                 {{"requestId", request.request_id}, {"error", e.what()}});
+      sink->close();
+    }
+    return true;
+  };
+  co_await run_on(server_.workers, begin);
+
+  const auto heartbeat = std::chrono::seconds(server_.options.event_stream_heartbeat_seconds);
+  std::string batch;
+  for (;;) {
+    const SseSink::Taken taken = sink->take(batch);
+    if (taken.cut) break;
+    if (batch.empty() && !taken.end) {
+      wake.expires_after(heartbeat);
+      auto [wait_ec] = co_await wake.async_wait(nothrow_awaitable);
+      if (wait_ec) continue;  // woken: something was queued, or the stream ended
+      batch = ": keep-alive\n\n";
+    }
+    out.body().data = batch.empty() ? nullptr : batch.data();
+    out.body().size = batch.size();
+    out.body().more = !taken.end;
+    stream_.expires_after(timeout);
+    auto [ec, written] = co_await bhttp::async_write(stream_, serializer, nothrow_awaitable);
+    if ((ec && ec != bhttp::error::need_buffer) || taken.end) break;
+  }
+  sink->cut();  // whatever ended it, producers learn it now (on a worker)
+  sink->wake_timer = nullptr;
+  sink->on_cut = nullptr;
+  sink->detach();
+  events_.reset();
+}
+
+void Session::watch_for_disconnect(std::shared_ptr<SseSink> sink) {
+  stream_.socket().async_read_some(asio::buffer(discarded_),
+                                   [self = shared_from_this(), sink = std::move(sink)](
+                                       boost::system::error_code ec, std::size_t) mutable {
+                                     if (ec) return sink->cut();
+                                     self->watch_for_disconnect(std::move(sink));
+                                   });
 }
 
 bool Server::Impl::origin_allowed(std::string_view origin) const {

@@ -28,6 +28,11 @@ struct ServerOptions {
   // What one WebSocket may have queued and unsent; a peer that lets more pile up is closed
   // (1013, try again later) and, if it does not take the close frame, cut off.
   std::size_t websocket_queue_bytes = 4 * 1024 * 1024;
+  // Server-Sent Events: a comment goes out after this much silence, so proxies and clients do
+  // not time an idle stream out; and what one stream may have queued and unsent before its
+  // client is cut off.
+  int event_stream_heartbeat_seconds = 15;
+  std::size_t event_stream_buffer_bytes = 1024 * 1024;
 };
 
 class Server {
