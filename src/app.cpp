@@ -2,13 +2,9 @@
 
 #include <filesystem>
 
-#include "auth/auth_routes.hpp"
 #include "core/log.hpp"
 #include "core/validation.hpp"
 #include "db/migrations.hpp"
-#include "devices/device_routes.hpp"
-#include "files/file_routes.hpp"
-#include "ops/ops_routes.hpp"
 
 #ifndef KARMA_VERSION
 #define KARMA_VERSION "dev"
@@ -58,27 +54,15 @@ std::unique_ptr<db::Database> open_configured_database(const Config& config) {
 App::App(Config config)
     : config_(std::move(config)),
       db_(open_and_migrate(config_)),
-      limiter_(make_in_process_rate_limiter()),
-      hasher_(config_.password_hash_concurrency),
-      auth_(*db_,
-            auth::AuthSettings{config_.secret_key, config_.access_token_expire_minutes,
-                               config_.refresh_token_days, config_.login_max_failures,
-                               config_.login_ip_max_failures, config_.login_window_seconds,
-                               config_.auth_user_cache_ms},
-            *limiter_, hasher_),
       events_(realtime::make_local_event_bus()),
       commits_(*db_, config_.group_committers()),
-      devices_(
-          *db_, commits_, *events_,
-          devices::DeviceSettings{config_.heartbeat_interval_seconds, config_.metrics_max_samples,
-                                  config_.metrics_retention_days}),
-      commands_(*db_, *events_),
-      gateway_(devices_, commands_, *events_),
       blobs_(make_blob_store(config_)),
-      files_(*db_, *blobs_,
-             files::FileSettings{.max_file_bytes = config_.upload_max_bytes,
-                                 .enforce_quota = config_.plan_limits_enforced(),
-                                 .quota_free = config_.storage_quota_free_bytes}) {
+      platform_{config_, *db_, commits_, *events_, *blobs_},
+      auth_(platform_),
+      billing_(platform_),
+      devices_(platform_),
+      files_(platform_, devices_.directory(), billing_.plans()),
+      ops_(platform_, metrics_, KARMA_VERSION) {
   router_.set_error_translator([](const std::exception& e) -> std::optional<AppError> {
     if (const auto* db_error = dynamic_cast<const db::DbError*>(&e);
         db_error && db_error->kind() != db::DbError::Kind::other) {
@@ -86,21 +70,9 @@ App::App(Config config)
     }
     return std::nullopt;
   });
-  devices_.on_remove([this](db::Connection& c, const std::string& device_id) {
-    return files_.release_device(c, device_id);
-  });
-  auth::mount_auth_routes(router_, auth_);
-  devices::mount_device_routes(router_, devices_, commands_);
-  devices::mount_gateway_route(router_, gateway_);
-  files::mount_file_routes(router_, files_);
-  ops::mount_ops_routes(router_, *db_, metrics_, KARMA_VERSION);
-
-  scheduler_.every("offline-devices", std::chrono::seconds(config_.heartbeat_interval_seconds),
-                   [this] { devices_.mark_silent_devices_offline(); });
-  scheduler_.every("expire-device-commands", std::chrono::seconds(5),
-                   [this] { commands_.expire_overdue(); });
-  scheduler_.every("prune-device-metrics", std::chrono::minutes(10),
-                   [this] { devices_.prune_metrics(); });
+  for (Module* module :
+       std::initializer_list<Module*>{&auth_, &billing_, &devices_, &files_, &ops_})
+    module->mount(router_, scheduler_);
 
   http::ServerOptions options;
   options.host = config_.host;

@@ -1,23 +1,23 @@
 #pragma once
-// Wires one Karma instance together: database, services, routes and the HTTP server. main()
-// and the integration tests build it the same way.
+// Wires one Karma instance together: the platform (database, bus, blob store), the feature
+// modules and the HTTP server. main() and the integration tests build it the same way.
 #include <cstdint>
 #include <memory>
 #include <string>
 
-#include "auth/auth_service.hpp"
-#include "auth/password.hpp"
+#include "auth/auth_module.hpp"
+#include "billing/billing_module.hpp"
 #include "core/config.hpp"
-#include "core/rate_limiter.hpp"
 #include "db/database.hpp"
-#include "devices/command_service.hpp"
-#include "devices/device_gateway.hpp"
-#include "devices/device_service.hpp"
-#include "files/file_service.hpp"
+#include "db/group_commit.hpp"
+#include "devices/devices_module.hpp"
+#include "files/files_module.hpp"
 #include "http/metrics.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
 #include "jobs/scheduler.hpp"
+#include "ops/ops_module.hpp"
+#include "platform/module.hpp"
 #include "realtime/event_bus.hpp"
 #include "storage/blob_store.hpp"
 
@@ -35,27 +35,27 @@ class App {
   void stop();  // graceful; idempotent
 
   db::Database& database() { return *db_; }
-  auth::AuthService& auth() { return auth_; }
-  devices::DeviceService& devices() { return devices_; }
-  devices::CommandService& commands() { return commands_; }
+  auth::AuthService& auth() { return auth_.service(); }
+  devices::DeviceService& devices() { return devices_.service(); }
+  devices::CommandService& commands() { return devices_.commands(); }
   realtime::EventBus& events() { return *events_; }
   const Config& config() const { return config_; }
 
  private:
   Config config_;
   std::unique_ptr<db::Database> db_;
-  std::unique_ptr<RateLimiter> limiter_;
-  auth::PasswordHasher hasher_;
-  auth::AuthService auth_;
   std::unique_ptr<realtime::EventBus> events_;
   db::GroupCommit commits_;
-  devices::DeviceService devices_;
-  devices::CommandService commands_;
-  devices::DeviceGateway gateway_;
   std::unique_ptr<storage::BlobStore> blobs_;
-  files::FileService files_;
-  jobs::Scheduler scheduler_;
+  Platform platform_;
   http::Metrics metrics_;
+  // Features, each handed the public interfaces of those it uses.
+  auth::AuthModule auth_;
+  billing::BillingModule billing_;
+  devices::DevicesModule devices_;
+  files::FilesModule files_;
+  ops::OpsModule ops_;
+  jobs::Scheduler scheduler_;
   http::Router router_;
   std::unique_ptr<http::Server> server_;
 };

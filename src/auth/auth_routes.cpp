@@ -12,8 +12,8 @@ void mount_auth_routes(http::Router& router, AuthService& service) {
       [&service](const Request& req) { return service.authenticate(req.credentials("Bearer")); });
 
   // Register and login hash passwords: they run on the heavy pool.
-  const http::RouteOptions open_hashing{.authenticated = false, .cpu_heavy = true};
-  const http::RouteOptions open{.authenticated = false};
+  const http::RouteOptions open_hashing{.guard = http::Guard::open, .cpu_heavy = true};
+  const http::RouteOptions open{.guard = http::Guard::open};
   router.post(
       "/api/auth/register",
       [&service](Request& req) {

@@ -114,11 +114,8 @@ DeviceGateway::DeviceGateway(DeviceService& devices, CommandService& commands,
 
 std::shared_ptr<http::WebSocketSession> DeviceGateway::accept(http::Request& request) {
   const std::string id = request.id_param("id", "Device");
-  std::string token(request.credentials("Device"));
-  if (token.empty()) token = std::string(request.query_param("token").value_or(""));
-  if (token.empty()) throw AppError::unauthorized("Device token required");
-  devices_.verify_token(id, token);
-  return std::make_shared<DeviceLink>(*this, id, std::move(token));
+  devices_.verify_token(id, request.device_token);
+  return std::make_shared<DeviceLink>(*this, id, request.device_token);
 }
 
 void DeviceGateway::attach(const std::string& device_id, const std::shared_ptr<DeviceLink>& link) {
@@ -158,10 +155,9 @@ std::size_t DeviceGateway::connected() const {
 }
 
 void mount_gateway_route(http::Router& router, DeviceGateway& gateway) {
-  // Devices authenticate with their own token, so the route is not behind the user guard.
   router.websocket("/api/devices/:id/connect",
                    [&gateway](http::Request& request) { return gateway.accept(request); },
-                   {.authenticated = false});
+                   {.guard = http::Guard::device});
 }
 
 }  // namespace karma::devices

@@ -20,7 +20,8 @@ constexpr const char* kDevice = "Device";
 }  // namespace
 
 void mount_device_routes(http::Router& router, DeviceService& service, CommandService& commands) {
-  router.get("/api/devices", [&service](Request& req) {
+  auto devices = router.group("/api/devices");
+  devices.get("", [&service](Request& req) {
     const DeviceList request = parse_device_list(req.query);
     const auto [devices, total] = service.list(req.require_caller(), request);
     std::string data = "{\"devices\":[";
@@ -35,7 +36,7 @@ void mount_device_routes(http::Router& router, DeviceService& service, CommandSe
     return Response::json_text(200, data);
   });
 
-  router.post("/api/devices", [&service](Request& req) {
+  devices.post("", [&service](Request& req) {
     const auto created = service.create(req.require_caller(), parse_new_device(req.json_body()));
     std::string data = "{\"device\":" + device_json(created.device) + ",\"deviceToken\":";
     json::append_quoted(data, created.token);
@@ -43,7 +44,8 @@ void mount_device_routes(http::Router& router, DeviceService& service, CommandSe
     return Response::json_text(201, data);
   });
 
-  router.get("/api/devices/:id", [&service](Request& req) {
+  auto device = router.group("/api/devices/:id");
+  device.get("", [&service](Request& req) {
     return Response::json_text(
         200, device_json(service.get(req.require_caller(), req.id_param("id", kDevice))));
   });
@@ -53,30 +55,29 @@ void mount_device_routes(http::Router& router, DeviceService& service, CommandSe
     const DeviceChange change = parse_device_change(req.json_body());
     return Response::json_text(200, device_json(service.update(req.require_caller(), id, change)));
   };
-  router.put("/api/devices/:id", update);
-  router.patch("/api/devices/:id", update);
+  device.put("", update);
+  device.patch("", update);
 
-  router.del("/api/devices/:id", [&service](Request& req) {
+  device.del("", [&service](Request& req) {
     service.remove(req.require_caller(), req.id_param("id", kDevice));
     return Response::ok(nullptr);
   });
 
-  router.post("/api/devices/:id/token", [&service](Request& req) {
+  device.post("/token", [&service](Request& req) {
     const std::string token =
         service.rotate_token(req.require_caller(), req.id_param("id", kDevice));
     return Response::ok(bj::object{{"deviceToken", token}});
   });
 
   // Devices authenticate with their own token; owners may report for them with their JWT.
-  router.post_async(
-      "/api/devices/:id/heartbeat",
+  device.post_async(
+      "/heartbeat",
       [&service, &router](Request& req, const Responder& respond) {
         HeartbeatSender sender;
-        if (const auto token = req.credentials("Device"); !token.empty()) {
-          sender.device_token = std::string(token);
-        } else {
-          sender.owner = router.authenticate(req);
-        }
+        if (!req.device_token.empty())
+          sender.device_token = req.device_token;  // proven by the write that records it
+        else
+          sender.owner = req.require_caller();
         std::string id = req.id_param("id", kDevice);
         Heartbeat beat = parse_heartbeat(req.json_body());
         auto done = [&router, &req, respond](const DeviceRecord* device, std::exception_ptr error) {
@@ -85,9 +86,9 @@ void mount_device_routes(http::Router& router, DeviceService& service, CommandSe
         };
         service.heartbeat(std::move(sender), std::move(id), std::move(beat), std::move(done));
       },
-      {.authenticated = false});
+      {.guard = http::Guard::user_or_device});
 
-  router.get("/api/devices/:id/metrics", [&service](Request& req) {
+  device.get("/metrics", [&service](Request& req) {
     const std::string id = req.id_param("id", kDevice);
     Violations violations;
     QueryFields query(req.query, violations);
@@ -101,14 +102,14 @@ void mount_device_routes(http::Router& router, DeviceService& service, CommandSe
     return Response::ok(bj::object{{"samples", std::move(samples)}});
   });
 
-  router.post("/api/devices/:id/commands", [&commands](Request& req) {
+  device.post("/commands", [&commands](Request& req) {
     const std::string id = req.id_param("id", kDevice);
     const NewCommand in = parse_new_command(req.json_body());
     return Response::json(
         202, bj::object{{"command", command_json(commands.create(req.require_caller(), id, in))}});
   });
 
-  router.get("/api/devices/:id/commands", [&commands](Request& req) {
+  device.get("/commands", [&commands](Request& req) {
     const std::string id = req.id_param("id", kDevice);
     Violations violations;
     QueryFields query(req.query, violations);
@@ -123,7 +124,7 @@ void mount_device_routes(http::Router& router, DeviceService& service, CommandSe
                                    {"pageSize", paging.page_size}});
   });
 
-  router.get("/api/devices/:id/commands/:commandId", [&commands](Request& req) {
+  device.get("/commands/:commandId", [&commands](Request& req) {
     const std::string id = req.id_param("id", kDevice);
     const std::string command_id = req.id_param("commandId", "Command");
     return Response::ok(command_json(commands.get(req.require_caller(), id, command_id)));

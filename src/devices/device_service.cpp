@@ -32,11 +32,20 @@ DeviceService::DeviceService(db::Database& db, db::GroupCommit& commits, realtim
                              DeviceSettings settings)
     : db_(db), commits_(commits), bus_(bus), settings_(settings) {}
 
-DeviceRecord DeviceService::require_owned(db::Connection& c, const Caller& caller,
-                                          const std::string& id) {
+DeviceRecord DeviceService::owned_device(db::Connection& c, const Caller& caller,
+                                         const std::string& id) {
   auto device = store_.find_owned(c, id, caller.user_id);
   if (!device) throw AppError::not_found(kDevice);
   return std::move(*device);
+}
+
+void DeviceService::require_owned(db::Connection& c, const Caller& caller, const std::string& id) {
+  if (!store_.owned(c, id, caller.user_id)) throw AppError::not_found(kDevice);
+}
+
+std::vector<std::string> DeviceService::device_ids_of(db::Connection& c,
+                                                      const std::string& user_id) {
+  return store_.ids_of_user(c, user_id);
 }
 
 std::string DeviceService::issue_token(db::Connection& c, const std::string& device_id,
@@ -95,13 +104,13 @@ CreatedDevice DeviceService::create(const Caller& caller, const NewDevice& input
 
 DeviceRecord DeviceService::get(const Caller& caller, const std::string& id) {
   auto c = db_.acquire();
-  return require_owned(*c, caller, id);
+  return owned_device(*c, caller, id);
 }
 
 DeviceRecord DeviceService::update(const Caller& caller, const std::string& id,
                                    const DeviceChange& change) {
   return db_.transaction([&](db::Connection& c) {
-    DeviceRecord d = require_owned(c, caller, id);
+    DeviceRecord d = owned_device(c, caller, id);
     if (change.name) d.name = *change.name;
     if (change.location_given) d.location = stored_json(change.location);
     if (change.tags) d.tags = *change.tags;

@@ -11,6 +11,7 @@
 #include "core/validation.hpp"
 #include "db/database.hpp"
 #include "db/group_commit.hpp"
+#include "devices/device_directory.hpp"
 #include "devices/device_store.hpp"
 #include "realtime/event_bus.hpp"
 
@@ -58,7 +59,7 @@ struct HeartbeatSender {
   std::optional<Caller> owner;
 };
 
-class DeviceService {
+class DeviceService final : public DeviceDirectory {
  public:
   // Heartbeats are frequent, small and independent: they go through `commits` in batches.
   DeviceService(db::Database& db, db::GroupCommit& commits, realtime::EventBus& bus,
@@ -70,10 +71,10 @@ class DeviceService {
   DeviceRecord get(const Caller& caller, const std::string& id);
   DeviceRecord update(const Caller& caller, const std::string& id, const DeviceChange& change);
   void remove(const Caller& caller, const std::string& id);
-  // What other features keep per device (files): released inside the transaction that deletes
-  // the device; the step it returns runs after that transaction commits.
-  using RemovalHook = std::function<std::function<void()>(db::Connection&, const std::string&)>;
-  void on_remove(RemovalHook hook) { removal_hooks_.push_back(std::move(hook)); }
+  // DeviceDirectory, for the features that keep things per device (files).
+  void require_owned(db::Connection& c, const Caller& caller, const std::string& id) override;
+  std::vector<std::string> device_ids_of(db::Connection& c, const std::string& user_id) override;
+  void on_remove(RemovalHook hook) override { removal_hooks_.push_back(std::move(hook)); }
   std::string rotate_token(const Caller& caller, const std::string& id);
 
   // Throws UNAUTHORIZED unless `token` is a live token of device `id`.
@@ -95,7 +96,7 @@ class DeviceService {
   const DeviceSettings& settings() const { return settings_; }
 
  private:
-  DeviceRecord require_owned(db::Connection& c, const Caller& caller, const std::string& id);
+  DeviceRecord owned_device(db::Connection& c, const Caller& caller, const std::string& id);
   std::string issue_token(db::Connection& c, const std::string& device_id, EpochMs now);
   void check_token(db::Connection& c, const std::string& id, const std::string& token);
   void publish_status(const StatusChange& change);

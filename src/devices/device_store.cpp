@@ -119,6 +119,18 @@ std::optional<DeviceRecord> DeviceStore::find_owned(db::Connection& c, const std
   return device_from(r.first());
 }
 
+bool DeviceStore::owned(db::Connection& c, const std::string& id, const std::string& user_id) {
+  return !c.query("SELECT 1 FROM devices WHERE id = $1 AND user_id = $2", {id, user_id}).empty();
+}
+
+std::vector<std::string> DeviceStore::ids_of_user(db::Connection& c, const std::string& user_id) {
+  const db::Result r = c.query("SELECT id FROM devices WHERE user_id = $1", {user_id});
+  std::vector<std::string> ids;
+  ids.reserve(r.rows.size());
+  for (const auto& row : r.rows) ids.push_back(row.text(0));
+  return ids;
+}
+
 void DeviceStore::insert(db::Connection& c, const DeviceRecord& d) {
   c.query(
       "INSERT INTO devices (id, user_id, name, model, status, ip, mac, serial_number, "

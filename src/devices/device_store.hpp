@@ -84,6 +84,8 @@ class DeviceStore {
   // The device when `user_id` owns it.
   std::optional<DeviceRecord> find_owned(db::Connection& c, const std::string& id,
                                          const std::string& user_id);
+  bool owned(db::Connection& c, const std::string& id, const std::string& user_id);
+  std::vector<std::string> ids_of_user(db::Connection& c, const std::string& user_id);
   // Throws db::DbError (unique_violation) when the serial number is taken.
   void insert(db::Connection& c, const DeviceRecord& d);
   void update_profile(db::Connection& c, const DeviceRecord& d);

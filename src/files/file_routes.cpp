@@ -82,7 +82,7 @@ class UploadStream final : public http::BodyStream, public http::MultipartSink {
       upload_.name = validate_name(*headers.filename, "file");
       file_seen_ = true;
       in_file_ = true;
-      writer_ = service_.blobs().create();
+      writer_ = service_.create_blob();
     } else if (headers.name == "path" || headers.name == "category" ||
                headers.name == "overwrite") {
       field_name_ = headers.name;
@@ -172,10 +172,11 @@ Response archive(FileService& service, const Caller& caller, const std::string& 
                  const std::vector<std::string>& ids) {
   std::vector<ZipEntry> entries;
   for (auto& f : service.files_for_archive(caller, device_id, ids)) {
-    storage::BlobStore& blobs = service.blobs();
-    entries.push_back({f.path.substr(1), static_cast<std::uint64_t>(f.size), f.modified_at,
-                       [&blobs, key = f.storage_key, size = f.size] {
-                         return blobs.open(key, 0, static_cast<std::uint64_t>(size));
+    const auto size = static_cast<std::uint64_t>(f.size);
+    std::string name = f.path.substr(1);
+    const EpochMs modified = f.modified_at;
+    entries.push_back({std::move(name), size, modified, [&service, file = std::move(f), size] {
+                         return service.open_content(file, 0, size);
                        }});
   }
   const std::uint64_t size = zip_size(entries);
@@ -202,7 +203,8 @@ std::string content_disposition(std::string_view name) {
 }
 
 void mount_file_routes(http::Router& router, FileService& service) {
-  router.get("/api/devices/:id/files", [&service](Request& req) {
+  auto device = router.group("/api/devices/:id");
+  device.get("/files", [&service](Request& req) {
     const std::string device_id = req.id_param("id", kDevice);
     const FileQuery query = parse_file_query(req.query);
     const FileListing listing = service.list(req.require_caller(), device_id, query);
@@ -215,9 +217,8 @@ void mount_file_routes(http::Router& router, FileService& service) {
                                    {"totalSize", listing.total_size}});
   });
 
-  router.post_streaming(
-      "/api/devices/:id/files/upload",
-      [&service](Request& req) -> std::unique_ptr<http::BodyStream> {
+  device.post_streaming(
+      "/files/upload", [&service](Request& req) -> std::unique_ptr<http::BodyStream> {
         const std::string device_id = req.id_param("id", kDevice);
         const Caller& caller = req.require_caller();
         const auto boundary = http::multipart_boundary(req.header("content-type"));
@@ -230,7 +231,7 @@ void mount_file_routes(http::Router& router, FileService& service) {
                                               service.remaining_quota(caller));
       });
 
-  router.post("/api/devices/:id/folders", [&service](Request& req) {
+  device.post("/folders", [&service](Request& req) {
     const std::string device_id = req.id_param("id", kDevice);
     const bj::object body = req.json_body();
     Violations violations;
@@ -242,13 +243,13 @@ void mount_file_routes(http::Router& router, FileService& service) {
     return Response::created(bj::object{{"folder", folder_json(device_id, folder)}});
   });
 
-  router.get("/api/devices/:id/files/:fileId", [&service](Request& req) {
+  device.get("/files/:fileId", [&service](Request& req) {
     const std::string device_id = req.id_param("id", kDevice);
     const std::string id = req.id_param("fileId", kFile);
     return Response::ok(file_json(service.get(req.require_caller(), device_id, id)));
   });
 
-  router.get("/api/devices/:id/files/:fileId/download", [&service](Request& req) {
+  device.get("/files/:fileId/download", [&service](Request& req) {
     const std::string device_id = req.id_param("id", kDevice);
     const std::string id = req.id_param("fileId", kFile);
     const FileRecord file = service.open_for_download(req.require_caller(), device_id, id);
@@ -281,12 +282,12 @@ void mount_file_routes(http::Router& router, FileService& service) {
       r.set_header("content-range", "bytes " + std::to_string(offset) + "-" +
                                         std::to_string(offset + length - 1) + "/" +
                                         std::to_string(size));
-    r.stream = std::make_shared<BlobSource>(service.blobs().open(file.storage_key, offset, length));
+    r.stream = std::make_shared<BlobSource>(service.open_content(file, offset, length));
     r.stream_length = length;
     return r;
   });
 
-  router.post("/api/devices/:id/files/batch", [&service](Request& req) {
+  device.post("/files/batch", [&service](Request& req) {
     const std::string device_id = req.id_param("id", kDevice);
     const bj::object body = req.json_body();
     Violations violations;
@@ -317,7 +318,7 @@ void mount_file_routes(http::Router& router, FileService& service) {
     return Response::ok(data);
   });
 
-  router.del("/api/devices/:id/files/:fileId", [&service](Request& req) {
+  device.del("/files/:fileId", [&service](Request& req) {
     const std::string device_id = req.id_param("id", kDevice);
     const std::string id = req.id_param("fileId", kFile);
     service.remove(req.require_caller(), device_id, id);

@@ -23,14 +23,6 @@ namespace bj = boost::json;
 constexpr const char* kDevice = "Device";
 constexpr const char* kFile = "File";
 
-std::string plan_of(db::Connection& c, const std::string& user_id) {
-  const auto r = c.query(
-      "SELECT plan FROM subscriptions WHERE user_id = $1 AND status IN ('active', 'trialing') "
-      "ORDER BY created_at DESC LIMIT 1",
-      {user_id});
-  return r.empty() ? "free" : r.first().text(0);
-}
-
 // `needle`: the query's `q`, already lower-cased (once per listing, not once per file).
 bool matches(const FileRecord& f, const FileQuery& q, const std::optional<std::string>& needle) {
   if (q.type && f.type != *q.type) return false;
@@ -62,8 +54,10 @@ std::string_view first_segment_below(std::string_view path, std::string_view fol
 
 }  // namespace
 
-FileService::FileService(db::Database& db, storage::BlobStore& blobs, FileSettings settings)
-    : db_(db), blobs_(blobs), settings_(settings) {}
+FileService::FileService(db::Database& db, storage::BlobStore& blobs,
+                         devices::DeviceDirectory& devices, billing::PlanDirectory& plans,
+                         FileSettings settings)
+    : db_(db), blobs_(blobs), devices_(devices), plans_(plans), settings_(settings) {}
 
 std::unique_lock<std::mutex> FileService::lock_blob(const std::string& key) {
   if (!blobs_.content_addressed()) return {};
@@ -77,15 +71,17 @@ void FileService::require_device(const Caller& caller, const std::string& device
 
 std::optional<std::int64_t> FileService::quota_of(db::Connection& c, const std::string& user_id) {
   if (!settings_.enforce_quota) return std::nullopt;
-  const std::string plan = plan_of(c, user_id);
-  if (plan == "enterprise") return std::nullopt;
-  const std::int64_t factor = plan == "team" ? 200 : plan == "pro" ? 20 : 1;
+  const billing::Plan plan = plans_.plan_of(c, user_id);
+  if (plan == billing::Plan::enterprise) return std::nullopt;
+  const std::int64_t factor = plan == billing::Plan::team  ? 200
+                              : plan == billing::Plan::pro ? 20
+                                                           : 1;
   return settings_.quota_free * factor;
 }
 
 void FileService::require_device(db::Connection& c, const Caller& caller,
                                  const std::string& device_id) {
-  if (!store_.device_owned(c, device_id, caller.user_id)) throw AppError::not_found(kDevice);
+  devices_.require_owned(c, caller, device_id);
 }
 
 FileRecord FileService::require_file(db::Connection& c, const Caller& caller,
@@ -100,7 +96,8 @@ std::int64_t FileService::remaining_quota(const Caller& caller) {
   auto c = db_.acquire();
   const auto quota = quota_of(*c, caller.user_id);
   if (!quota) return INT64_MAX;
-  return std::max<std::int64_t>(0, *quota - store_.used_bytes(*c, caller.user_id));
+  return std::max<std::int64_t>(
+      0, *quota - store_.used_bytes(*c, devices_.device_ids_of(*c, caller.user_id)));
 }
 
 bool FileService::ensure_folders(db::Connection& c, const std::string& device_id,
@@ -125,7 +122,7 @@ bool FileService::ensure_folders(db::Connection& c, const std::string& device_id
 
 void FileService::require_quota(db::Connection& c, const std::string& user_id, std::int64_t more) {
   const auto quota = quota_of(c, user_id);
-  if (quota && store_.used_bytes(c, user_id) + more > *quota)
+  if (quota && store_.used_bytes(c, devices_.device_ids_of(c, user_id)) + more > *quota)
     throw AppError(ErrorCode::forbidden, "Storage quota exceeded", bj::object{{"limit", *quota}});
 }
 

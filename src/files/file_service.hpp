@@ -9,8 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "billing/plans.hpp"
 #include "core/caller.hpp"
 #include "db/database.hpp"
+#include "devices/device_directory.hpp"
 #include "files/file_store.hpp"
 #include "storage/blob_store.hpp"
 
@@ -78,10 +80,18 @@ struct BatchOutcome {
 
 class FileService {
  public:
-  FileService(db::Database& db, storage::BlobStore& blobs, FileSettings settings);
+  // Devices and plans are asked through the interfaces their features provide.
+  FileService(db::Database& db, storage::BlobStore& blobs, devices::DeviceDirectory& devices,
+              billing::PlanDirectory& plans, FileSettings settings);
 
   const FileSettings& settings() const { return settings_; }
-  storage::BlobStore& blobs() { return blobs_; }
+  // Where an upload's bytes go; dropped unless record_upload commits them.
+  std::unique_ptr<storage::BlobWriter> create_blob() { return blobs_.create(); }
+  // `length` bytes of the file's content from `offset`.
+  std::unique_ptr<storage::BlobReader> open_content(const FileRecord& file, std::uint64_t offset,
+                                                    std::uint64_t length) {
+    return blobs_.open(file.storage_key, offset, length);
+  }
 
   // Throws NOT_FOUND unless the device is the caller's.
   void require_device(const Caller& caller, const std::string& device_id);
@@ -137,6 +147,8 @@ class FileService {
 
   db::Database& db_;
   storage::BlobStore& blobs_;
+  devices::DeviceDirectory& devices_;
+  billing::PlanDirectory& plans_;
   FileSettings settings_;
   FileStore store_;
   std::array<std::mutex, 64> blob_locks_;

@@ -42,12 +42,6 @@ std::optional<FileRecord> first_file(const db::Result& r) {
 
 }  // namespace
 
-bool FileStore::device_owned(db::Connection& c, const std::string& device_id,
-                             const std::string& user_id) {
-  return !c.query("SELECT 1 FROM devices WHERE id = $1 AND user_id = $2", {device_id, user_id})
-              .empty();
-}
-
 std::optional<FileRecord> FileStore::find_file(db::Connection& c, const std::string& device_id,
                                                const std::string& id) {
   return first_file(c.query(std::string("SELECT ") + kColumns +
@@ -168,14 +162,17 @@ void FileStore::touch_accessed(db::Connection& c, const std::string& id, EpochMs
   c.query("UPDATE device_files SET accessed_at = $1 WHERE id = $2", {Timestamp{now}, id});
 }
 
-std::int64_t FileStore::used_bytes(db::Connection& c, const std::string& user_id) {
-  return c
-      .query(
-          "SELECT COALESCE(SUM(f.size), 0) FROM device_files f JOIN devices d ON d.id = "
-          "f.device_id WHERE d.user_id = $1",
-          {user_id})
-      .first()
-      .integer(0);
+std::int64_t FileStore::used_bytes(db::Connection& c, const std::vector<std::string>& device_ids) {
+  if (device_ids.empty()) return 0;
+  std::string sql = "SELECT COALESCE(SUM(size), 0) FROM device_files WHERE device_id IN (";
+  db::Params params;
+  for (const auto& id : device_ids) {
+    if (!params.empty()) sql += ", ";
+    params.emplace_back(id);
+    sql += "$" + std::to_string(params.size());
+  }
+  sql += ")";
+  return c.query(sql, params).first().integer(0);
 }
 
 void FileStore::reference_blob(db::Connection& c, const std::string& key, std::int64_t size) {

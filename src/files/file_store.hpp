@@ -32,7 +32,6 @@ struct FileRecord {
 
 class FileStore {
  public:
-  bool device_owned(db::Connection& c, const std::string& device_id, const std::string& user_id);
   // A file (not a folder) of the device.
   std::optional<FileRecord> find_file(db::Connection& c, const std::string& device_id,
                                       const std::string& id);
@@ -56,8 +55,8 @@ class FileStore {
   void move(db::Connection& c, const std::string& id, const std::string& path,
             const std::string& parent_path, EpochMs now);
   void touch_accessed(db::Connection& c, const std::string& id, EpochMs now);
-  // Bytes of every file of every device of the user.
-  std::int64_t used_bytes(db::Connection& c, const std::string& user_id);
+  // Bytes of every file of these devices.
+  std::int64_t used_bytes(db::Connection& c, const std::vector<std::string>& device_ids);
 
   void reference_blob(db::Connection& c, const std::string& key, std::int64_t size);
   // The references left after dropping one; the row goes with the last.

@@ -35,7 +35,8 @@ class Request {
   std::string body;
   std::string request_id;
   std::string client_ip;
-  std::optional<Caller> caller;  // set by the router for authenticated routes
+  std::optional<Caller> caller;  // set by the router's user guard
+  std::string device_token;      // set by the router's device guard (not yet proven)
 
   // Case-insensitive; empty when absent.
   std::string_view header(std::string_view name) const;

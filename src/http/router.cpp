@@ -28,13 +28,38 @@ void require_storable_query(const Request& request) {
   }
 }
 
-// What every route runs before its handler: the guard, then the query check.
-void admit(const Router& router, const Route& route, Request& request) {
-  if (route.options.authenticated) request.caller = router.authenticate(request);
+}  // namespace
+
+void Router::admit(const Route& route, Request& request) const {
+  const auto user = [&] {
+    if (!authenticator_) throw AppError(ErrorCode::internal, "no authenticator configured");
+    request.caller = authenticator_(request);
+  };
+  const auto device_token = [&] {
+    std::string_view token = request.credentials("Device");
+    if (token.empty() && route.websocket) token = request.query_param("token").value_or("");
+    request.device_token = std::string(token);
+    return !token.empty();
+  };
+  switch (route.options.guard) {
+    case Guard::user:
+      user();
+      break;
+    case Guard::device:
+      if (!device_token()) throw AppError::unauthorized("Device token required");
+      break;
+    case Guard::user_or_device:
+      if (!device_token()) user();
+      break;
+    case Guard::signature:
+      if (!route.options.signature) throw AppError(ErrorCode::internal, "no signature check");
+      route.options.signature(request);
+      break;
+    case Guard::open:
+      break;
+  }
   require_storable_query(request);
 }
-
-}  // namespace
 
 // The guard, then `open` (a WebSocket session or a body stream): what it opened, or null with
 // `refusal` set to the error response.
@@ -42,7 +67,7 @@ template <class Open>
 auto Router::open_guarded(const Route& route, Request& request, Response& refusal, Open open) const
     -> decltype(open()) {
   try {
-    admit(*this, route, request);
+    admit(route, request);
     auto opened = open();
     if (!opened) throw AppError(ErrorCode::internal, "route handler opened nothing");
     return opened;
@@ -68,7 +93,7 @@ void Router::add(std::string method, std::string pattern, Handler handler, Route
   route->method = std::move(method);
   route->pattern = std::move(pattern);
   route->handler = std::move(handler);
-  route->options = options;
+  route->options = std::move(options);
   routes_.push_back(std::move(route));
 }
 
@@ -117,12 +142,12 @@ Match Router::match(std::string_view method, std::string_view raw_path) const {
 }
 
 void Router::post_async(std::string pattern, AsyncHandler handler, RouteOptions options) {
-  add("POST", std::move(pattern), nullptr, options);
+  add("POST", std::move(pattern), nullptr, std::move(options));
   routes_.back()->async_handler = std::move(handler);
 }
 
 void Router::post_streaming(std::string pattern, StreamingHandler handler, RouteOptions options) {
-  add("POST", std::move(pattern), nullptr, options);
+  add("POST", std::move(pattern), nullptr, std::move(options));
   routes_.back()->streaming = std::move(handler);
 }
 
@@ -137,7 +162,7 @@ void Router::websocket(std::string pattern, WebSocketHandler handler, RouteOptio
       [](Request&) -> Response {
         throw AppError(ErrorCode::validation, "This endpoint requires a WebSocket upgrade");
       },
-      options);
+      std::move(options));
   routes_.back()->websocket = std::move(handler);
 }
 
@@ -146,14 +171,13 @@ std::shared_ptr<WebSocketSession> Router::accept(const Route& route, Request& re
   return open_guarded(route, request, refusal, [&] { return route.websocket(request); });
 }
 
-Caller Router::authenticate(const Request& request) const {
-  if (!authenticator_) throw AppError(ErrorCode::internal, "no authenticator configured");
-  return authenticator_(request);
+Router::Group Router::group(std::string prefix, RouteOptions defaults) {
+  return Group(*this, std::move(prefix), std::move(defaults));
 }
 
 Response Router::execute(const Route& route, Request& request) const {
   try {
-    admit(*this, route, request);
+    admit(route, request);
     return route.handler(request);
   } catch (...) {
     return error_response(std::current_exception(), request);
@@ -162,7 +186,7 @@ Response Router::execute(const Route& route, Request& request) const {
 
 void Router::execute_async(const Route& route, Request& request, const Responder& respond) const {
   try {
-    admit(*this, route, request);
+    admit(route, request);
     route.async_handler(request, respond);
   } catch (...) {
     respond(error_response(std::current_exception(), request));

@@ -1,6 +1,7 @@
 #pragma once
 // Method + path routing with ":name" parameters. Every route is served under /api and /api/v1.
-// Routes are authenticated unless declared public: the guard runs before the handler.
+// Every route declares its guard (a bearer user unless it says otherwise); the router runs it
+// before the handler and fails closed.
 #include <functional>
 #include <memory>
 #include <optional>
@@ -37,19 +38,35 @@ class BodyStream {
 // Runs on a worker once the headers are in: checks the request and opens the stream, or
 // throws to refuse it before the body is read.
 using StreamingHandler = std::function<std::unique_ptr<BodyStream>(Request&)>;
-// Resolves the caller of an authenticated route, or throws UNAUTHORIZED.
+// Resolves the user of a bearer token, or throws UNAUTHORIZED.
 using Authenticator = std::function<Caller(const Request&)>;
+// Checks a signed request (a webhook) over its headers and raw body; throws UNAUTHORIZED.
+using SignatureCheck = std::function<void(const Request&)>;
+
+// Who may call a route. A request without the credential its route's guard asks for never
+// reaches the handler: 401 UNAUTHORIZED.
+enum class Guard {
+  user,  // "Authorization: Bearer <access token>", resolved to request.caller
+  // "Authorization: Device <token>" (WebSocket clients, which cannot set headers, may send
+  // ?token=) into request.device_token. The handler proves it in the same step that uses it
+  // (the heartbeat's write, the gateway's upgrade), so no lookup is spent on it twice.
+  device,
+  user_or_device,  // either; a device token is taken when both are sent
+  signature,       // RouteOptions::signature accepts the request (webhooks)
+  open,            // anyone
+};
 // Turns a non-AppError exception into a contract error where one fits (e.g. DB down → 503).
 using ErrorTranslator = std::function<std::optional<AppError>(const std::exception&)>;
 
 struct RouteOptions {
-  bool authenticated = true;
+  Guard guard = Guard::user;
   // Handlers may block (database, password hashing), so they run on the worker pool. Only
   // handlers that never block may run inline on an I/O thread.
   bool blocking = true;
   // Seconds-scale CPU work (password hashing) runs on a small pool of its own, so a burst of
   // logins never starves the ordinary handlers.
   bool cpu_heavy = false;
+  SignatureCheck signature = {};  // Guard::signature only
 };
 
 struct Route {
@@ -73,19 +90,19 @@ class Router {
  public:
   void add(std::string method, std::string pattern, Handler handler, RouteOptions options = {});
   void get(std::string p, Handler h, RouteOptions o = {}) {
-    add("GET", std::move(p), std::move(h), o);
+    add("GET", std::move(p), std::move(h), std::move(o));
   }
   void post(std::string p, Handler h, RouteOptions o = {}) {
-    add("POST", std::move(p), std::move(h), o);
+    add("POST", std::move(p), std::move(h), std::move(o));
   }
   void put(std::string p, Handler h, RouteOptions o = {}) {
-    add("PUT", std::move(p), std::move(h), o);
+    add("PUT", std::move(p), std::move(h), std::move(o));
   }
   void patch(std::string p, Handler h, RouteOptions o = {}) {
-    add("PATCH", std::move(p), std::move(h), o);
+    add("PATCH", std::move(p), std::move(h), std::move(o));
   }
   void del(std::string p, Handler h, RouteOptions o = {}) {
-    add("DELETE", std::move(p), std::move(h), o);
+    add("DELETE", std::move(p), std::move(h), std::move(o));
   }
   void post_async(std::string pattern, AsyncHandler handler, RouteOptions options = {});
   void post_streaming(std::string pattern, StreamingHandler handler, RouteOptions options = {});
@@ -96,12 +113,13 @@ class Router {
   std::shared_ptr<WebSocketSession> accept(const Route& route, Request& request,
                                            Response& refusal) const;
 
+  // Routes under `prefix` ("/api/devices/:id") with `defaults` (the guard) unless a route
+  // gives options of its own.
+  class Group;
+  Group group(std::string prefix, RouteOptions defaults = {});
+
   void set_authenticator(Authenticator authenticator) { authenticator_ = std::move(authenticator); }
   void set_error_translator(ErrorTranslator translator) { translator_ = std::move(translator); }
-
-  // The caller of `request` by the router's guard (for routes that accept several kinds of
-  // credentials and so are declared unauthenticated); throws UNAUTHORIZED.
-  Caller authenticate(const Request& request) const;
 
   // Pure and cheap: safe on an I/O thread.
   Match match(std::string_view method, std::string_view path) const;
@@ -122,10 +140,44 @@ class Router {
   template <class Open>
   auto open_guarded(const Route& route, Request& request, Response& refusal, Open open) const
       -> decltype(open());
+  // The route's guard, then the query check: what every route runs before its handler.
+  void admit(const Route& route, Request& request) const;
 
   std::vector<std::unique_ptr<Route>> routes_;
   Authenticator authenticator_;
   ErrorTranslator translator_;
+};
+
+class Router::Group {
+ public:
+  Group(Router& router, std::string prefix, RouteOptions defaults)
+      : router_(router), prefix_(std::move(prefix)), defaults_(std::move(defaults)) {}
+  void get(std::string_view p, Handler h) { add("GET", p, std::move(h), defaults_); }
+  void get(std::string_view p, Handler h, RouteOptions o) { add("GET", p, std::move(h), o); }
+  void post(std::string_view p, Handler h) { add("POST", p, std::move(h), defaults_); }
+  void post(std::string_view p, Handler h, RouteOptions o) { add("POST", p, std::move(h), o); }
+  void put(std::string_view p, Handler h) { add("PUT", p, std::move(h), defaults_); }
+  void patch(std::string_view p, Handler h) { add("PATCH", p, std::move(h), defaults_); }
+  void del(std::string_view p, Handler h) { add("DELETE", p, std::move(h), defaults_); }
+  void post_async(std::string_view p, AsyncHandler h, RouteOptions o) {
+    router_.post_async(prefix_ + std::string(p), std::move(h), std::move(o));
+  }
+  void post_streaming(std::string_view p, StreamingHandler h) {
+    router_.post_streaming(prefix_ + std::string(p), std::move(h), defaults_);
+  }
+  void websocket(std::string_view p, WebSocketHandler h, RouteOptions o) {
+    router_.websocket(prefix_ + std::string(p), std::move(h), std::move(o));
+  }
+
+ private:
+  void add(std::string method, std::string_view path, Handler handler, RouteOptions options) {
+    router_.add(std::move(method), prefix_ + std::string(path), std::move(handler),
+                std::move(options));
+  }
+
+  Router& router_;
+  std::string prefix_;
+  RouteOptions defaults_;
 };
 
 // "/api/v1/x" → "/api/x"; trailing slashes dropped. Used by match().

@@ -4,6 +4,7 @@
 
 #include "core/app_error.hpp"
 #include "db/migrations.hpp"
+#include "ops/ops_module.hpp"
 
 namespace karma::ops {
 
@@ -17,7 +18,7 @@ void mount_ops_routes(http::Router& router, db::Database& db, http::Metrics& met
              [version](Request&) {
                return Response::ok(boost::json::object{{"status", "ok"}, {"version", version}});
              },
-             {.authenticated = false, .blocking = false});
+             {.guard = http::Guard::open, .blocking = false});
 
   router.get("/readyz",
              [&db](Request&) {
@@ -34,7 +35,7 @@ void mount_ops_routes(http::Router& router, db::Database& db, http::Metrics& met
                return Response::ok(boost::json::object{
                    {"status", "ready"}, {"database", "ok"}, {"migrations", "current"}});
              },
-             {.authenticated = false});
+             {.guard = http::Guard::open});
 
   metrics.add_collector([&db](std::string& out) {
     const db::PoolStats s = db.stats();
@@ -58,7 +59,15 @@ void mount_ops_routes(http::Router& router, db::Database& db, http::Metrics& met
                return Response::text(200, metrics.render(),
                                      "text/plain; version=0.0.4; charset=utf-8");
              },
-             {.authenticated = false, .blocking = false});
+             {.guard = http::Guard::open, .blocking = false});
+}
+
+}  // namespace karma::ops
+
+namespace karma::ops {
+
+void OpsModule::mount(http::Router& router, jobs::Scheduler&) {
+  mount_ops_routes(router, db_, metrics_, version_);
 }
 
 }  // namespace karma::ops

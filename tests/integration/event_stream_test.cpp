@@ -152,7 +152,7 @@ TEST(HttpCoreEvents, EventsWrittenFromAnotherThreadArriveInOrderThenTheStreamEnd
           }));
         });
       },
-      {.authenticated = false});
+      {.guard = http::Guard::open});
   s.start();
   auto joined = producer.get_future();
   http::HttpClient client("127.0.0.1", s.port());
@@ -176,7 +176,7 @@ TEST(HttpCoreEvents, SilenceIsFilledWithHeartbeatComments) {
   StreamServer s(options);
   Streams streams;
   s.router.get("/api/events", [&](http::Request&) { return streams.open(); },
-               {.authenticated = false});
+               {.guard = http::Guard::open});
   s.start();
   StreamReader reader(s.port(), "/api/events");
   ASSERT_TRUE(reader.read_until("\r\n\r\n", 5s));
@@ -201,7 +201,7 @@ TEST(HttpCoreEvents, AClientThatGoesAwayReachesTheProducerWithinASecond) {
                    streams.sinks.push_back(std::move(sink));
                  });
                },
-               {.authenticated = false});
+               {.guard = http::Guard::open});
   s.start();
   StreamReader reader(s.port(), "/api/events");
   ASSERT_TRUE(reader.read_until("\r\n\r\n", 5s));
@@ -240,7 +240,7 @@ TEST(HttpCoreEvents, AClientThatStopsReadingIsCutOffNotBufferedForever) {
                    });
                  });
                },
-               {.authenticated = false});
+               {.guard = http::Guard::open});
   s.start();
   StreamReader reader(s.port(), "/api/events");  // reads nothing until the producer is refused
   wait_until([&] { return refused.load(); }, 30s);
@@ -295,9 +295,9 @@ TEST(HttpCoreEvents, FiveHundredIdleStreamsHoldNoThreadWhileA100MbDownloadRuns) 
   StreamServer s(options);
   Streams streams;
   s.router.get("/api/events", [&](http::Request&) { return streams.open(); },
-               {.authenticated = false});
+               {.guard = http::Guard::open});
   s.router.get("/api/ping", [](http::Request&) { return http::Response::ok("pong"); },
-               {.authenticated = false});
+               {.guard = http::Guard::open});
   s.router.get("/api/download",
                [kDownload](http::Request&) {
                  http::Response r;
@@ -306,7 +306,7 @@ TEST(HttpCoreEvents, FiveHundredIdleStreamsHoldNoThreadWhileA100MbDownloadRuns) 
                  r.stream_length = kDownload;
                  return r;
                },
-               {.authenticated = false});
+               {.guard = http::Guard::open});
   s.start();
 
   std::vector<std::unique_ptr<StreamReader>> readers;

@@ -146,9 +146,9 @@ TEST(HttpCoreAsync, AThrowOnAnIoThreadCostsOnlyItsConnection) {
                r.set_header("x-huge", std::string(70'000, 'h'));
                return r;
              },
-             {.authenticated = false});
+             {.guard = http::Guard::open});
   router.get("/api/fine", [](http::Request&) { return http::Response::ok(nullptr); },
-             {.authenticated = false});
+             {.guard = http::Guard::open});
   http::Metrics metrics;
   http::ServerOptions options;
   options.host = "127.0.0.1";
@@ -183,7 +183,7 @@ TEST(HttpCoreWebSocket, APeerThatStopsReadingIsClosedNotBufferedForever) {
   auto flood = std::make_shared<Flood>();
   http::Router router;
   router.websocket("/api/flood", [&flood](http::Request&) { return flood; },
-                   {.authenticated = false});
+                   {.guard = http::Guard::open});
   http::Metrics metrics;
   http::ServerOptions options;
   options.host = "127.0.0.1";
@@ -225,14 +225,14 @@ TEST(HttpCoreAsync, HandlersAnswerFromAnyThreadAndNeverHang) {
                         respond(http::Response::ok(bj::object{{"echo", req.body}}));
                       });
                     },
-                    {.authenticated = false});
+                    {.guard = http::Guard::open});
   router.post_async("/api/dropped", [](http::Request&, const http::Responder&) {},
-                    {.authenticated = false});
+                    {.guard = http::Guard::open});
   router.post_async("/api/refused",
                     [](http::Request&, const http::Responder&) {
                       throw AppError(ErrorCode::validation, "refused before the hand-off");
                     },
-                    {.authenticated = false});
+                    {.guard = http::Guard::open});
   http::Metrics metrics;
   http::ServerOptions options;
   options.host = "127.0.0.1";
@@ -323,7 +323,7 @@ TEST(HttpCoreStreaming, BodiesStreamInBoundedPiecesBothWays) {
         const std::size_t fail_after = req.header("x-fail").empty() ? SIZE_MAX : 1 << 20;
         return std::make_unique<RecordingStream>(received, largest_piece, finished, fail_after);
       },
-      {.authenticated = false});
+      {.guard = http::Guard::open});
   router.get("/api/source",
              [](http::Request& req) {
                http::Response r;
@@ -333,7 +333,7 @@ TEST(HttpCoreStreaming, BodiesStreamInBoundedPiecesBothWays) {
                if (req.query_param("known")) r.stream_length = size;
                return r;
              },
-             {.authenticated = false});
+             {.guard = http::Guard::open});
   http::Metrics metrics;
   http::ServerOptions options;
   options.host = "127.0.0.1";

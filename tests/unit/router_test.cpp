@@ -21,7 +21,7 @@ class RouterTest : public ::testing::Test {
     router.get("/api/devices/:id/files/:fileId", [](Request& r) {
       return text(std::string(r.param("id")) + "/" + std::string(r.param("fileId")));
     });
-    router.get("/healthz", [](Request&) { return text("ok"); }, {.authenticated = false});
+    router.get("/healthz", [](Request&) { return text("ok"); }, {.guard = Guard::open});
   }
   Router router;
 };
@@ -94,6 +94,80 @@ TEST_F(RouterTest, AuthenticatedRoutesRunTheGuardBeforeTheHandler) {
   EXPECT_EQ(authorised.caller->user_id, "u1");
 }
 
+// Each guard, on a route of a group: who reaches the handler, and what it is handed.
+TEST_F(RouterTest, GuardsAdmitOnlyTheCredentialTheyAskFor) {
+  router.set_authenticator([](const Request& r) -> Caller {
+    if (r.credentials("Bearer") != "good") throw AppError::unauthorized();
+    return Caller{"u1", "user"};
+  });
+  int ran = 0;
+  const auto count = [&ran](Request&) {
+    ++ran;
+    return text("ran");
+  };
+  auto group = router.group("/api/things/:id");  // the user guard by default
+  group.get("/user", count);
+  group.get("/device", count, {.guard = Guard::device});
+  group.get("/either", count, {.guard = Guard::user_or_device});
+  group.get("/open", count, {.guard = Guard::open});
+  group.get("/signed", count, {.guard = Guard::signature, .signature = [](const Request& r) {
+                                 if (r.header("x-signature") != "sig:" + r.body)
+                                   throw AppError::unauthorized();
+                               }});
+  group.get("/unchecked", count, {.guard = Guard::signature});  // no check given: nobody
+
+  const auto call = [&](std::string_view path, std::vector<Header> headers, std::string body = {}) {
+    const Match m = router.match("GET", path);
+    EXPECT_NE(m.route, nullptr) << path;
+    if (!m.route) return std::make_pair(0, Request{});
+    Request request;
+    request.headers = std::move(headers);
+    request.body = std::move(body);
+    request.path_params = m.params;
+    const int before = ran;
+    const int status = router.execute(*m.route, request).status;
+    EXPECT_EQ(ran - before, status == 200 ? 1 : 0) << path << ": the handler ran on a refusal";
+    return std::make_pair(status, std::move(request));
+  };
+  const Header bearer{"authorization", "Bearer good"};
+  const Header device{"authorization", "Device dev-token"};
+
+  EXPECT_EQ(call("/api/things/1/user", {}).first, 401);
+  EXPECT_EQ(call("/api/things/1/user", {device}).first, 401);
+  auto [status, request] = call("/api/things/1/user", {bearer});
+  EXPECT_EQ(status, 200);
+  EXPECT_EQ(request.caller->user_id, "u1");
+  EXPECT_EQ(request.path_params.at(0).second, "1") << "the group's prefix carries its parameter";
+
+  EXPECT_EQ(call("/api/things/1/device", {}).first, 401);
+  EXPECT_EQ(call("/api/things/1/device", {bearer}).first, 401);
+  std::tie(status, request) = call("/api/things/1/device", {device});
+  EXPECT_EQ(status, 200);
+  EXPECT_EQ(request.device_token, "dev-token");
+  EXPECT_FALSE(request.caller.has_value());
+
+  EXPECT_EQ(call("/api/things/1/either", {}).first, 401);
+  EXPECT_EQ(call("/api/things/1/either", {{"authorization", "Bearer bad"}}).first, 401);
+  std::tie(status, request) = call("/api/things/1/either", {bearer});
+  EXPECT_TRUE(status == 200 && request.caller && request.device_token.empty());
+  std::tie(status, request) = call("/api/things/1/either", {device});
+  EXPECT_TRUE(status == 200 && !request.caller && request.device_token == "dev-token");
+
+  EXPECT_EQ(call("/api/things/1/open", {}).first, 200);
+
+  EXPECT_EQ(call("/api/things/1/signed", {bearer}, "payload").first, 401);
+  EXPECT_EQ(call("/api/things/1/signed", {{"x-signature", "sig:other"}}, "payload").first, 401);
+  EXPECT_EQ(call("/api/things/1/signed", {{"x-signature", "sig:payload"}}, "payload").first, 200);
+  EXPECT_EQ(call("/api/things/1/unchecked", {bearer}).first, 500) << "fails closed";
+}
+
+TEST_F(RouterTest, WithoutAnAuthenticatorUserRoutesFailClosed) {
+  router.get("/api/secret", [](Request&) { return text("secret"); });
+  Request request;
+  request.headers.push_back({"authorization", "Bearer anything"});
+  EXPECT_EQ(router.execute(*router.match("GET", "/api/secret").route, request).status, 500);
+}
+
 TEST_F(RouterTest, IdParamsMustBeUuids) {
   Request req;
   req.path_params = {{"id", "8A6E0804-2BD0-4672-B79D-D97027F9071A"}};
@@ -112,10 +186,10 @@ TEST_F(RouterTest, IdParamsMustBeUuids) {
 
 TEST_F(RouterTest, ExceptionsBecomeEnvelopes) {
   router.get("/api/boom", [](Request&) -> Response { throw std::runtime_error("secret detail"); },
-             {.authenticated = false});
+             {.guard = Guard::open});
   router.get("/api/conflict",
              [](Request&) -> Response { throw AppError::conflict("taken", "email"); },
-             {.authenticated = false});
+             {.guard = Guard::open});
   Request req;
   auto boom = router.execute(*router.match("GET", "/api/boom").route, req);
   EXPECT_EQ(boom.status, 500);
@@ -129,7 +203,7 @@ TEST_F(RouterTest, ExceptionsBecomeEnvelopes) {
 
 TEST_F(RouterTest, TranslatorMapsForeignExceptions) {
   router.get("/api/db", [](Request&) -> Response { throw std::out_of_range("db down"); },
-             {.authenticated = false});
+             {.guard = Guard::open});
   router.set_error_translator([](const std::exception& e) -> std::optional<AppError> {
     if (dynamic_cast<const std::out_of_range*>(&e)) return AppError(ErrorCode::unavailable, "down");
     return std::nullopt;
