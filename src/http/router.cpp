@@ -157,12 +157,7 @@ std::unique_ptr<BodyStream> Router::open_stream(const Route& route, Request& req
 }
 
 void Router::websocket(std::string pattern, WebSocketHandler handler, RouteOptions options) {
-  add(
-      "GET", std::move(pattern),
-      [](Request&) -> Response {
-        throw AppError(ErrorCode::validation, "This endpoint requires a WebSocket upgrade");
-      },
-      std::move(options));
+  add("GET", std::move(pattern), nullptr, std::move(options));
   routes_.back()->websocket = std::move(handler);
 }
 
@@ -177,6 +172,9 @@ Router::Group Router::group(std::string prefix, RouteOptions defaults) {
 
 Response Router::execute(const Route& route, Request& request) const {
   try {
+    // A plain GET of a WebSocket route is a malformed request whoever sends it.
+    if (route.websocket)
+      throw AppError(ErrorCode::validation, "This endpoint requires a WebSocket upgrade");
     admit(route, request);
     return route.handler(request);
   } catch (...) {

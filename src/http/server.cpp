@@ -442,6 +442,8 @@ class Session : public std::enable_shared_from_this<Session> {
                                         Clock::time_point started);
   asio::awaitable<bool> send_stream(Response& response, const Request& request, unsigned version,
                                     bool keep_alive);
+  // The head of a response whose body follows in pieces.
+  asio::awaitable<bool> send_head(bhttp::response_serializer<bhttp::buffer_body>& serializer);
   // Serves an event stream until it ends; the connection closes after it.
   asio::awaitable<void> send_events(Response& response, const Request& request, unsigned version);
   // Reads (and ignores) what the client of an event stream sends, to learn when it goes away.
@@ -905,11 +907,8 @@ asio::awaitable<bool> Session::send_stream(Response& response, const Request& re
   out.body().data = nullptr;
   out.body().more = true;
   bhttp::response_serializer<bhttp::buffer_body> serializer{out};
+  if (!co_await send_head(serializer)) co_return false;
   const auto timeout = std::chrono::seconds(server_.options.request_timeout_seconds);
-  stream_.expires_after(timeout);
-  auto [head_ec, head_n] =
-      co_await bhttp::async_write_header(stream_, serializer, nothrow_awaitable);
-  if (head_ec) co_return false;
   std::vector<char> chunk(kStreamChunkBytes);
   BodySource& source = *response.stream;
   for (;;) {
@@ -934,6 +933,13 @@ asio::awaitable<bool> Session::send_stream(Response& response, const Request& re
   }
 }
 
+asio::awaitable<bool> Session::send_head(
+    bhttp::response_serializer<bhttp::buffer_body>& serializer) {
+  stream_.expires_after(std::chrono::seconds(server_.options.request_timeout_seconds));
+  auto [ec, n] = co_await bhttp::async_write_header(stream_, serializer, nothrow_awaitable);
+  co_return !ec;
+}
+
 asio::awaitable<void> Session::send_events(Response& response, const Request& request,
                                            unsigned version) {
   response.set_header("cache-control", "no-cache");
@@ -944,11 +950,8 @@ asio::awaitable<void> Session::send_events(Response& response, const Request& re
   out.body().data = nullptr;
   out.body().more = true;
   bhttp::response_serializer<bhttp::buffer_body> serializer{out};
+  if (!co_await send_head(serializer)) co_return;
   const auto timeout = std::chrono::seconds(server_.options.request_timeout_seconds);
-  stream_.expires_after(timeout);
-  auto [head_ec, head_n] =
-      co_await bhttp::async_write_header(stream_, serializer, nothrow_awaitable);
-  if (head_ec) co_return;
 
   auto sink = std::make_shared<SseSink>(stream_.get_executor(),
                                         server_.options.event_stream_buffer_bytes, server_.workers);
