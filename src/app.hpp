@@ -40,6 +40,7 @@ class App {
   devices::CommandService& commands() { return devices_.commands(); }
   realtime::EventBus& events() { return *events_; }
   const Config& config() const { return config_; }
+  const http::Router& router() const { return router_; }
 
  private:
   Config config_;

@@ -1,6 +1,7 @@
 #include "auth/auth_json.hpp"
 
 #include "core/validation.hpp"
+#include "http/openapi.hpp"
 
 namespace karma::auth {
 
@@ -38,7 +39,7 @@ bj::object session_json(const AuthSession& s) {
                     {"accessToken", s.access_token},
                     {"refreshToken", s.refresh_token},
                     {"expiresIn", s.expires_in},
-                    {"tokenType", "Bearer"}};
+                    {"tokenType", kTokenTypes[0]}};
 }
 
 RegisterInput parse_register(const bj::object& body) {
@@ -89,6 +90,39 @@ PasswordChange parse_password_change(const bj::object& body) {
   auto next = fields.string("newPassword", kPasswordRule, true);
   violations.throw_if_any();
   return PasswordChange{*current, *next};
+}
+
+void add_auth_schemas(http::Components& components) {
+  using namespace http::schema;
+  components.add("User", object({{"id", uuid()},
+                                 {"email", string(254)},
+                                 {"name", string(100)},
+                                 {"avatar", nullable(string())},
+                                 {"role", one_of(kRoles)},
+                                 {"emailVerified", boolean()},
+                                 {"createdAt", date_time()},
+                                 {"updatedAt", date_time()}},
+                                {"id", "email", "name", "avatar", "role", "emailVerified",
+                                 "createdAt", "updatedAt"}));
+  components.add("Session",
+                 object({{"user", ref("User")},
+                         {"accessToken", string()},
+                         {"refreshToken", string()},
+                         {"expiresIn", integer(1)},
+                         {"tokenType", one_of(kTokenTypes)}},
+                        {"user", "accessToken", "refreshToken", "expiresIn", "tokenType"}));
+  components.add(
+      "RegisterInput",
+      input({{"email", string(254, 3)}, {"password", string(128, 8)}, {"name", string(100, 1)}},
+            {"email", "password", "name"}));
+  components.add("LoginInput", input({{"email", string(254, 1)}, {"password", string(1024, 1)}},
+                                     {"email", "password"}));
+  components.add("RefreshInput", input({{"refreshToken", string(512, 1)}}, {"refreshToken"}));
+  components.add("ProfileChange",
+                 input({{"name", string(100, 1)}, {"avatar", nullable(string(2048))}}));
+  components.add("PasswordChange",
+                 input({{"currentPassword", string(1024, 1)}, {"newPassword", string(128, 8)}},
+                       {"currentPassword", "newPassword"}));
 }
 
 }  // namespace karma::auth

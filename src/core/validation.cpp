@@ -228,8 +228,16 @@ std::optional<std::int64_t> JsonFields::integer(std::string_view name, std::int6
   return n;
 }
 
-std::optional<std::string> JsonFields::one_of(std::string_view name,
-                                              std::initializer_list<std::string_view> allowed,
+std::string join(Choices items, std::string_view separator) {
+  std::string out;
+  for (auto item : items) {
+    if (!out.empty()) out += separator;
+    out += item;
+  }
+  return out;
+}
+
+std::optional<std::string> JsonFields::one_of(std::string_view name, Choices allowed,
                                               bool required) {
   bj::array expected;
   for (auto a : allowed) expected.emplace_back(a);
@@ -394,8 +402,7 @@ std::int64_t QueryFields::integer(std::string_view name, std::int64_t min, std::
   return optional_integer(key, min, max).value_or(fallback);
 }
 
-std::optional<std::string> QueryFields::optional_one_of(
-    std::string_view name, std::initializer_list<std::string_view> allowed) {
+std::optional<std::string> QueryFields::optional_one_of(std::string_view name, Choices allowed) {
   const auto text = raw(name);
   if (!text) return std::nullopt;
   for (auto a : allowed)
@@ -407,9 +414,7 @@ std::optional<std::string> QueryFields::optional_one_of(
   return std::nullopt;
 }
 
-std::string QueryFields::one_of(std::string_view name,
-                                std::initializer_list<std::string_view> allowed,
-                                std::string_view fallback) {
+std::string QueryFields::one_of(std::string_view name, Choices allowed, std::string_view fallback) {
   return optional_one_of(name, allowed).value_or(std::string(fallback));
 }
 

@@ -4,10 +4,12 @@
 // `details: {fields: [...]}`.
 #include <boost/json/object.hpp>
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +34,13 @@ class Violations {
   std::vector<Violation> list_;
 };
 
+// One enum's string table (a constexpr std::array of names): what parsing accepts, what
+// validation messages list, what the OpenAPI schema enumerates.
+using Choices = std::span<const std::string_view>;
+inline constexpr std::array<std::string_view, 2> kSortOrders{"asc", "desc"};
+// "a, b, c" for messages.
+std::string join(Choices items, std::string_view separator);
+
 struct StringRule {
   std::size_t min_chars = 0;  // counted in code points
   std::size_t max_chars = 255;
@@ -53,8 +62,7 @@ class JsonFields {
   std::optional<bool> boolean(std::string_view name, bool required);
   std::optional<std::int64_t> integer(std::string_view name, std::int64_t min, std::int64_t max,
                                       bool required);
-  std::optional<std::string> one_of(std::string_view name,
-                                    std::initializer_list<std::string_view> allowed, bool required);
+  std::optional<std::string> one_of(std::string_view name, Choices allowed, bool required);
   std::optional<double> number(std::string_view name, double min, double max, bool required);
   // A nested object; read its fields with nested(name, ...).
   const boost::json::object* object(std::string_view name, bool required);
@@ -85,10 +93,8 @@ class QueryFields {
                        std::int64_t fallback, std::string_view alias = {});
   std::optional<std::int64_t> optional_integer(std::string_view name, std::int64_t min,
                                                std::int64_t max);
-  std::string one_of(std::string_view name, std::initializer_list<std::string_view> allowed,
-                     std::string_view fallback);
-  std::optional<std::string> optional_one_of(std::string_view name,
-                                             std::initializer_list<std::string_view> allowed);
+  std::string one_of(std::string_view name, Choices allowed, std::string_view fallback);
+  std::optional<std::string> optional_one_of(std::string_view name, Choices allowed);
   std::optional<std::string> string(std::string_view name, std::size_t max_chars);
   std::optional<bool> boolean(std::string_view name);
 

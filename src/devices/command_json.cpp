@@ -26,10 +26,7 @@ NewCommand parse_new_command(const bj::object& body) {
   Violations violations;
   JsonFields fields(body, violations);
   NewCommand in;
-  const auto command = fields.one_of(
-      "command",
-      {"reboot", "shutdown", "update_firmware", "set_config", "run_task", "sync_files", "ping"},
-      true);
+  const auto command = fields.one_of("command", kCommands, true);
   const bj::object* params = fields.object("params", command && *command == "set_config");
   in.timeout_ms = fields.integer("timeoutMs", 1'000, 86'400'000, false).value_or(300'000);
   if (command && params) {
@@ -67,7 +64,7 @@ DeviceMessage parse_device_message(const bj::object& message) {
   Violations violations;
   JsonFields fields(message, violations);
   DeviceMessage out;
-  out.type = fields.one_of("type", {"ack", "result", "heartbeat", "ping"}, true).value_or("");
+  out.type = fields.one_of("type", kDeviceMessageTypes, true).value_or("");
   violations.throw_if_any();
   if (out.type == "ping" || out.type == "heartbeat") return out;
   // Checked as an id here: PostgreSQL's uuid column would refuse other text with an error.
@@ -76,13 +73,34 @@ DeviceMessage parse_device_message(const bj::object& message) {
   if (command_id && !crypto::is_uuid(out.command_id))
     fields.reject("commandId", "must be a command id (a UUID)", bj::string(*command_id));
   if (out.type == "result") {
-    out.outcome.status = fields.one_of("status", {"succeeded", "failed"}, true).value_or("");
+    out.outcome.status = fields.one_of("status", kCommandOutcomes, true).value_or("");
     out.outcome.error = fields.string("error", {0, 2000}, false);
     if (const auto* result = message.if_contains("result"); result && !result->is_null())
       out.outcome.result = *result;
   }
   violations.throw_if_any();
   return out;
+}
+
+void add_command_schemas(http::Components& components) {
+  using namespace http::schema;
+  components.add("DeviceCommand", object({{"id", uuid()},
+                                          {"deviceId", uuid()},
+                                          {"command", one_of(kCommands)},
+                                          {"params", free_object()},
+                                          {"status", one_of(kCommandStatuses)},
+                                          {"timeoutMs", integer(1'000, 86'400'000)},
+                                          {"expiresAt", epoch_ms()},
+                                          {"createdAt", epoch_ms()},
+                                          {"updatedAt", epoch_ms()},
+                                          {"result", boost::json::object{}},
+                                          {"error", string()}},
+                                         {"id", "deviceId", "command", "params", "status",
+                                          "timeoutMs", "expiresAt", "createdAt", "updatedAt"}));
+  components.add("NewCommand", input({{"command", one_of(kCommands)},
+                                      {"params", free_object()},
+                                      {"timeoutMs", integer(1'000, 86'400'000)}},
+                                     {"command"}));
 }
 
 }  // namespace karma::devices

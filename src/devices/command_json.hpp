@@ -2,9 +2,24 @@
 // Command DTOs ↔ JSON, with the per-command parameter rules.
 #include <boost/json/object.hpp>
 
+#include <array>
+#include <string_view>
+
 #include "devices/command_service.hpp"
+#include "http/openapi.hpp"
 
 namespace karma::devices {
+
+inline constexpr std::array<std::string_view, 7> kCommands{
+    "reboot", "shutdown", "update_firmware", "set_config", "run_task", "sync_files", "ping"};
+inline constexpr std::array<std::string_view, 6> kCommandStatuses{"queued",    "sent",   "acked",
+                                                                  "succeeded", "failed", "expired"};
+inline constexpr std::array<std::string_view, 4> kDeviceMessageTypes{"ack", "result", "heartbeat",
+                                                                     "ping"};
+inline constexpr std::array<std::string_view, 2> kCommandOutcomes{"succeeded", "failed"};
+
+// DeviceCommand and NewCommand.
+void add_command_schemas(http::Components& components);
 
 // {id, deviceId, command, params, status, result?, error?, createdAt, updatedAt} (epoch ms)
 boost::json::object command_json(const CommandRecord& c);

@@ -155,9 +155,14 @@ std::size_t DeviceGateway::connected() const {
 }
 
 void mount_gateway_route(http::Router& router, DeviceGateway& gateway) {
-  router.websocket("/api/devices/:id/connect",
-                   [&gateway](http::Request& request) { return gateway.accept(request); },
-                   {.guard = http::Guard::device});
+  router
+      .websocket("/api/devices/:id/connect",
+                 [&gateway](http::Request& request) { return gateway.accept(request); },
+                 {.guard = http::Guard::device})
+      .describe({.operation_id = "connectDevice",
+                 .summary = "The device gateway: a WebSocket for commands, acks and heartbeats",
+                 .tag = "Devices",
+                 .replies = {{101, nullptr, "Switching to the WebSocket protocol"}}});
 }
 
 }  // namespace karma::devices

@@ -126,7 +126,7 @@ NewDevice parse_new_device(const bj::object& body) {
   JsonFields fields(body, violations);
   NewDevice d;
   auto name = fields.string("name", kNameRule, true);
-  auto model = fields.one_of("model", {"EOS-3A", "EOS-3B", "EOS-3C"}, true);
+  auto model = fields.one_of("model", kDeviceModels, true);
   auto serial = fields.string("serialNumber", kSerialRule, true);
   auto mac = fields.string("mac", kMacRule, true);
   auto ip = fields.string("ip", kIpRule, false);
@@ -160,7 +160,7 @@ Heartbeat parse_heartbeat(const bj::object& body) {
   Violations violations;
   JsonFields fields(body, violations);
   Heartbeat beat;
-  auto status = fields.one_of("status", {"online", "offline", "error", "updating"}, true);
+  auto status = fields.one_of("status", kDeviceStatuses, true);
   if (const bj::object* raw = fields.object("metrics", true)) {
     JsonFields m = fields.nested("metrics", *raw);
     beat.metrics.cpu_usage = m.number("cpuUsage", 0, 100, true).value_or(0);
@@ -191,8 +191,7 @@ Heartbeat parse_heartbeat(const bj::object& body) {
   if (const bj::object* raw = fields.object("network", false)) {
     JsonFields n = fields.nested("network", *raw);
     bj::object network;
-    if (auto v = n.one_of("type", {"wifi", "ethernet", "5g", "bluetooth"}, false))
-      network["type"] = *v;
+    if (auto v = n.one_of("type", kNetworkTypes, false)) network["type"] = *v;
     if (auto v = n.number("signalStrength", -200, 100, false)) network["signalStrength"] = *v;
     if (auto v = n.number("bandwidth", 0, 1e12, false)) network["bandwidth"] = *v;
     beat.state.network = std::move(network);
@@ -206,16 +205,94 @@ DeviceList parse_device_list(const QueryFields::Params& params) {
   Violations violations;
   QueryFields query(params, violations);
   DeviceList list;
-  list.status = query.optional_one_of("status", {"online", "offline", "error", "updating"});
-  list.model = query.optional_one_of("model", {"EOS-3A", "EOS-3B", "EOS-3C"});
+  list.status = query.optional_one_of("status", kDeviceStatuses);
+  list.model = query.optional_one_of("model", kDeviceModels);
   list.tag = query.string("tag", 32);
   list.q = query.string("q", 100);
   if (list.q && list.q->empty()) list.q.reset();
-  list.sort = query.one_of("sort", {"name", "createdAt", "status", "lastHeartbeat"}, "createdAt");
-  list.order = query.one_of("order", {"asc", "desc"}, "desc");
+  list.sort = query.one_of("sort", kDeviceSorts, "createdAt");
+  list.order = query.one_of("order", kSortOrders, "desc");
   list.paging = read_paging(query);
   violations.throw_if_any();
   return list;
+}
+
+void add_device_schemas(http::Components& components) {
+  using namespace http::schema;
+  const auto location = [](bool input) {
+    auto fields = {std::pair<std::string_view, http::Schema>{"latitude", number(-90, 90)},
+                   {"longitude", number(-180, 180)},
+                   {"address", string(255)}};
+    return input ? http::schema::input(fields, {"latitude", "longitude"})
+                 : object(fields, {"latitude", "longitude"});
+  };
+  components.add("Device", object({{"id", uuid()},
+                                   {"name", string(100)},
+                                   {"model", one_of(kDeviceModels)},
+                                   {"status", one_of(kDeviceStatuses)},
+                                   {"ip", string(45)},
+                                   {"mac", string(17)},
+                                   {"serialNumber", string(64)},
+                                   {"firmwareVersion", string(50)},
+                                   {"lastHeartbeat", nullable(epoch_ms())},
+                                   {"capabilities", free_object()},
+                                   {"hardware", free_object()},
+                                   {"network", free_object()},
+                                   {"tags", array(string(32))},
+                                   {"createdAt", epoch_ms()},
+                                   {"updatedAt", epoch_ms()},
+                                   {"location", location(false)}},
+                                  {"id", "name", "model", "status", "ip", "mac", "serialNumber",
+                                   "firmwareVersion", "lastHeartbeat", "capabilities", "hardware",
+                                   "network", "tags", "createdAt", "updatedAt"}));
+  components.add("MetricsSample", object({{"timestamp", epoch_ms()},
+                                          {"cpuUsage", number()},
+                                          {"memoryUsage", number()},
+                                          {"diskUsage", number()},
+                                          {"temperature", number()},
+                                          {"uptime", integer(0)}},
+                                         {"timestamp", "cpuUsage", "memoryUsage", "diskUsage",
+                                          "temperature", "uptime"}));
+  components.add("NewDevice", input({{"name", string(100, 1)},
+                                     {"model", one_of(kDeviceModels)},
+                                     {"serialNumber", string(64, 1)},
+                                     {"mac", string(17, 17)},
+                                     {"ip", string(45)},
+                                     {"location", location(true)},
+                                     {"tags", array(string(32, 1))}},
+                                    {"name", "model", "serialNumber", "mac"}));
+  components.add("DeviceChange", input({{"name", string(100, 1)},
+                                        {"location", nullable(location(true))},
+                                        {"tags", array(string(32, 1))}}));
+  components.add(
+      "Heartbeat",
+      input({{"status", one_of(kDeviceStatuses)},
+             {"metrics", input({{"cpuUsage", number(0, 100)},
+                                {"memoryUsage", number(0, 100)},
+                                {"diskUsage", number(0, 100)},
+                                {"temperature", number(-100, 200)},
+                                {"uptime", integer(0)}},
+                               {"cpuUsage", "memoryUsage", "diskUsage", "temperature", "uptime"})},
+             {"timestamp", number(0)},
+             {"firmwareVersion", string(50, 1)},
+             {"ip", string(45)},
+             {"hardware", free_object()},
+             {"capabilities", free_object()},
+             {"network", free_object()}},
+            {"status", "metrics"}));
+}
+
+std::vector<http::Parameter> device_list_parameters() {
+  using namespace http::schema;
+  std::vector<http::Parameter> out{
+      {"status", one_of(kDeviceStatuses)},
+      {"model", one_of(kDeviceModels)},
+      {"tag", string(32)},
+      {"q", string(100), "case-insensitive search in name and serial number"},
+      {"sort", one_of(kDeviceSorts)},
+      {"order", one_of(kSortOrders)}};
+  for (auto& p : http::paging_parameters()) out.push_back(std::move(p));
+  return out;
 }
 
 }  // namespace karma::devices

@@ -50,14 +50,12 @@ FileQuery parse_file_query(const QueryFields::Params& params) {
   QueryFields query(params, violations);
   FileQuery q;
   const auto path = query.string("path", kMaxPathBytes);
-  q.type = query.optional_one_of(
-      "type", {"document", "image", "video", "audio", "archive", "code", "data", "other"});
-  q.category = query.optional_one_of(
-      "category", {"task_output", "media", "config", "log", "cache", "temp", "user"});
+  q.type = query.optional_one_of("type", kFileTypes);
+  q.category = query.optional_one_of("category", kFileCategories);
   q.q = query.string("q", 200);
   q.recursive = query.boolean("recursive").value_or(false);
-  q.sort = query.one_of("sort", {"name", "size", "createdAt", "modifiedAt"}, "name");
-  q.order = query.one_of("order", {"asc", "desc"}, "asc");
+  q.sort = query.one_of("sort", kFileSorts, "name");
+  q.order = query.one_of("order", kSortOrders, "asc");
   violations.throw_if_any();
   q.path = normalize_path(path ? *path : "/", "path");
   return q;
@@ -95,6 +93,72 @@ std::optional<std::pair<std::uint64_t, std::uint64_t>> parse_range(std::string_v
   if (*first >= size) throw unsatisfiable();
   const std::uint64_t end = last ? std::min(*last, size - 1) : size - 1;
   return std::pair{*first, end - *first + 1};
+}
+
+void add_file_schemas(http::Components& components) {
+  using namespace http::schema;
+  components.add("DeviceFile",
+                 object({{"id", uuid()},
+                         {"deviceId", uuid()},
+                         {"name", string()},
+                         {"path", string()},
+                         {"type", one_of(kFileTypes)},
+                         {"category", one_of(kFileCategories)},
+                         {"size", integer(0)},
+                         {"mimeType", string()},
+                         {"extension", string(32)},
+                         {"createdAt", epoch_ms()},
+                         {"modifiedAt", epoch_ms()},
+                         {"accessedAt", epoch_ms()},
+                         {"isDirectory", boolean()},
+                         {"parentPath", string()},
+                         {"downloadUrl", string()},
+                         {"checksumMD5", string()},
+                         {"checksumSHA256", string()}},
+                        {"id", "deviceId", "name", "path", "type", "category", "size", "mimeType",
+                         "extension", "createdAt", "modifiedAt", "isDirectory", "parentPath",
+                         "downloadUrl", "checksumMD5", "checksumSHA256"}));
+  components.add("DeviceFolder",
+                 object({{"id", nullable(uuid())},
+                         {"deviceId", uuid()},
+                         {"name", string()},
+                         {"path", string()},
+                         {"parentPath", string()},
+                         {"fileCount", integer(0)},
+                         {"folderCount", integer(0)},
+                         {"totalSize", integer(0)},
+                         {"createdAt", epoch_ms()},
+                         {"modifiedAt", epoch_ms()}},
+                        {"id", "deviceId", "name", "path", "parentPath", "fileCount", "folderCount",
+                         "totalSize", "createdAt", "modifiedAt"}));
+  components.add("FileUpload",
+                 object({{"file", binary()},
+                         {"path", string(kMaxPathBytes)},
+                         {"category", one_of(kFileCategories)},
+                         {"overwrite", one_of(std::array<std::string_view, 2>{"true", "false"})}},
+                        {"file"}));
+  components.add("FileBatch", input({{"operation", one_of(kBatchOperations)},
+                                     {"fileIds", array(uuid())},
+                                     {"targetPath", string(kMaxPathBytes, 1)}},
+                                    {"operation", "fileIds"}));
+  components.add(
+      "FileBatchOutcome",
+      object({{"succeeded", array(uuid())},
+              {"failed", array(object({{"id", string()}, {"code", string()}, {"message", string()}},
+                                      {"id", "code", "message"}))},
+              {"files", array(ref("DeviceFile"))}},
+             {"succeeded", "failed"}));
+}
+
+std::vector<http::Parameter> file_list_parameters() {
+  using namespace http::schema;
+  return {{"path", string(kMaxPathBytes), "the folder listed (default /)"},
+          {"type", one_of(kFileTypes)},
+          {"category", one_of(kFileCategories)},
+          {"q", string(200), "case-insensitive search in names"},
+          {"recursive", one_of(std::array<std::string_view, 2>{"true", "false"})},
+          {"sort", one_of(kFileSorts)},
+          {"order", one_of(kSortOrders)}};
 }
 
 }  // namespace karma::files

@@ -4,8 +4,25 @@
 
 #include "core/validation.hpp"
 #include "files/file_service.hpp"
+#include "http/openapi.hpp"
+
+#include <array>
+#include <string_view>
 
 namespace karma::files {
+
+inline constexpr std::array<std::string_view, 8> kFileTypes{"document", "image", "video", "audio",
+                                                            "archive",  "code",  "data",  "other"};
+inline constexpr std::array<std::string_view, 7> kFileCategories{
+    "task_output", "media", "config", "log", "cache", "temp", "user"};
+inline constexpr std::array<std::string_view, 4> kFileSorts{"name", "size", "createdAt",
+                                                            "modifiedAt"};
+inline constexpr std::array<std::string_view, 4> kBatchOperations{"delete", "move", "copy",
+                                                                  "download"};
+
+// DeviceFile, DeviceFolder and the batch bodies; the listing's query parameters.
+void add_file_schemas(http::Components& components);
+std::vector<http::Parameter> file_list_parameters();
 
 boost::json::object file_json(const FileRecord& f);
 boost::json::object folder_json(const std::string& device_id, const FolderSummary& folder);

@@ -52,13 +52,9 @@ class UploadStream final : public http::BodyStream, public http::MultipartSink {
     if (upload_.size == 0) throw field_error("file", "must not be empty");
     upload_.folder = normalize_path(path_ ? *path_ : "/", "path");
     if (category_) {
-      static constexpr std::string_view kCategories[] = {"task_output", "media", "config", "log",
-                                                         "cache",       "temp",  "user"};
-      if (std::find(std::begin(kCategories), std::end(kCategories), *category_) ==
-          std::end(kCategories))
-        throw field_error("category",
-                          "must be one of task_output, media, config, log, cache, "
-                          "temp, user");
+      if (std::find(kFileCategories.begin(), kFileCategories.end(), *category_) ==
+          kFileCategories.end())
+        throw field_error("category", "must be one of " + join(kFileCategories, ", "));
       upload_.category = *category_;
     }
     if (overwrite_) {
@@ -203,127 +199,191 @@ std::string content_disposition(std::string_view name) {
 }
 
 void mount_file_routes(http::Router& router, FileService& service) {
+  using namespace http::schema;
+  add_file_schemas(router.components());
   auto device = router.group("/api/devices/:id");
-  device.get("/files", [&service](Request& req) {
-    const std::string device_id = req.id_param("id", kDevice);
-    const FileQuery query = parse_file_query(req.query);
-    const FileListing listing = service.list(req.require_caller(), device_id, query);
-    bj::array files;
-    for (const auto& f : listing.files) files.push_back(file_json(f));
-    bj::array folders;
-    for (const auto& f : listing.folders) folders.push_back(folder_json(device_id, f));
-    return Response::ok(bj::object{{"files", std::move(files)},
-                                   {"folders", std::move(folders)},
-                                   {"totalSize", listing.total_size}});
-  });
+  device
+      .get("/files",
+           [&service](Request& req) {
+             const std::string device_id = req.id_param("id", kDevice);
+             const FileQuery query = parse_file_query(req.query);
+             const FileListing listing = service.list(req.require_caller(), device_id, query);
+             bj::array files;
+             for (const auto& f : listing.files) files.push_back(file_json(f));
+             bj::array folders;
+             for (const auto& f : listing.folders) folders.push_back(folder_json(device_id, f));
+             return Response::ok(bj::object{{"files", std::move(files)},
+                                            {"folders", std::move(folders)},
+                                            {"totalSize", listing.total_size}});
+           })
+      .describe({.operation_id = "listFiles",
+                 .summary = "Files and folders in a folder of the device (or below it)",
+                 .tag = "Files",
+                 .query = file_list_parameters(),
+                 .replies = {{200, object({{"files", array(ref("DeviceFile"))},
+                                           {"folders", array(ref("DeviceFolder"))},
+                                           {"totalSize", integer(0)}},
+                                          {"files", "folders", "totalSize"})}}});
 
-  device.post_streaming(
-      "/files/upload", [&service](Request& req) -> std::unique_ptr<http::BodyStream> {
-        const std::string device_id = req.id_param("id", kDevice);
-        const Caller& caller = req.require_caller();
-        const auto boundary = http::multipart_boundary(req.header("content-type"));
-        if (!boundary)
-          throw AppError(ErrorCode::validation,
-                         "Content-Type must be multipart/form-data with a boundary",
-                         bj::object{{"field", "Content-Type"}});
-        service.require_device(caller, device_id);
-        return std::make_unique<UploadStream>(service, caller, device_id, *boundary,
-                                              service.remaining_quota(caller));
-      });
+  device
+      .post_streaming("/files/upload",
+                      [&service](Request& req) -> std::unique_ptr<http::BodyStream> {
+                        const std::string device_id = req.id_param("id", kDevice);
+                        const Caller& caller = req.require_caller();
+                        const auto boundary = http::multipart_boundary(req.header("content-type"));
+                        if (!boundary)
+                          throw AppError(ErrorCode::validation,
+                                         "Content-Type must be multipart/form-data with a boundary",
+                                         bj::object{{"field", "Content-Type"}});
+                        service.require_device(caller, device_id);
+                        return std::make_unique<UploadStream>(service, caller, device_id, *boundary,
+                                                              service.remaining_quota(caller));
+                      })
+      .describe({.operation_id = "uploadFile",
+                 .summary = "Upload one file (multipart/form-data, streamed to storage)",
+                 .tag = "Files",
+                 .body = ref("FileUpload"),
+                 .body_content_type = "multipart/form-data",
+                 .replies = {{201, object({{"file", ref("DeviceFile")}}, {"file"})}},
+                 .errors = {403, 409}});
 
-  device.post("/folders", [&service](Request& req) {
-    const std::string device_id = req.id_param("id", kDevice);
-    const bj::object body = req.json_body();
-    Violations violations;
-    JsonFields fields(body, violations);
-    const auto raw = fields.string("path", StringRule{1, kMaxPathBytes}, true);
-    violations.throw_if_any();
-    const std::string path = normalize_path(*raw, "path");
-    const FolderSummary folder = service.create_folder(req.require_caller(), device_id, path);
-    return Response::created(bj::object{{"folder", folder_json(device_id, folder)}});
-  });
+  device
+      .post("/folders",
+            [&service](Request& req) {
+              const std::string device_id = req.id_param("id", kDevice);
+              const bj::object body = req.json_body();
+              Violations violations;
+              JsonFields fields(body, violations);
+              const auto raw = fields.string("path", StringRule{1, kMaxPathBytes}, true);
+              violations.throw_if_any();
+              const std::string path = normalize_path(*raw, "path");
+              const FolderSummary folder =
+                  service.create_folder(req.require_caller(), device_id, path);
+              return Response::created(bj::object{{"folder", folder_json(device_id, folder)}});
+            })
+      .describe({.operation_id = "createFolder",
+                 .summary = "Create a folder (and its parents); 409 when it exists",
+                 .tag = "Files",
+                 .body = input({{"path", string(kMaxPathBytes, 1)}}, {"path"}),
+                 .replies = {{201, object({{"folder", ref("DeviceFolder")}}, {"folder"})}},
+                 .errors = {409}});
 
-  device.get("/files/:fileId", [&service](Request& req) {
-    const std::string device_id = req.id_param("id", kDevice);
-    const std::string id = req.id_param("fileId", kFile);
-    return Response::ok(file_json(service.get(req.require_caller(), device_id, id)));
-  });
+  device
+      .get("/files/:fileId",
+           [&service](Request& req) {
+             const std::string device_id = req.id_param("id", kDevice);
+             const std::string id = req.id_param("fileId", kFile);
+             return Response::ok(file_json(service.get(req.require_caller(), device_id, id)));
+           })
+      .describe({.operation_id = "getFile",
+                 .summary = "One file",
+                 .tag = "Files",
+                 .replies = {{200, ref("DeviceFile")}}});
 
-  device.get("/files/:fileId/download", [&service](Request& req) {
-    const std::string device_id = req.id_param("id", kDevice);
-    const std::string id = req.id_param("fileId", kFile);
-    const FileRecord file = service.open_for_download(req.require_caller(), device_id, id);
-    const auto size = static_cast<std::uint64_t>(file.size);
-    const std::string etag = etag_of(file);
-    if (const auto inm = req.header("if-none-match"); !inm.empty() && etag_matches(inm, etag)) {
-      Response r;
-      r.status = 304;
-      r.content_type.clear();
-      r.set_header("etag", etag);
-      return r;
-    }
-    std::optional<std::pair<std::uint64_t, std::uint64_t>> range;
-    try {
-      range = parse_range(req.header("range"), size);
-    } catch (const AppError& e) {
-      Response r = Response::error(e);
-      r.set_header("content-range", "bytes */" + std::to_string(size));
-      return r;
-    }
-    const std::uint64_t offset = range ? range->first : 0;
-    const std::uint64_t length = range ? range->second : size;
-    Response r;
-    r.status = range ? 206 : 200;
-    r.content_type = file.mime_type.empty() ? "application/octet-stream" : file.mime_type;
-    r.set_header("etag", etag);
-    r.set_header("accept-ranges", "bytes");
-    r.set_header("content-disposition", content_disposition(file.name));
-    if (range)
-      r.set_header("content-range", "bytes " + std::to_string(offset) + "-" +
-                                        std::to_string(offset + length - 1) + "/" +
-                                        std::to_string(size));
-    r.stream = std::make_shared<BlobSource>(service.open_content(file, offset, length));
-    r.stream_length = length;
-    return r;
-  });
+  device
+      .get("/files/:fileId/download",
+           [&service](Request& req) {
+             const std::string device_id = req.id_param("id", kDevice);
+             const std::string id = req.id_param("fileId", kFile);
+             const FileRecord file = service.open_for_download(req.require_caller(), device_id, id);
+             const auto size = static_cast<std::uint64_t>(file.size);
+             const std::string etag = etag_of(file);
+             if (const auto inm = req.header("if-none-match");
+                 !inm.empty() && etag_matches(inm, etag)) {
+               Response r;
+               r.status = 304;
+               r.content_type.clear();
+               r.set_header("etag", etag);
+               return r;
+             }
+             std::optional<std::pair<std::uint64_t, std::uint64_t>> range;
+             try {
+               range = parse_range(req.header("range"), size);
+             } catch (const AppError& e) {
+               Response r = Response::error(e);
+               r.set_header("content-range", "bytes */" + std::to_string(size));
+               return r;
+             }
+             const std::uint64_t offset = range ? range->first : 0;
+             const std::uint64_t length = range ? range->second : size;
+             Response r;
+             r.status = range ? 206 : 200;
+             r.content_type = file.mime_type.empty() ? "application/octet-stream" : file.mime_type;
+             r.set_header("etag", etag);
+             r.set_header("accept-ranges", "bytes");
+             r.set_header("content-disposition", content_disposition(file.name));
+             if (range)
+               r.set_header("content-range", "bytes " + std::to_string(offset) + "-" +
+                                                 std::to_string(offset + length - 1) + "/" +
+                                                 std::to_string(size));
+             r.stream = std::make_shared<BlobSource>(service.open_content(file, offset, length));
+             r.stream_length = length;
+             return r;
+           })
+      .describe({.operation_id = "downloadFile",
+                 .summary = "The file's bytes (Range and If-None-Match honoured)",
+                 .tag = "Files",
+                 .replies = {{200, binary(), "The file", "application/octet-stream"},
+                             {206, binary(), "The requested range", "application/octet-stream"},
+                             {304, nullptr, "Not modified"}},
+                 .errors = {416}});
 
-  device.post("/files/batch", [&service](Request& req) {
-    const std::string device_id = req.id_param("id", kDevice);
-    const bj::object body = req.json_body();
-    Violations violations;
-    JsonFields fields(body, violations);
-    const auto operation = fields.one_of("operation", {"delete", "move", "copy", "download"}, true);
-    const auto ids = fields.string_array("fileIds", kBatchMaxFiles, StringRule{1, 64}, true);
-    const auto target = fields.string("targetPath", StringRule{1, kMaxPathBytes}, false);
-    if (operation && (*operation == "move" || *operation == "copy") && !target)
-      fields.reject("targetPath", "is required for move and copy");
-    if (ids && ids->empty()) fields.reject("fileIds", "must name at least one file");
-    violations.throw_if_any();
-    if (*operation == "download") return archive(service, req.require_caller(), device_id, *ids);
-    const BatchOperation op = *operation == "delete" ? BatchOperation::remove
-                              : *operation == "move" ? BatchOperation::move
-                                                     : BatchOperation::copy;
-    const std::string folder = target ? normalize_path(*target, "targetPath") : "/";
-    const BatchOutcome outcome = service.batch(req.require_caller(), device_id, op, *ids, folder);
-    bj::array succeeded(outcome.succeeded.begin(), outcome.succeeded.end());
-    bj::array failed;
-    for (const auto& f : outcome.failed)
-      failed.push_back(bj::object{{"id", f.id}, {"code", f.code}, {"message", f.message}});
-    bj::object data{{"succeeded", std::move(succeeded)}, {"failed", std::move(failed)}};
-    if (op != BatchOperation::remove) {
-      bj::array files;
-      for (const auto& f : outcome.files) files.push_back(file_json(f));
-      data["files"] = std::move(files);
-    }
-    return Response::ok(data);
-  });
+  device
+      .post(
+          "/files/batch",
+          [&service](Request& req) {
+            const std::string device_id = req.id_param("id", kDevice);
+            const bj::object body = req.json_body();
+            Violations violations;
+            JsonFields fields(body, violations);
+            const auto operation = fields.one_of("operation", kBatchOperations, true);
+            const auto ids =
+                fields.string_array("fileIds", kBatchMaxFiles, StringRule{1, 64}, true);
+            const auto target = fields.string("targetPath", StringRule{1, kMaxPathBytes}, false);
+            if (operation && (*operation == "move" || *operation == "copy") && !target)
+              fields.reject("targetPath", "is required for move and copy");
+            if (ids && ids->empty()) fields.reject("fileIds", "must name at least one file");
+            violations.throw_if_any();
+            if (*operation == "download")
+              return archive(service, req.require_caller(), device_id, *ids);
+            const BatchOperation op = *operation == "delete" ? BatchOperation::remove
+                                      : *operation == "move" ? BatchOperation::move
+                                                             : BatchOperation::copy;
+            const std::string folder = target ? normalize_path(*target, "targetPath") : "/";
+            const BatchOutcome outcome =
+                service.batch(req.require_caller(), device_id, op, *ids, folder);
+            bj::array succeeded(outcome.succeeded.begin(), outcome.succeeded.end());
+            bj::array failed;
+            for (const auto& f : outcome.failed)
+              failed.push_back(bj::object{{"id", f.id}, {"code", f.code}, {"message", f.message}});
+            bj::object data{{"succeeded", std::move(succeeded)}, {"failed", std::move(failed)}};
+            if (op != BatchOperation::remove) {
+              bj::array files;
+              for (const auto& f : outcome.files) files.push_back(file_json(f));
+              data["files"] = std::move(files);
+            }
+            return Response::ok(data);
+          })
+      .describe({.operation_id = "batchFiles",
+                 .summary = "Delete, move, copy or download (as one ZIP) several files",
+                 .tag = "Files",
+                 .body = ref("FileBatch"),
+                 .replies = {{200, ref("FileBatchOutcome")},
+                             {200, binary(), "download: the files as one ZIP", "application/zip"}},
+                 .errors = {409}});
 
-  device.del("/files/:fileId", [&service](Request& req) {
-    const std::string device_id = req.id_param("id", kDevice);
-    const std::string id = req.id_param("fileId", kFile);
-    service.remove(req.require_caller(), device_id, id);
-    return Response::ok(nullptr);
-  });
+  device
+      .del("/files/:fileId",
+           [&service](Request& req) {
+             const std::string device_id = req.id_param("id", kDevice);
+             const std::string id = req.id_param("fileId", kFile);
+             service.remove(req.require_caller(), device_id, id);
+             return Response::ok(nullptr);
+           })
+      .describe({.operation_id = "deleteFile",
+                 .summary = "Delete a file",
+                 .tag = "Files",
+                 .replies = {{200, boost::json::object{{"type", "null"}}}}});
 }
 
 }  // namespace karma::files

@@ -97,7 +97,9 @@ HttpClient::~HttpClient() = default;
 
 ClientResponse HttpClient::request(std::string_view method, std::string_view target,
                                    std::string_view body, const std::vector<Header>& headers) {
-  return impl_->request(method, target, body, headers);
+  ClientResponse response = impl_->request(method, target, body, headers);
+  if (observer_) observer_(method, target, response);
+  return response;
 }
 
 std::vector<ClientResponse> HttpClient::raw(std::string_view bytes, int responses) {

@@ -4,6 +4,7 @@
 #include <boost/json/value.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -35,9 +36,15 @@ class HttpClient {
   // `responses` complete responses arrived (pipelining, malformed requests).
   std::vector<ClientResponse> raw(std::string_view bytes, int responses);
 
+  // Called after each request() with what was asked and answered (tests record them).
+  using Observer = std::function<void(std::string_view method, std::string_view target,
+                                      const ClientResponse& response)>;
+  void observe(Observer observer) { observer_ = std::move(observer); }
+
  private:
   class Impl;
   std::unique_ptr<Impl> impl_;
+  Observer observer_;
 };
 
 }  // namespace karma::http

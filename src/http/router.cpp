@@ -87,7 +87,7 @@ std::string_view canonical_path(std::string_view path, std::string& storage) {
   return path;
 }
 
-void Router::add(std::string method, std::string pattern, Handler handler, RouteOptions options) {
+Route& Router::add(std::string method, std::string pattern, Handler handler, RouteOptions options) {
   auto route = std::make_unique<Route>();
   route->segments = split_path(pattern);
   route->method = std::move(method);
@@ -95,6 +95,7 @@ void Router::add(std::string method, std::string pattern, Handler handler, Route
   route->handler = std::move(handler);
   route->options = std::move(options);
   routes_.push_back(std::move(route));
+  return *routes_.back();
 }
 
 Match Router::match(std::string_view method, std::string_view raw_path) const {
@@ -141,14 +142,16 @@ Match Router::match(std::string_view method, std::string_view raw_path) const {
   return result;
 }
 
-void Router::post_async(std::string pattern, AsyncHandler handler, RouteOptions options) {
-  add("POST", std::move(pattern), nullptr, std::move(options));
-  routes_.back()->async_handler = std::move(handler);
+Route& Router::post_async(std::string pattern, AsyncHandler handler, RouteOptions options) {
+  Route& route = add("POST", std::move(pattern), nullptr, std::move(options));
+  route.async_handler = std::move(handler);
+  return route;
 }
 
-void Router::post_streaming(std::string pattern, StreamingHandler handler, RouteOptions options) {
-  add("POST", std::move(pattern), nullptr, std::move(options));
-  routes_.back()->streaming = std::move(handler);
+Route& Router::post_streaming(std::string pattern, StreamingHandler handler, RouteOptions options) {
+  Route& route = add("POST", std::move(pattern), nullptr, std::move(options));
+  route.streaming = std::move(handler);
+  return route;
 }
 
 std::unique_ptr<BodyStream> Router::open_stream(const Route& route, Request& request,
@@ -156,9 +159,10 @@ std::unique_ptr<BodyStream> Router::open_stream(const Route& route, Request& req
   return open_guarded(route, request, refusal, [&] { return route.streaming(request); });
 }
 
-void Router::websocket(std::string pattern, WebSocketHandler handler, RouteOptions options) {
-  add("GET", std::move(pattern), nullptr, std::move(options));
-  routes_.back()->websocket = std::move(handler);
+Route& Router::websocket(std::string pattern, WebSocketHandler handler, RouteOptions options) {
+  Route& route = add("GET", std::move(pattern), nullptr, std::move(options));
+  route.websocket = std::move(handler);
+  return route;
 }
 
 std::shared_ptr<WebSocketSession> Router::accept(const Route& route, Request& request,

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/app_error.hpp"
+#include "http/openapi.hpp"
 #include "http/request.hpp"
 #include "http/websocket.hpp"
 
@@ -78,6 +79,12 @@ struct Route {
   WebSocketHandler websocket;  // set on WebSocket routes (GET + Upgrade)
   RouteOptions options;
   std::vector<std::string> segments;
+  RouteDoc doc;  // what /api/openapi.json says of it
+
+  Route& describe(RouteDoc d) {
+    doc = std::move(d);
+    return *this;
+  }
 };
 
 struct Match {
@@ -88,26 +95,26 @@ struct Match {
 
 class Router {
  public:
-  void add(std::string method, std::string pattern, Handler handler, RouteOptions options = {});
-  void get(std::string p, Handler h, RouteOptions o = {}) {
-    add("GET", std::move(p), std::move(h), std::move(o));
+  Route& add(std::string method, std::string pattern, Handler handler, RouteOptions options = {});
+  Route& get(std::string p, Handler h, RouteOptions o = {}) {
+    return add("GET", std::move(p), std::move(h), std::move(o));
   }
-  void post(std::string p, Handler h, RouteOptions o = {}) {
-    add("POST", std::move(p), std::move(h), std::move(o));
+  Route& post(std::string p, Handler h, RouteOptions o = {}) {
+    return add("POST", std::move(p), std::move(h), std::move(o));
   }
-  void put(std::string p, Handler h, RouteOptions o = {}) {
-    add("PUT", std::move(p), std::move(h), std::move(o));
+  Route& put(std::string p, Handler h, RouteOptions o = {}) {
+    return add("PUT", std::move(p), std::move(h), std::move(o));
   }
-  void patch(std::string p, Handler h, RouteOptions o = {}) {
-    add("PATCH", std::move(p), std::move(h), std::move(o));
+  Route& patch(std::string p, Handler h, RouteOptions o = {}) {
+    return add("PATCH", std::move(p), std::move(h), std::move(o));
   }
-  void del(std::string p, Handler h, RouteOptions o = {}) {
-    add("DELETE", std::move(p), std::move(h), std::move(o));
+  Route& del(std::string p, Handler h, RouteOptions o = {}) {
+    return add("DELETE", std::move(p), std::move(h), std::move(o));
   }
-  void post_async(std::string pattern, AsyncHandler handler, RouteOptions options = {});
-  void post_streaming(std::string pattern, StreamingHandler handler, RouteOptions options = {});
+  Route& post_async(std::string pattern, AsyncHandler handler, RouteOptions options = {});
+  Route& post_streaming(std::string pattern, StreamingHandler handler, RouteOptions options = {});
   // A GET route that upgrades to WebSocket; a plain GET there is a 400.
-  void websocket(std::string pattern, WebSocketHandler handler, RouteOptions options = {});
+  Route& websocket(std::string pattern, WebSocketHandler handler, RouteOptions options = {});
   // Runs a WebSocket route's guard and handler, as execute() does for a handler: the session,
   // or null with `refusal` set to the error response to send instead of upgrading.
   std::shared_ptr<WebSocketSession> accept(const Route& route, Request& request,
@@ -135,6 +142,9 @@ class Router {
   Response error_response(const std::exception_ptr& error, const Request& request) const;
 
   const std::vector<std::unique_ptr<Route>>& routes() const { return routes_; }
+  // The named schemas routes refer to; features add theirs when they mount.
+  Components& components() { return components_; }
+  const Components& components() const { return components_; }
 
  private:
   template <class Open>
@@ -144,6 +154,7 @@ class Router {
   void admit(const Route& route, Request& request) const;
 
   std::vector<std::unique_ptr<Route>> routes_;
+  Components components_;
   Authenticator authenticator_;
   ErrorTranslator translator_;
 };
@@ -152,27 +163,31 @@ class Router::Group {
  public:
   Group(Router& router, std::string prefix, RouteOptions defaults)
       : router_(router), prefix_(std::move(prefix)), defaults_(std::move(defaults)) {}
-  void get(std::string_view p, Handler h) { add("GET", p, std::move(h), defaults_); }
-  void get(std::string_view p, Handler h, RouteOptions o) { add("GET", p, std::move(h), o); }
-  void post(std::string_view p, Handler h) { add("POST", p, std::move(h), defaults_); }
-  void post(std::string_view p, Handler h, RouteOptions o) { add("POST", p, std::move(h), o); }
-  void put(std::string_view p, Handler h) { add("PUT", p, std::move(h), defaults_); }
-  void patch(std::string_view p, Handler h) { add("PATCH", p, std::move(h), defaults_); }
-  void del(std::string_view p, Handler h) { add("DELETE", p, std::move(h), defaults_); }
-  void post_async(std::string_view p, AsyncHandler h, RouteOptions o) {
-    router_.post_async(prefix_ + std::string(p), std::move(h), std::move(o));
+  Route& get(std::string_view p, Handler h) { return add("GET", p, std::move(h), defaults_); }
+  Route& get(std::string_view p, Handler h, RouteOptions o) {
+    return add("GET", p, std::move(h), std::move(o));
   }
-  void post_streaming(std::string_view p, StreamingHandler h) {
-    router_.post_streaming(prefix_ + std::string(p), std::move(h), defaults_);
+  Route& post(std::string_view p, Handler h) { return add("POST", p, std::move(h), defaults_); }
+  Route& post(std::string_view p, Handler h, RouteOptions o) {
+    return add("POST", p, std::move(h), std::move(o));
   }
-  void websocket(std::string_view p, WebSocketHandler h, RouteOptions o) {
-    router_.websocket(prefix_ + std::string(p), std::move(h), std::move(o));
+  Route& put(std::string_view p, Handler h) { return add("PUT", p, std::move(h), defaults_); }
+  Route& patch(std::string_view p, Handler h) { return add("PATCH", p, std::move(h), defaults_); }
+  Route& del(std::string_view p, Handler h) { return add("DELETE", p, std::move(h), defaults_); }
+  Route& post_async(std::string_view p, AsyncHandler h, RouteOptions o) {
+    return router_.post_async(prefix_ + std::string(p), std::move(h), std::move(o));
+  }
+  Route& post_streaming(std::string_view p, StreamingHandler h) {
+    return router_.post_streaming(prefix_ + std::string(p), std::move(h), defaults_);
+  }
+  Route& websocket(std::string_view p, WebSocketHandler h, RouteOptions o) {
+    return router_.websocket(prefix_ + std::string(p), std::move(h), std::move(o));
   }
 
  private:
-  void add(std::string method, std::string_view path, Handler handler, RouteOptions options) {
-    router_.add(std::move(method), prefix_ + std::string(path), std::move(handler),
-                std::move(options));
+  Route& add(std::string method, std::string_view path, Handler handler, RouteOptions options) {
+    return router_.add(std::move(method), prefix_ + std::string(path), std::move(handler),
+                       std::move(options));
   }
 
   Router& router_;

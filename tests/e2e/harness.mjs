@@ -3,6 +3,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Ajv2020 from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
 
 export const KARMA_BIN = process.env.KARMA_BIN ?? new URL('../../build/test/karma', import.meta.url).pathname;
 
@@ -16,7 +18,14 @@ export function karma(args, env = {}) {
 }
 
 // Starts `karma serve` on a free port with its own data directory; resolves once it listens.
+// With KARMA_E2E_DATABASE=postgres (the test script's second pass) a server given neither a
+// database nor a data directory runs on a PostgreSQL schema of its own.
 export async function startServer(env = {}) {
+  let pg = null;
+  if (process.env.KARMA_E2E_DATABASE === 'postgres' && !env.DATABASE_URL && !env.KARMA_DATA_DIR) {
+    pg = postgresSchema('server');
+    if (pg) env = { ...env, DATABASE_URL: pg.url };
+  }
   const dataDir = env.KARMA_DATA_DIR ?? tempDir();
   const child = spawn(KARMA_BIN, ['serve'], {
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', KARMA_DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...env },
@@ -44,6 +53,7 @@ export async function startServer(env = {}) {
       child.kill(signal);
       const result = await exited;
       if (!env.KARMA_DATA_DIR) rmSync(dataDir, { recursive: true, force: true });
+      pg?.drop();
       return result;
     },
   };
@@ -86,7 +96,64 @@ export async function api(base, method, path, { body, token, headers = {} } = {}
   const text = await res.text();
   let json;
   try { json = JSON.parse(text); } catch { json = undefined; }
+  (await contractCheck(base))(method, path, res.status, res.headers.get('content-type'), json);
   return { status: res.status, headers: res.headers, body: json, text };
+}
+
+// The drift test: every answer any suite receives through api() — and every answer the C++
+// integration suite received (contract.test.mjs) — must be one its route declares in
+// /api/openapi.json: the status, and for JSON the whole body (schemas are closed, so an
+// undeclared field fails too).
+const contracts = new Map();
+
+// A checker for answers of the server at `base`: (method, path, status, contentType, json)
+// throws when the answer is not one the document declares.
+export function contractCheck(base) {
+  if (!contracts.has(base)) contracts.set(base, loadContract(base));
+  return contracts.get(base);
+}
+
+async function loadContract(base) {
+  const res = await fetch(base + '/api/openapi.json');
+  if (res.status !== 200) throw new Error(`GET /api/openapi.json: ${res.status}`);
+  const doc = await res.json();
+  const ajv = new Ajv2020({ strict: false, allErrors: true });
+  addFormats(ajv);
+  ajv.addSchema({ $id: 'karma', components: doc.components });
+  const operations = [];
+  for (const [template, item] of Object.entries(doc.paths)) {
+    const pattern = new RegExp('^' + template.replace(/\{[^}]+\}/g, '[^/]+') + '$');
+    for (const [method, operation] of Object.entries(item)) operations.push({ pattern, method, operation, template });
+  }
+  const compiled = new Map();
+  const validator = (key, schema) => {
+    if (!compiled.has(key)) {
+      const rebased = JSON.parse(JSON.stringify(schema).replaceAll('"#/components/', '"karma#/components/'));
+      compiled.set(key, ajv.compile(rebased));
+    }
+    return compiled.get(key);
+  };
+  return (method, path, status, contentType, json) => {
+    const route = path.split('?')[0].replace(/^\/api\/v1(?=\/|$)/, '/api').replace(/(.)\/+$/, '$1');
+    if (route === '/api/openapi.json') return;
+    const found = operations.find((o) => o.method === method.toLowerCase() && o.pattern.test(route));
+    const where = `${method} ${path.slice(0, 120)} → ${status}`;
+    if (!found) {
+      // Only the router's own answers may come from a route the document does not list.
+      if (status === 404 || status === 405 || status === 400 || method === 'OPTIONS') return;
+      throw new Error(`${where}: no such operation in /api/openapi.json`);
+    }
+    const declared = found.operation.responses[String(status)];
+    if (!declared) throw new Error(`${where}: status not declared for ${found.operation.operationId}`);
+    if ((contentType ?? '').split(';')[0] !== 'application/json') return;
+    const schema = declared.content?.['application/json']?.schema;
+    if (!schema) throw new Error(`${where}: a JSON answer where ${found.operation.operationId} declares none`);
+    const validate = validator(`${found.method} ${found.template} ${status}`, schema);
+    if (!validate(json)) {
+      throw new Error(`${where}: the body does not match ${found.operation.operationId}'s schema: ` +
+        JSON.stringify(validate.errors.slice(0, 3)) + ` body: ${JSON.stringify(json).slice(0, 400)}`);
+    }
+  };
 }
 
 let counter = 0;

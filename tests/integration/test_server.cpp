@@ -3,12 +3,14 @@
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
 
 #include <boost/json/serialize.hpp>
 #include <boost/url/parse.hpp>
 #include "core/crypto.hpp"
+#include "core/json.hpp"
 #include "core/log.hpp"
 
 namespace karma::testing {
@@ -49,8 +51,30 @@ class Servers : public ::testing::Environment {
 
 }  // namespace
 
+namespace {
+
+// With KARMA_CONTRACT_LOG set, every answer a test client receives is appended there as one
+// JSON line; the e2e suite's contract check validates them against /api/openapi.json.
+void record_for_contract(std::string_view method, std::string_view target,
+                         const http::ClientResponse& response) {
+  static std::mutex mutex;
+  static const char* path = std::getenv("KARMA_CONTRACT_LOG");
+  if (!path) return;
+  boost::json::object line{{"method", method},
+                           {"target", target},
+                           {"status", response.status},
+                           {"contentType", response.header("content-type")}};
+  if (response.header("content-type") == "application/json") line["body"] = response.json();
+  std::lock_guard lock(mutex);
+  std::ofstream(path, std::ios::app) << json::serialize(line) << '\n';
+}
+
+}  // namespace
+
 std::unique_ptr<http::HttpClient> TestServer::client() const {
-  return std::make_unique<http::HttpClient>("127.0.0.1", app->port());
+  auto client = std::make_unique<http::HttpClient>("127.0.0.1", app->port());
+  client->observe(record_for_contract);
+  return client;
 }
 
 std::vector<std::string> backends() {

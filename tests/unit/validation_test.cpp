@@ -53,7 +53,8 @@ TEST(Validation, SingleViolationNamesItsField) {
   Violations v;
   const auto body = bj::parse(R"({"model":"EOS-4"})").as_object();
   JsonFields f(body, v);
-  EXPECT_FALSE(f.one_of("model", {"EOS-3A", "EOS-3B", "EOS-3C"}, true));
+  constexpr std::array<std::string_view, 3> kModels{"EOS-3A", "EOS-3B", "EOS-3C"};
+  EXPECT_FALSE(f.one_of("model", kModels, true));
   const auto d = details_of(v);
   EXPECT_EQ(d.at("field"), "model");
   EXPECT_EQ(d.at("expected"), bj::parse(R"(["EOS-3A","EOS-3B","EOS-3C"])"));
