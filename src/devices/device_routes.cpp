@@ -82,18 +82,13 @@ void mount_device_routes(http::Router& router, DeviceService& service, CommandSe
     const DeviceChange change = parse_device_change(req.json_body());
     return Response::json_text(200, device_json(service.update(req.require_caller(), id, change)));
   };
-  device.put("", update)
-      .describe({.operation_id = "updateDevice",
-                 .summary = "Rename, move or retag a device",
-                 .tag = "Devices",
-                 .body = ref("DeviceChange"),
-                 .replies = {{200, ref("Device")}}});
-  device.patch("", update)
-      .describe({.operation_id = "patchDevice",
-                 .summary = "Rename, move or retag a device",
-                 .tag = "Devices",
-                 .body = ref("DeviceChange"),
-                 .replies = {{200, ref("Device")}}});
+  const http::RouteDoc update_doc{.operation_id = "updateDevice",
+                                  .summary = "Rename, move or retag a device",
+                                  .tag = "Devices",
+                                  .body = ref("DeviceChange"),
+                                  .replies = {{200, ref("Device")}}};
+  device.put("", update).describe(update_doc);
+  device.patch("", update).describe(update_doc).doc.operation_id = "patchDevice";
 
   device
       .del("",
