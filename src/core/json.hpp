@@ -4,6 +4,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -31,6 +32,29 @@ std::string serialize(const boost::json::object& object);
 std::string serialize(const boost::json::array& array);
 // Appends `text` as a JSON string literal, quoted and escaped.
 void append_quoted(std::string& out, std::string_view text);
+
+// The paged envelope every list answers, as JSON text (its schema: http::schema::page):
+// {"<key>":[<items>],"total":…,"page":…,"pageSize":…}. `append_item(out, item)` writes one item;
+// `item_bytes` sizes the buffer up front.
+template <class Items, class AppendItem>
+std::string page_text(std::string_view key, const Items& items, std::int64_t total,
+                      std::int64_t page, std::int64_t page_size, AppendItem append_item,
+                      std::size_t item_bytes = 256) {
+  std::string out;
+  out.reserve(items.size() * item_bytes + key.size() + 64);
+  out += "{\"";
+  out += key;
+  out += "\":[";
+  bool first = true;
+  for (const auto& item : items) {
+    if (!first) out += ',';
+    first = false;
+    append_item(out, item);
+  }
+  out += "],\"total\":" + std::to_string(total) + ",\"page\":" + std::to_string(page) +
+         ",\"pageSize\":" + std::to_string(page_size) + "}";
+  return out;
+}
 
 }  // namespace json
 }  // namespace karma

@@ -38,6 +38,7 @@ class Violations {
 // validation messages list, what the OpenAPI schema enumerates.
 using Choices = std::span<const std::string_view>;
 inline constexpr std::array<std::string_view, 2> kSortOrders{"asc", "desc"};
+inline constexpr std::array<std::string_view, 2> kBooleanTexts{"true", "false"};
 // "a, b, c" for messages.
 std::string join(Choices items, std::string_view separator);
 

@@ -30,15 +30,9 @@ void mount_device_routes(http::Router& router, DeviceService& service, CommandSe
            [&service](Request& req) {
              const DeviceList request = parse_device_list(req.query);
              const auto [devices, total] = service.list(req.require_caller(), request);
-             std::string data = "{\"devices\":[";
-             data.reserve(devices.size() * 640 + 64);
-             for (std::size_t i = 0; i < devices.size(); ++i) {
-               if (i > 0) data += ',';
-               append_device_json(data, devices[i]);
-             }
-             data += "],\"total\":" + std::to_string(total) +
-                     ",\"page\":" + std::to_string(request.paging.page) +
-                     ",\"pageSize\":" + std::to_string(request.paging.page_size) + "}";
+             const std::string data =
+                 json::page_text("devices", devices, total, request.paging.page,
+                                 request.paging.page_size, append_device_json, 640);
              return Response::json_text(200, data);
            })
       .describe({.operation_id = "listDevices",
@@ -185,12 +179,11 @@ void mount_device_routes(http::Router& router, DeviceService& service, CommandSe
              const Paging paging = read_paging(query);
              violations.throw_if_any();
              const auto [items, total] = commands.list(req.require_caller(), id, paging);
-             bj::array out;
-             for (const auto& c : items) out.push_back(command_json(c));
-             return Response::ok(bj::object{{"commands", std::move(out)},
-                                            {"total", total},
-                                            {"page", paging.page},
-                                            {"pageSize", paging.page_size}});
+             const auto append_command = [](std::string& out, const CommandRecord& c) {
+               out += json::serialize(command_json(c));
+             };
+             return Response::json_text(200, json::page_text("commands", items, total, paging.page,
+                                                             paging.page_size, append_command));
            })
       .describe({.operation_id = "listCommands",
                  .summary = "The device's commands, newest first",

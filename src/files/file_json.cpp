@@ -131,12 +131,11 @@ void add_file_schemas(http::Components& components) {
                          {"modifiedAt", epoch_ms()}},
                         {"id", "deviceId", "name", "path", "parentPath", "fileCount", "folderCount",
                          "totalSize", "createdAt", "modifiedAt"}));
-  components.add("FileUpload",
-                 object({{"file", binary()},
-                         {"path", string(kMaxPathBytes)},
-                         {"category", one_of(kFileCategories)},
-                         {"overwrite", one_of(std::array<std::string_view, 2>{"true", "false"})}},
-                        {"file"}));
+  components.add("FileUpload", object({{"file", binary()},
+                                       {"path", string(kMaxPathBytes)},
+                                       {"category", one_of(kFileCategories)},
+                                       {"overwrite", one_of(kBooleanTexts)}},
+                                      {"file"}));
   components.add("FileBatch", input({{"operation", one_of(kBatchOperations)},
                                      {"fileIds", array(uuid())},
                                      {"targetPath", string(kMaxPathBytes, 1)}},
@@ -156,7 +155,7 @@ std::vector<http::Parameter> file_list_parameters() {
           {"type", one_of(kFileTypes)},
           {"category", one_of(kFileCategories)},
           {"q", string(200), "case-insensitive search in names"},
-          {"recursive", one_of(std::array<std::string_view, 2>{"true", "false"})},
+          {"recursive", one_of(kBooleanTexts)},
           {"sort", one_of(kFileSorts)},
           {"order", one_of(kSortOrders)}};
 }

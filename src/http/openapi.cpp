@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <boost/json/array.hpp>
 
+#include "core/validation.hpp"
 #include "http/router.hpp"
 
 namespace karma::http {
@@ -128,11 +129,6 @@ std::string template_of(const Route& route, std::vector<std::string>& names) {
   return out.empty() ? "/" : out;
 }
 
-std::string lower(std::string method) {
-  for (auto& c : method) c = static_cast<char>(c - 'A' + 'a');
-  return method;
-}
-
 bj::object json_content(Schema schema) {
   return bj::object{{"application/json", bj::object{{"schema", std::move(schema)}}}};
 }
@@ -253,7 +249,7 @@ bj::object openapi_document(const Router& router, const Components& components,
     operation["responses"] = std::move(responses);
     auto& item = paths[path];
     if (item.is_null()) item = bj::object{};
-    item.as_object()[lower(route->method)] = std::move(operation);
+    item.as_object()[ascii_lower(route->method)] = std::move(operation);
   }
 
   bj::object schemas = components.schemas();

@@ -103,10 +103,6 @@ void mount_ops_routes(http::Router& router, db::Database& db, http::Metrics& met
            .replies = {{200, free_object(), "OpenAPI 3.1", "application/vnd.oai.openapi+json"}}});
 }
 
-}  // namespace karma::ops
-
-namespace karma::ops {
-
 void OpsModule::mount(http::Router& router, jobs::Scheduler&) {
   mount_ops_routes(router, db_, metrics_, version_);
 }
