@@ -15,7 +15,7 @@ on_exit 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$work"'
 STORE="${STORE:-local}"
 store_env=()
 if [[ "$STORE" == s3 ]]; then
-  ensure_node_modules
+  ensure_node_modules "$ROOT/tests/e2e"
   start_s3rver
   store_env=(AWS_S3_BUCKET=karma-test "S3_ENDPOINT=$KARMA_TEST_S3_ENDPOINT" AWS_ACCESS_KEY_ID=S3RVER
     AWS_SECRET_ACCESS_KEY=S3RVER)

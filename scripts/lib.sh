@@ -11,7 +11,7 @@ export CCACHE_SLOPPINESS="${CCACHE_SLOPPINESS:-pch_defines,time_macros,include_f
 BUILD_PACKAGES=(g++ cmake ninja-build pkg-config ccache libboost1.81-dev libboost-json1.81-dev
   libboost-url1.81-dev libssl-dev libpq-dev libsqlite3-dev libsodium-dev libspdlog-dev
   libcli11-dev libhiredis-dev libjemalloc-dev zlib1g-dev libicu-dev)
-TEST_PACKAGES=(libgtest-dev postgresql redis-server openssl)
+TEST_PACKAGES=(libgtest-dev postgresql redis-server openssl chromium)
 FUZZ_PACKAGES=(clang libclang-rt-14-dev)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
@@ -72,13 +72,13 @@ ensure_postgres() {
   echo "postgresql://karma:karma@127.0.0.1:5432/karma_test"
 }
 
-# Installs the end-to-end suite's npm packages when the lock file changed.
+# ensure_node_modules DIR: installs DIR's npm packages when its lock file changed.
 ensure_node_modules() {
   # A machine that brings its own Node keeps it; Debian's is the fallback.
   command -v node >/dev/null && command -v npm >/dev/null || ensure_packages nodejs npm
-  local dir="$ROOT/tests/e2e"
+  local dir="$1"
   if [[ ! -d "$dir/node_modules" || "$dir/package-lock.json" -nt "$dir/node_modules/.stamp" ]]; then
-    log "installing e2e npm packages"
+    log "installing npm packages of ${dir#"$ROOT"/}"
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >&2 && mkdir -p node_modules && touch node_modules/.stamp)
   fi
 }

@@ -143,6 +143,8 @@ void bind_config(CLI::App& cmd, Config& c) {
           "Objects larger than this are uploaded in parts of this size");
   setting("--s3-ca-file", c.s3_ca_file, "S3_CA_FILE",
           "PEM certificates to trust for the S3 endpoint besides the system's", false);
+  setting("--docs-assets-dir", c.docs_assets_dir, "DOCS_ASSETS_DIR",
+          "swagger-ui-dist files for /docs (default: the checkout's web/docs/node_modules)", false);
 }
 
 void load_dotenv(const std::string& path) {

@@ -53,6 +53,7 @@ struct Config {
   std::string s3_key_prefix = "blobs/";
   std::size_t s3_part_size_bytes = 8 * 1024 * 1024;
   std::string s3_ca_file;
+  std::string docs_assets_dir;  // Swagger UI for /docs; empty: what web/docs installs
 
   bool production() const { return env == "production"; }
   // The database to open: DATABASE_URL, or the embedded SQLite file under data_dir.

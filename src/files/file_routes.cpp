@@ -149,20 +149,6 @@ std::string etag_of(const FileRecord& f) {
   return "\"" + f.checksum_sha256 + "\"";
 }
 
-// If-None-Match: "*" or a list of entity tags, weak ones compared weakly (RFC 9110 13.1.2).
-bool etag_matches(std::string_view header, std::string_view etag) {
-  if (trim(header) == "*") return true;
-  while (!header.empty()) {
-    const std::size_t comma = header.find(',');
-    std::string_view tag = trim(header.substr(0, comma));
-    if (tag.starts_with("W/")) tag.remove_prefix(2);
-    if (tag == etag) return true;
-    if (comma == std::string_view::npos) break;
-    header.remove_prefix(comma + 1);
-  }
-  return false;
-}
-
 // Batch download: the files as one ZIP streamed from the blob store, entries named by path.
 Response archive(FileService& service, const Caller& caller, const std::string& device_id,
                  const std::vector<std::string>& ids) {
@@ -289,12 +275,8 @@ void mount_file_routes(http::Router& router, FileService& service) {
              const auto size = static_cast<std::uint64_t>(file.size);
              const std::string etag = etag_of(file);
              if (const auto inm = req.header("if-none-match");
-                 !inm.empty() && etag_matches(inm, etag)) {
-               Response r;
-               r.status = 304;
-               r.content_type.clear();
-               r.set_header("etag", etag);
-               return r;
+                 !inm.empty() && http::etag_matches(inm, etag)) {
+               return Response::not_modified(etag);
              }
              std::optional<std::pair<std::uint64_t, std::uint64_t>> range;
              try {

@@ -53,11 +53,11 @@ struct Parameter {
   bool required = false;
 };
 
-// A success answer: `data` is the schema of the envelope's `data` for JSON answers, or of the
-// whole body for other content types; null for none (304).
 // ?page (from 1) and ?pageSize (1..100) of every paged list.
 std::vector<Parameter> paging_parameters();
 
+// A success answer: `data` is the schema of the envelope's `data` for JSON answers, or of the
+// whole body for other content types; null for none (304).
 struct Reply {
   int status = 200;
   Schema data = {};

@@ -16,6 +16,19 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
+bool etag_matches(std::string_view if_none_match, std::string_view etag) {
+  if (trim(if_none_match) == "*") return true;
+  while (!if_none_match.empty()) {
+    const std::size_t comma = if_none_match.find(',');
+    std::string_view tag = trim(if_none_match.substr(0, comma));
+    if (tag.starts_with("W/")) tag.remove_prefix(2);
+    if (tag == etag) return true;
+    if (comma == std::string_view::npos) break;
+    if_none_match.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
 std::string_view find_header(const std::vector<Header>& headers, std::string_view name) {
   for (const auto& h : headers)
     if (iequals(h.name, name)) return h.value;
@@ -91,6 +104,23 @@ Response Response::text(int status, std::string body, std::string content_type) 
   r.status = status;
   r.body = std::move(body);
   r.content_type = std::move(content_type);
+  return r;
+}
+
+Response Response::shared(int status, std::shared_ptr<const std::string> body,
+                          std::string content_type) {
+  Response r;
+  r.status = status;
+  r.shared_body = std::move(body);
+  r.content_type = std::move(content_type);
+  return r;
+}
+
+Response Response::not_modified(std::string etag) {
+  Response r;
+  r.status = 304;
+  r.content_type.clear();
+  r.set_header("etag", std::move(etag));
   return r;
 }
 

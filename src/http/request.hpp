@@ -74,6 +74,8 @@ struct Response {
   std::optional<std::uint64_t> stream_length;
   // When set, the response is a Server-Sent Events stream (see event_stream.hpp).
   EventStreamStart events;
+  // When set, the body is these bytes, held elsewhere (cached assets) and written from there.
+  std::shared_ptr<const std::string> shared_body;
 
   // {"success":true,"data":...,"timestamp":...}
   static Response json(int status, const boost::json::value& data);
@@ -83,6 +85,10 @@ struct Response {
   static Response json_text(int status, std::string_view data_json);
   static Response error(const AppError& error);
   static Response text(int status, std::string body, std::string content_type);
+  static Response shared(int status, std::shared_ptr<const std::string> body,
+                         std::string content_type);
+  // 304 with the entity tag the client already holds.
+  static Response not_modified(std::string etag);
   // 200 text/event-stream; `start` gets the sink once the head is out.
   static Response event_stream(EventStreamStart start);
 
@@ -91,6 +97,9 @@ struct Response {
 };
 
 bool iequals(std::string_view a, std::string_view b);
+// Whether an If-None-Match value ("*" or a list of entity tags, weak ones compared weakly,
+// RFC 9110 13.1.2) matches `etag`.
+bool etag_matches(std::string_view if_none_match, std::string_view etag);
 // The value of header `name` (case-insensitive); empty when absent.
 std::string_view find_header(const std::vector<Header>& headers, std::string_view name);
 

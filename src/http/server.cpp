@@ -887,6 +887,18 @@ asio::awaitable<bool> Session::send(Response response, const Request& request, u
     co_await send_events(response, request, version);
     co_return false;
   }
+  if (response.shared_body) {
+    bhttp::response<bhttp::buffer_body> out{static_cast<bhttp::status>(response.status), version};
+    fill_head(out, response, request, keep_alive);
+    out.content_length(response.shared_body->size());
+    // Beast's buffer body takes a mutable pointer but only reads through it.
+    out.body().data = const_cast<char*>(response.shared_body->data());
+    out.body().size = response.shared_body->size();
+    out.body().more = false;
+    stream_.expires_after(std::chrono::seconds(server_.options.request_timeout_seconds));
+    auto [ec, n] = co_await bhttp::async_write(stream_, out, nothrow_awaitable);
+    co_return !ec;
+  }
   bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(response.status), version};
   fill_head(out, response, request, keep_alive);
   out.body() = std::move(response.body);

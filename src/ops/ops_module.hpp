@@ -1,5 +1,6 @@
 #pragma once
-// Operations: /healthz, /readyz, /metrics (API.md §9).
+// Operations: /healthz, /readyz, /metrics (API.md §9), /api/openapi.json and /docs.
+#include <memory>
 #include <string>
 
 #include "http/metrics.hpp"
@@ -7,16 +8,18 @@
 
 namespace karma::ops {
 
+class ApiDocs;
+
 class OpsModule final : public Module {
  public:
-  OpsModule(const Platform& platform, http::Metrics& metrics, std::string version)
-      : db_(platform.db), metrics_(metrics), version_(std::move(version)) {}
+  OpsModule(const Platform& platform, http::Metrics& metrics, std::string version);
   void mount(http::Router& router, jobs::Scheduler& jobs) override;
 
  private:
   db::Database& db_;
   http::Metrics& metrics_;
   std::string version_;
+  std::shared_ptr<const ApiDocs> docs_;
 };
 
 }  // namespace karma::ops

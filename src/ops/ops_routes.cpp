@@ -2,11 +2,13 @@
 
 #include <boost/json/array.hpp>
 
-#include "core/app_error.hpp"
-#include "core/json.hpp"
-
 #include <mutex>
+
+#include "core/app_error.hpp"
+#include "core/config.hpp"
+#include "core/json.hpp"
 #include "db/migrations.hpp"
+#include "ops/api_docs.hpp"
 #include "ops/ops_module.hpp"
 
 namespace karma::ops {
@@ -103,8 +105,18 @@ void mount_ops_routes(http::Router& router, db::Database& db, http::Metrics& met
            .replies = {{200, free_object(), "OpenAPI 3.1", "application/vnd.oai.openapi+json"}}});
 }
 
+OpsModule::OpsModule(const Platform& platform, http::Metrics& metrics, std::string version)
+    : db_(platform.db),
+      metrics_(metrics),
+      version_(std::move(version)),
+      docs_(std::make_shared<const ApiDocs>(
+          platform.config.docs_assets_dir.empty()
+              ? default_docs_assets_dir()
+              : std::filesystem::path(platform.config.docs_assets_dir))) {}
+
 void OpsModule::mount(http::Router& router, jobs::Scheduler&) {
   mount_ops_routes(router, db_, metrics_, version_);
+  mount_api_docs(router, docs_);
 }
 
 }  // namespace karma::ops
