@@ -198,9 +198,7 @@ UserRecord AuthService::update_profile(const Caller& caller, const ProfileChange
 void AuthService::change_password(const Caller& caller, const PasswordChange& change) {
   UserRecord user = me(caller);
   if (!hasher_.verify(user.password_hash, change.current_password)) {
-    throw AppError(ErrorCode::validation, "currentPassword: is not the current password",
-                   boost::json::object{{"field", "currentPassword"},
-                                       {"message", "is not the current password"}});
+    throw AppError::invalid("currentPassword", "is not the current password");
   }
   const std::string hash = hasher_.hash(change.new_password);
   db_.transaction([&](db::Connection& c) {

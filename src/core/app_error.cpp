@@ -76,8 +76,25 @@ AppError AppError::unauthorized(std::string message) {
   return AppError(ErrorCode::unauthorized, std::move(message));
 }
 
-AppError AppError::conflict(std::string message, std::string field) {
+AppError AppError::conflict(std::string message, std::string_view field) {
   return AppError(ErrorCode::conflict, std::move(message), boost::json::object{{"field", field}});
+}
+
+AppError AppError::invalid(std::string_view field, std::string_view message) {
+  std::string text;
+  text.reserve(field.size() + 2 + message.size());
+  text.append(field).append(": ").append(message);
+  return AppError(ErrorCode::validation, std::move(text),
+                  boost::json::object{{"field", field}, {"message", message}});
+}
+
+AppError AppError::plan_limit(std::string message, std::int64_t limit) {
+  return AppError(ErrorCode::forbidden, std::move(message), boost::json::object{{"limit", limit}});
+}
+
+AppError AppError::too_large(std::string message, std::int64_t limit) {
+  return AppError(ErrorCode::payload_too_large, std::move(message),
+                  boost::json::object{{"limit", limit}});
 }
 
 }  // namespace karma

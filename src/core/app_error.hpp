@@ -2,8 +2,10 @@
 // The one error type services throw. The HTTP layer maps it onto the contract's error envelope.
 #include <boost/json/value.hpp>
 
+#include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace karma {
 
@@ -34,9 +36,17 @@ class AppError : public std::runtime_error {
   int retry_after() const { return retry_after_; }
   AppError& with_retry_after(int seconds);
 
+  // The error factories: each writes its code's `details` one way, everywhere.
   static AppError not_found(std::string what = "Resource");
   static AppError unauthorized(std::string message = "Authentication required");
-  static AppError conflict(std::string message, std::string field);
+  // 409 {field}: the field whose value is taken.
+  static AppError conflict(std::string message, std::string_view field);
+  // 400 "field: message" {field, message}: one input field is unusable.
+  static AppError invalid(std::string_view field, std::string_view message);
+  // 403 {limit}: the caller's plan allows no more (storage, devices, avatars, projects).
+  static AppError plan_limit(std::string message, std::int64_t limit);
+  // 413 {limit}: the body is larger than `limit` bytes.
+  static AppError too_large(std::string message, std::int64_t limit);
 
  private:
   ErrorCode code_;

@@ -277,8 +277,7 @@ bj::object parse_object(std::string_view body) {
   std::string path;
   if (const char* problem = unstorable(value, path)) {
     if (path.empty()) path = "body";
-    throw AppError(ErrorCode::validation, path + ": " + problem,
-                   bj::object{{"field", path}, {"message", problem}});
+    throw AppError::invalid(path, problem);
   }
   return std::move(value.as_object());
 }

@@ -314,9 +314,7 @@ std::string_view utf8_prefix(std::string_view s, std::size_t max_bytes) {
 
 void require_storable(std::string_view field, std::string_view text) {
   if (storable_text(text)) return;
-  const std::string message = "must be UTF-8 text without NUL characters";
-  throw AppError(ErrorCode::validation, std::string(field) + ": " + message,
-                 bj::object{{"field", field}, {"message", message}});
+  throw AppError::invalid(field, "must be UTF-8 text without NUL characters");
 }
 
 std::string_view trim(std::string_view s) {

@@ -213,9 +213,7 @@ std::vector<MetricsSample> DeviceService::metrics(const Caller& caller, const st
   const EpochMs since = from.value_or(until - 24 * 3600 * 1000);
   // Only a range the caller spelled out can be backwards; a `from` ahead of the default `to`
   // (now) is simply a range with nothing in it yet.
-  if (from && to && *from > *to)
-    throw AppError(ErrorCode::validation, "from: must not be after to",
-                   bj::object{{"field", "from"}, {"message", "must not be after to"}});
+  if (from && to && *from > *to) throw AppError::invalid("from", "must not be after to");
   auto c = db_.acquire();
   require_owned(*c, caller, id);
   return store_.samples(*c, id, since, until, limit);

@@ -9,8 +9,7 @@ namespace karma::files {
 namespace {
 
 [[noreturn]] void reject(std::string_view field, const std::string& message) {
-  throw AppError(ErrorCode::validation, std::string(field) + ": " + message,
-                 boost::json::object{{"field", field}, {"message", message}});
+  throw AppError::invalid(field, message);
 }
 
 void check_segment(std::string_view segment, std::string_view field) {

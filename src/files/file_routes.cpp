@@ -27,11 +27,6 @@ constexpr std::size_t kFieldLimitBytes = 4096;
 constexpr std::size_t kHeadBytes = 512;
 constexpr std::size_t kBatchMaxFiles = 1000;
 
-AppError field_error(std::string_view field, const std::string& message) {
-  return AppError(ErrorCode::validation, std::string(field) + ": " + message,
-                  bj::object{{"field", field}, {"message", message}});
-}
-
 // An upload as it streams in: the `file` part goes straight to a blob (hashed on the way), the
 // small fields are collected; finish() records the file.
 class UploadStream final : public http::BodyStream, public http::MultipartSink {
@@ -48,18 +43,18 @@ class UploadStream final : public http::BodyStream, public http::MultipartSink {
 
   Response finish(std::string_view) override {
     parser_.finish();
-    if (!file_seen_) throw field_error("file", "is required");
-    if (upload_.size == 0) throw field_error("file", "must not be empty");
+    if (!file_seen_) throw AppError::invalid("file", "is required");
+    if (upload_.size == 0) throw AppError::invalid("file", "must not be empty");
     upload_.folder = normalize_path(path_ ? *path_ : "/", "path");
     if (category_) {
       if (std::find(kFileCategories.begin(), kFileCategories.end(), *category_) ==
           kFileCategories.end())
-        throw field_error("category", "must be one of " + join(kFileCategories, ", "));
+        throw AppError::invalid("category", "must be one of " + join(kFileCategories, ", "));
       upload_.category = *category_;
     }
     if (overwrite_) {
       if (*overwrite_ != "true" && *overwrite_ != "false")
-        throw field_error("overwrite", "must be \"true\" or \"false\"");
+        throw AppError::invalid("overwrite", "must be \"true\" or \"false\"");
       upload_.overwrite = *overwrite_ == "true";
     }
     upload_.md5 = md5_.hex_final();
@@ -73,8 +68,8 @@ class UploadStream final : public http::BodyStream, public http::MultipartSink {
     field_.reset();
     in_file_ = false;
     if (headers.name == "file") {
-      if (file_seen_) throw field_error("file", "only one file per upload");
-      if (!headers.filename) throw field_error("file", "must be a file part with a filename");
+      if (file_seen_) throw AppError::invalid("file", "only one file per upload");
+      if (!headers.filename) throw AppError::invalid("file", "must be a file part with a filename");
       upload_.name = validate_name(*headers.filename, "file");
       file_seen_ = true;
       in_file_ = true;
@@ -91,12 +86,9 @@ class UploadStream final : public http::BodyStream, public http::MultipartSink {
       upload_.size += static_cast<std::int64_t>(bytes.size());
       const auto limit = service_.settings().max_file_bytes;
       if (upload_.size > limit)
-        throw AppError(ErrorCode::payload_too_large,
-                       "File exceeds " + std::to_string(limit) + " bytes",
-                       bj::object{{"limit", limit}});
+        throw AppError::too_large("File exceeds " + std::to_string(limit) + " bytes", limit);
       if (upload_.size > quota_left_)
-        throw AppError(ErrorCode::forbidden, "Storage quota exceeded",
-                       bj::object{{"limit", quota_left_}});
+        throw AppError::plan_limit("Storage quota exceeded", quota_left_);
       if (upload_.head.size() < kHeadBytes)
         upload_.head.append(bytes.substr(0, kHeadBytes - upload_.head.size()));
       md5_.update(bytes);
@@ -104,7 +96,7 @@ class UploadStream final : public http::BodyStream, public http::MultipartSink {
       writer_->write(bytes);
     } else if (field_) {
       if (field_->size() + bytes.size() > kFieldLimitBytes)
-        throw field_error(field_name_, "too long");
+        throw AppError::invalid(field_name_, "too long");
       field_->append(bytes);
     }
   }
@@ -163,8 +155,8 @@ Response archive(FileService& service, const Caller& caller, const std::string& 
   }
   const std::uint64_t size = zip_size(entries);
   if (size > kZipMaxBytes)
-    throw AppError(ErrorCode::payload_too_large, "Archives over 4 GiB are not supported",
-                   bj::object{{"limit", kZipMaxBytes}});
+    throw AppError::too_large("Archives over 4 GiB are not supported",
+                              static_cast<std::int64_t>(kZipMaxBytes));
   Response r;
   r.content_type = "application/zip";
   r.set_header("content-disposition", "attachment; filename=\"files.zip\"");
@@ -218,9 +210,8 @@ void mount_file_routes(http::Router& router, FileService& service) {
                         const Caller& caller = req.require_caller();
                         const auto boundary = http::multipart_boundary(req.header("content-type"));
                         if (!boundary)
-                          throw AppError(ErrorCode::validation,
-                                         "Content-Type must be multipart/form-data with a boundary",
-                                         bj::object{{"field", "Content-Type"}});
+                          throw AppError::invalid("content-type",
+                                                  "must be multipart/form-data with a boundary");
                         service.require_device(caller, device_id);
                         return std::make_unique<UploadStream>(service, caller, device_id, *boundary,
                                                               service.remaining_quota(caller));

@@ -123,16 +123,14 @@ bool FileService::ensure_folders(db::Connection& c, const std::string& device_id
 void FileService::require_quota(db::Connection& c, const std::string& user_id, std::int64_t more) {
   const auto quota = quota_of(c, user_id);
   if (quota && store_.used_bytes(c, devices_.device_ids_of(c, user_id)) + more > *quota)
-    throw AppError(ErrorCode::forbidden, "Storage quota exceeded", bj::object{{"limit", *quota}});
+    throw AppError::plan_limit("Storage quota exceeded", *quota);
 }
 
 FileRecord FileService::record_upload(const Caller& caller, const std::string& device_id,
                                       UploadedFile upload, storage::BlobWriter& writer) {
   const FileKind kind = classify(upload.name, upload.head);
   const std::string path = join_path(upload.folder, upload.name);
-  if (path.size() > kMaxPathBytes)
-    throw AppError(ErrorCode::validation, "path: too long",
-                   bj::object{{"field", "path"}, {"message", "too long"}});
+  if (path.size() > kMaxPathBytes) throw AppError::invalid("path", "too long");
   FileRecord result;
   std::string replaced_key;
   {
@@ -364,15 +362,12 @@ std::vector<FileRecord> FileService::files_for_archive(const Caller& caller,
 
 FolderSummary FileService::create_folder(const Caller& caller, const std::string& device_id,
                                          const std::string& path) {
-  if (path == "/")
-    throw AppError(ErrorCode::validation, "path: the root folder always exists",
-                   bj::object{{"field", "path"}, {"message", "the root folder always exists"}});
+  if (path == "/") throw AppError::invalid("path", "the root folder always exists");
   // 201 once, 409 for every later (or concurrently losing) request: the insert decides.
   db_.transaction([&](db::Connection& c) {
     require_device(c, caller, device_id);
     if (!ensure_folders(c, device_id, path, now_ms()))
-      throw AppError(ErrorCode::conflict, "Something already exists at " + path,
-                     bj::object{{"field", "path"}, {"path", path}});
+      throw AppError::conflict("Something already exists at " + path, "path");
   });
   FileQuery parent;
   parent.path = parent_path(path);

@@ -8,18 +8,15 @@
 namespace karma::http {
 
 std::optional<Response> ambiguous_header(const bhttp::request<bhttp::string_body>& r) {
-  auto refuse = [](std::string_view field, const std::string& message) {
-    return Response::error(AppError(ErrorCode::validation, message,
-                                    boost::json::object{{"field", field}, {"message", message}}));
-  };
   const auto hosts = r.count(bhttp::field::host);
   if (hosts > 1 || (hosts == 0 && r.version() >= 11))
-    return refuse("host", "An HTTP/1.1 request needs exactly one Host header");
+    return Response::error(
+        AppError::invalid("host", "must appear exactly once in an HTTP/1.1 request"));
   for (const auto field : {bhttp::field::authorization, bhttp::field::proxy_authorization,
                            bhttp::field::content_type}) {
     if (r.count(field) > 1) {
       const std::string name = ascii_lower(bhttp::to_string(field));
-      return refuse(name, "The " + name + " header may appear only once");
+      return Response::error(AppError::invalid(name, "may appear only once"));
     }
   }
   return std::nullopt;

@@ -67,6 +67,30 @@ TEST(Envelope, EveryCodeHasItsStatus) {
   }
 }
 
+// Each factory writes its code's details one way, wherever it is thrown from.
+TEST(Envelope, ErrorFactoriesWriteOneDetailsShapePerKind) {
+  const auto envelope = [](const AppError& e) {
+    return bj::parse(http::Response::error(e).body).at("error");
+  };
+  const bj::value invalid = envelope(AppError::invalid("path", "too long"));
+  EXPECT_EQ(invalid.at("code"), "VALIDATION_ERROR");
+  EXPECT_EQ(invalid.at("message"), "path: too long");
+  EXPECT_EQ(invalid.at("details"), (bj::object{{"field", "path"}, {"message", "too long"}}));
+  EXPECT_EQ(http::Response::error(AppError::invalid("a", "b")).status, 400);
+
+  const bj::value conflict = envelope(AppError::conflict("Email taken", "email"));
+  EXPECT_EQ(conflict.at("code"), "CONFLICT");
+  EXPECT_EQ(conflict.at("details"), (bj::object{{"field", "email"}}));
+
+  const AppError limit = AppError::plan_limit("Device limit reached", 3);
+  EXPECT_EQ(http::Response::error(limit).status, 403);
+  EXPECT_EQ(envelope(limit).at("details"), (bj::object{{"limit", 3}}));
+
+  const AppError large = AppError::too_large("File exceeds 10 bytes", 10);
+  EXPECT_EQ(http::Response::error(large).status, 413);
+  EXPECT_EQ(envelope(large).at("details"), (bj::object{{"limit", 10}}));
+}
+
 TEST(Envelope, RateLimitSetsRetryAfterHeader) {
   const auto response =
       http::Response::error(AppError(ErrorCode::rate_limited, "slow down").with_retry_after(42));
