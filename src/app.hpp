@@ -6,6 +6,7 @@
 #include <string>
 
 #include "auth/auth_module.hpp"
+#include "avatars/avatars_module.hpp"
 #include "billing/billing_module.hpp"
 #include "core/config.hpp"
 #include "db/database.hpp"
@@ -55,6 +56,7 @@ class App {
   billing::BillingModule billing_;
   devices::DevicesModule devices_;
   files::FilesModule files_;
+  avatars::AvatarsModule avatars_;
   ops::OpsModule ops_;
   jobs::Scheduler scheduler_;
   http::Router router_;

@@ -13,6 +13,7 @@ class AuthModule final : public Module {
  public:
   explicit AuthModule(const Platform& platform);
   AuthService& service() { return service_; }
+  UserDirectory& users() { return service_; }
   void mount(http::Router& router, jobs::Scheduler& jobs) override;
 
  private:

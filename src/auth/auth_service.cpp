@@ -179,6 +179,12 @@ void AuthService::logout(const Caller& caller, const std::string& refresh_token)
   store_.revoke_token(*c, caller.user_id, crypto::sha256_hex(refresh_token), now_ms());
 }
 
+std::optional<std::string> AuthService::id_of_email(db::Connection& c, std::string_view email) {
+  const auto user = store_.find_user_by_email(c, normalize_email(email));
+  if (!user) return std::nullopt;
+  return user->id;
+}
+
 UserRecord AuthService::me(const Caller& caller) {
   auto c = db_.acquire();
   return require_user(*c, caller.user_id);

@@ -12,6 +12,7 @@
 #include "auth/auth_store.hpp"
 #include "auth/jwt.hpp"
 #include "auth/password.hpp"
+#include "auth/user_directory.hpp"
 #include "core/caller.hpp"
 #include "core/rate_limiter.hpp"
 #include "db/database.hpp"
@@ -78,7 +79,7 @@ struct AuthSession {
   int expires_in = 0;  // seconds the access token lives
 };
 
-class AuthService {
+class AuthService final : public UserDirectory {
  public:
   AuthService(db::Database& db, AuthSettings settings, RateLimiter& limiter,
               PasswordHasher& hasher);
@@ -94,6 +95,13 @@ class AuthService {
 
   // The guard: a valid, unexpired access token of an existing user, or UNAUTHORIZED.
   Caller authenticate(std::string_view bearer_token);
+
+  // UserDirectory, for the features that show users (project members, reviews).
+  std::vector<UserProfile> profiles(db::Connection& c,
+                                    const std::vector<std::string>& ids) override {
+    return store_.profiles(c, ids);
+  }
+  std::optional<std::string> id_of_email(db::Connection& c, std::string_view email) override;
 
  private:
   AuthSession issue_session(db::Connection& c, UserRecord user, const std::string& family_id);

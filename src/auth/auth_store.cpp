@@ -1,5 +1,7 @@
 #include "auth/auth_store.hpp"
 
+#include "db/sql.hpp"
+
 namespace karma::auth {
 
 using db::Timestamp;
@@ -29,6 +31,18 @@ std::optional<UserRecord> AuthStore::find_user_by_id(db::Connection& c, const st
 std::optional<UserRecord> AuthStore::find_user_by_email(db::Connection& c,
                                                         const std::string& email) {
   return first_user(c.query(std::string(kUserColumns) + "WHERE email = $1", {email}));
+}
+
+std::vector<UserProfile> AuthStore::profiles(db::Connection& c,
+                                             const std::vector<std::string>& ids) {
+  std::vector<UserProfile> out;
+  if (ids.empty()) return out;
+  const auto rows =
+      c.query("SELECT id, name, avatar FROM users WHERE " + db::id_in(c.dialect(), "id", 1),
+              {db::encode_text_array(ids)});
+  out.reserve(rows.rows.size());
+  for (const auto& row : rows.rows) out.push_back({row.text(0), row.text(1), row.opt_text(2)});
+  return out;
 }
 
 void AuthStore::insert_user(db::Connection& c, const UserRecord& u) {

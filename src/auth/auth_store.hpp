@@ -4,6 +4,9 @@
 #include <optional>
 #include <string>
 
+#include <vector>
+
+#include "auth/user_directory.hpp"
 #include "core/clock.hpp"
 #include "db/database.hpp"
 
@@ -34,6 +37,7 @@ class AuthStore {
  public:
   std::optional<UserRecord> find_user_by_id(db::Connection& c, const std::string& id);
   std::optional<UserRecord> find_user_by_email(db::Connection& c, const std::string& email);
+  std::vector<UserProfile> profiles(db::Connection& c, const std::vector<std::string>& ids);
   // Throws db::DbError (unique_violation) when the email is taken.
   void insert_user(db::Connection& c, const UserRecord& user);
   void update_profile(db::Connection& c, const std::string& id, const std::string& name,

@@ -16,6 +16,17 @@ namespace karma::json {
 
 namespace bj = boost::json;
 
+void append_number(std::string& out, double d) {
+  if (!std::isfinite(d)) {
+    out += "null";
+    return;
+  }
+  // Shortest round-trip form ("12.5", "8"), not Boost 1.81's "1.25E1".
+  char buf[32];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);
+  out.append(buf, ec == std::errc() ? end : buf);
+}
+
 namespace {
 
 // True when one of the 8 bytes in `word` is a control character, '"' or '\\': the bytes JSON
@@ -137,18 +148,9 @@ void append(std::string& out, const bj::value& v) {
     case bj::kind::uint64:
       out += std::to_string(v.get_uint64());
       return;
-    case bj::kind::double_: {
-      const double d = v.get_double();
-      if (!std::isfinite(d)) {
-        out += "null";
-        return;
-      }
-      // Shortest round-trip form ("12.5", "8"), not Boost 1.81's "1.25E1".
-      char buf[32];
-      const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);
-      out.append(buf, ec == std::errc() ? end : buf);
+    case bj::kind::double_:
+      append_number(out, v.get_double());
       return;
-    }
     case bj::kind::string:
       append_quoted(out, v.get_string());
       return;

@@ -32,6 +32,8 @@ std::string serialize(const boost::json::object& object);
 std::string serialize(const boost::json::array& array);
 // Appends `text` as a JSON string literal, quoted and escaped.
 void append_quoted(std::string& out, std::string_view text);
+// Appends `d` in its shortest round-trip form; non-finite as null.
+void append_number(std::string& out, double d);
 
 // The paged envelope every list answers, as JSON text (its schema: http::schema::page):
 // {"<key>":[<items>],"total":…,"page":…,"pageSize":…}. `append_item(out, item)` writes one item;

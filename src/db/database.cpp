@@ -117,6 +117,7 @@ Database::Lease Database::acquire() {
 
 void Database::release(std::unique_ptr<Connection> conn) {
   std::lock_guard lock(mutex_);
+  statements_total_ += conn->take_statement_count();
   if (closed_ || !conn->healthy()) {
     --open_;
   } else {
@@ -140,8 +141,13 @@ bool Database::ping() {
 
 PoolStats Database::stats() {
   std::lock_guard lock(mutex_);
-  return PoolStats{
-      open_, static_cast<int>(idle_.size()), waiting_, max_size_, acquired_total_, timeouts_total_};
+  return PoolStats{open_,
+                   static_cast<int>(idle_.size()),
+                   waiting_,
+                   max_size_,
+                   acquired_total_,
+                   timeouts_total_,
+                   statements_total_};
 }
 
 void Database::close() {

@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -89,6 +90,14 @@ class Connection {
   virtual void rollback() = 0;
   // False once the connection is unusable; the pool then drops it.
   virtual bool healthy() const = 0;
+  // Statements run since the last call (the pool sums them: /metrics, the N+1 tests).
+  std::uint64_t take_statement_count() { return std::exchange(statements_, 0); }
+
+ protected:
+  void count_statement() { ++statements_; }
+
+ private:
+  std::uint64_t statements_ = 0;
 };
 
 struct PoolStats {
@@ -98,6 +107,7 @@ struct PoolStats {
   int max_size = 0;
   std::uint64_t acquired_total = 0;
   std::uint64_t timeouts_total = 0;
+  std::uint64_t statements_total = 0;  // counted when a connection goes back to the pool
 };
 
 // A bounded pool of connections to one database.
@@ -169,6 +179,7 @@ class Database {
   bool closed_ = false;
   std::uint64_t acquired_total_ = 0;
   std::uint64_t timeouts_total_ = 0;
+  std::uint64_t statements_total_ = 0;
 };
 
 // Opens the database named by `url`: "sqlite:///abs/path.db", "sqlite://relative/path.db" or

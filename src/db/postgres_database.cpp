@@ -43,6 +43,7 @@ class PostgresConnection final : public Connection {
   bool healthy() const override { return PQstatus(conn_) == CONNECTION_OK; }
 
   Result query(std::string_view sql, const Params& params) override {
+    count_statement();
     const std::string& name = prepare(sql, params.size());
     std::vector<std::string> texts(params.size());
     std::vector<const char*> values(params.size(), nullptr);

@@ -26,6 +26,14 @@ std::string text_array_contains(Dialect dialect, std::string_view column, int n)
   return "CAST(" + p + " AS TEXT) = ANY(" + std::string(column) + ")";
 }
 
+std::string id_in(Dialect dialect, std::string_view column, int n) {
+  const std::string p = "$" + std::to_string(n);
+  if (dialect == Dialect::sqlite)
+    return std::string(column) + " IN (SELECT value FROM json_each(" + p + "))";
+  return std::string(column) + " = ANY(CAST(ARRAY(SELECT jsonb_array_elements_text(CAST(" + p +
+         " AS jsonb))) AS uuid[]))";
+}
+
 std::string json_merge(Dialect dialect, std::string_view column, int n) {
   const std::string p = "$" + std::to_string(n);
   const std::string c(column);

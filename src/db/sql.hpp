@@ -29,6 +29,10 @@ std::string lowered(Dialect dialect, std::string_view column);
 // SQLite, whose write transactions (BEGIN IMMEDIATE) already run one at a time.
 std::string_view row_lock(Dialect dialect);
 
+// A condition: `column` (ids: UUID on PostgreSQL) is one of the ids bound to parameter $n as
+// encode_text_array(ids). One statement text whatever the number of ids.
+std::string id_in(Dialect dialect, std::string_view column, int n);
+
 std::string encode_text_array(const std::vector<std::string>& items);
 std::vector<std::string> decode_text_array(std::string_view json);
 

@@ -188,6 +188,7 @@ class SqliteConnection final : public Connection {
   bool healthy() const override { return true; }
 
   Result query(std::string_view sql, const Params& params) override {
+    count_statement();
     sqlite3_stmt* stmt = prepare(sql);
     // Leave the statement reset and unbound whatever happens, so the cache stays usable.
     struct ResetGuard {

@@ -102,6 +102,11 @@ Schema binary() {
   return bj::object{{"type", "string"}, {"contentMediaType", "application/octet-stream"}};
 }
 
+Schema described(Schema s, std::string_view description) {
+  s.as_object()["description"] = description;
+  return s;
+}
+
 }  // namespace schema
 
 std::vector<Parameter> paging_parameters() {

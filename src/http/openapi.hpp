@@ -44,6 +44,8 @@ Schema ref(std::string_view component);
 // The paged envelope every list writes: {<items_key>: [...], total, page, pageSize}.
 Schema page(std::string_view items_key, Schema item);
 Schema binary();  // a body of raw bytes
+// `s` with a description (units, defaults) for the reader of the document.
+Schema described(Schema s, std::string_view description);
 }  // namespace schema
 
 struct Parameter {

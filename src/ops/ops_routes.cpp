@@ -73,6 +73,9 @@ void mount_ops_routes(http::Router& router, db::Database& db, http::Metrics& met
     out += "# HELP karma_db_pool_timeouts_total Waits for a connection that timed out.\n";
     out += "# TYPE karma_db_pool_timeouts_total counter\n";
     out += "karma_db_pool_timeouts_total " + std::to_string(s.timeouts_total) + "\n";
+    out += "# HELP karma_db_statements_total Statements run (counted as connections return).\n";
+    out += "# TYPE karma_db_statements_total counter\n";
+    out += "karma_db_statements_total " + std::to_string(s.statements_total) + "\n";
   });
   router
       .get("/metrics",
