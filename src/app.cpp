@@ -63,6 +63,7 @@ App::App(Config config)
       devices_(platform_),
       files_(platform_, devices_.directory(), billing_.plans()),
       avatars_(platform_, auth_.users(), billing_.plans()),
+      projects_(platform_, auth_.users(), avatars_.directory()),
       ops_(platform_, metrics_, KARMA_VERSION) {
   router_.set_error_translator([](const std::exception& e) -> std::optional<AppError> {
     if (const auto* db_error = dynamic_cast<const db::DbError*>(&e);
@@ -71,8 +72,8 @@ App::App(Config config)
     }
     return std::nullopt;
   });
-  for (Module* module :
-       std::initializer_list<Module*>{&auth_, &billing_, &devices_, &files_, &avatars_, &ops_})
+  for (Module* module : std::initializer_list<Module*>{&auth_, &billing_, &devices_, &files_,
+                                                       &avatars_, &projects_, &ops_})
     module->mount(router_, scheduler_);
 
   http::ServerOptions options;

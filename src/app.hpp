@@ -19,6 +19,7 @@
 #include "jobs/scheduler.hpp"
 #include "ops/ops_module.hpp"
 #include "platform/module.hpp"
+#include "projects/projects_module.hpp"
 #include "realtime/event_bus.hpp"
 #include "storage/blob_store.hpp"
 
@@ -57,6 +58,7 @@ class App {
   devices::DevicesModule devices_;
   files::FilesModule files_;
   avatars::AvatarsModule avatars_;
+  projects::ProjectsModule projects_;
   ops::OpsModule ops_;
   jobs::Scheduler scheduler_;
   http::Router router_;

@@ -69,8 +69,9 @@ struct ReviewView {
 
 class AvatarService final : public AvatarDirectory {
  public:
+  // `paid_needs_plan`: acquiring a paid avatar needs a paid plan (off with PLAN_LIMITS=off).
   AvatarService(db::Database& db, realtime::EventBus& bus, auth::UserDirectory& users,
-                billing::PlanDirectory& plans);
+                billing::PlanDirectory& plans, bool paid_needs_plan = true);
 
   std::vector<AvatarView> list(const Caller& caller);
   AvatarView create(const Caller& caller, const NewAvatar& input);
@@ -106,6 +107,7 @@ class AvatarService final : public AvatarDirectory {
   realtime::EventBus& bus_;
   auth::UserDirectory& users_;
   billing::PlanDirectory& plans_;
+  bool paid_needs_plan_;
   AvatarStore store_;
 };
 

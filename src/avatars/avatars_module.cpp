@@ -1,12 +1,13 @@
 #include "avatars/avatars_module.hpp"
 
 #include "avatars/avatar_routes.hpp"
+#include "core/config.hpp"
 
 namespace karma::avatars {
 
 AvatarsModule::AvatarsModule(const Platform& platform, auth::UserDirectory& users,
                              billing::PlanDirectory& plans)
-    : service_(platform.db, platform.bus, users, plans) {}
+    : service_(platform.db, platform.bus, users, plans, platform.config.plan_limits_enforced()) {}
 
 void AvatarsModule::mount(http::Router& router, jobs::Scheduler&) {
   mount_avatar_routes(router, service_);
