@@ -108,10 +108,13 @@ std::vector<MemberRecord> ProjectStore::members_of(db::Connection& c,
                                                    const std::vector<std::string>& ids) {
   std::vector<MemberRecord> out;
   if (ids.empty()) return out;
-  const auto result =
-      c.query("SELECT project_id, user_id, role, joined_at FROM project_members WHERE " +
-                  db::id_in(c.dialect(), "project_id", 1) + " ORDER BY joined_at, user_id",
-              {db::encode_text_array(ids)});
+  const auto result = c.query(
+      "SELECT project_id, user_id, role, joined_at FROM project_members WHERE " +
+          db::id_in(c.dialect(), "project_id", 1) +
+          // Who joined first; of those who joined together (at creation), higher roles first.
+          " ORDER BY joined_at, CASE role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 WHEN 'member' "
+          "THEN 2 ELSE 3 END, user_id",
+      {db::encode_text_array(ids)});
   out.reserve(result.rows.size());
   for (const auto& r : result.rows) out.push_back({r.text(0), r.text(1), r.text(2), r.time(3)});
   return out;
