@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Benchmarks the project list and the store search with wrk (API.md §4, §5): GET /api/projects
+# for a user with 20 projects x 10 tasks x 4 members, and GET /api/store/avatars?q=… over 10 000
+# public avatars. Reports p50/p99, throughput and the database statements per request.
+#   bench/projects.sh                     SQLite
+#   DATABASE_URL=postgresql://... bench/projects.sh
+# Knobs: CONNECTIONS (64), DURATION (10s), WARMUP (3s), THREADS (2), PORT (3902), AVATARS (10000).
+source "$(dirname "$0")/lib.sh"
+build_release wrk
+ensure_node_modules "$ROOT/tests/e2e"  # node itself
+
+CONNECTIONS="${CONNECTIONS:-64}"
+DURATION="${DURATION:-10s}"
+THREADS="${THREADS:-2}"
+PORT="${PORT:-3902}"
+data_dir="$(mktemp -d)"
+on_exit 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$data_dir"'
+start_server "$data_dir" "$PORT"
+node "$ROOT/bench/seed_projects.mjs" "$base"
+
+statements() { curl -sf "$base/metrics" | awk '$1 == "karma_db_statements_total" { print $2 }'; }
+
+run() {
+  local name="$1" report before after requests
+  shift
+  echo "## $name"
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP:-3s}" "$@" >/dev/null
+  before=$(statements)
+  report=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@")
+  after=$(statements)
+  grep -E "Non-2xx|Socket errors" <<<"$report" || true
+  requests=$(awk '/requests in/ { print $1 }' <<<"$report")
+  awk -v s=$((after - before)) -v n="$requests" '
+    $1 == "50%" { p50 = $2 } $1 == "99%" { p99 = $2 } /Requests\/sec/ { rps = $2 }
+    END { printf "   %s req/s, p50 %s, p99 %s, %.2f statements per request\n", rps, p50, p99, s / n }' \
+    <<<"$report"
+}
+
+backend=sqlite
+[[ "${DATABASE_URL:-}" == postgres* ]] && backend=postgresql
+echo "# karma $(git -C "$ROOT" rev-parse --short HEAD), $backend, $CONNECTIONS connections, $DURATION"
+run "GET /api/projects (20 projects x 10 tasks x 4 members)" -s "$ROOT/bench/bearer.lua" \
+  "$base/api/projects"
+run "GET /api/store/avatars?q=design (10 000 public avatars)" -s "$ROOT/bench/bearer.lua" \
+  "$base/api/store/avatars?q=design"
+run "GET /api/store/avatars?q=design%20code&sort=rating" -s "$ROOT/bench/bearer.lua" \
+  "$base/api/store/avatars?q=design%20code&sort=rating"
