@@ -4,9 +4,11 @@
 #include <string>
 
 #include "auth/auth_json.hpp"
+#include "avatars/avatar_json.hpp"
 #include "devices/command_json.hpp"
 #include "devices/device_json.hpp"
 #include "fuzz_common.hpp"
+#include "projects/project_json.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace karma;
@@ -27,6 +29,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   fuzz::refusable([&] { (void)devices::parse_device_change(object); });
   fuzz::refusable([&] { (void)devices::parse_heartbeat(object); });
   fuzz::refusable([&] { (void)devices::parse_new_command(object); });
+  fuzz::refusable([&] { (void)avatars::parse_new_avatar(object); });
+  fuzz::refusable([&] { (void)avatars::parse_avatar_change(object); });
+  fuzz::refusable([&] { (void)avatars::parse_new_review(object); });
+  fuzz::refusable([&] { (void)projects::parse_new_project(object); });
+  fuzz::refusable([&] { (void)projects::parse_project_change(object); });
+  fuzz::refusable([&] { (void)projects::parse_new_member(object); });
+  fuzz::refusable([&] { (void)projects::parse_member_role(object); });
+  fuzz::refusable([&] { (void)projects::parse_new_task(object); });
+  fuzz::refusable([&] { (void)projects::parse_task_change(object); });
+  fuzz::refusable([&] { (void)projects::parse_assignment(object); });
   // What was accepted goes back out through the serialiser: strict JSON too.
   fuzz::require_strict_json(json::serialize(object));
   return 0;

@@ -1,12 +1,14 @@
 // Query strings: the request target's decoding, the UTF-8 gate every route passes, then the
-// list queries of devices and files and the paging every list shares.
+// list queries of devices, files, projects and the store, and the paging every list shares.
 #include <cstdint>
 #include <string>
 
+#include "avatars/avatar_json.hpp"
 #include "devices/device_json.hpp"
 #include "files/file_json.hpp"
 #include "fuzz_common.hpp"
 #include "http/request_parser.hpp"
+#include "projects/project_json.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace karma;
@@ -26,6 +28,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   fuzz::refusable([&] { (void)devices::parse_device_list(query); });
   fuzz::refusable([&] { (void)files::parse_file_query(query); });
+  fuzz::refusable([&] { (void)avatars::parse_store_request(query); });
+  fuzz::refusable([&] { (void)projects::parse_project_list(query); });
   fuzz::refusable([&] {
     Violations violations;
     QueryFields fields(query, violations);

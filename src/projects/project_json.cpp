@@ -1,5 +1,7 @@
 #include "projects/project_json.hpp"
 
+#include <algorithm>
+
 #include "core/clock.hpp"
 #include "core/crypto.hpp"
 #include "core/json.hpp"
@@ -44,6 +46,15 @@ std::optional<EpochMs> read_time(JsonFields& fields, std::string_view name) {
 }
 
 }  // namespace
+
+std::int64_t ProjectView::progress() const {
+  if (project.progress_manual) return project.progress;
+  if (tasks.empty()) return 0;
+  const auto done = std::count_if(tasks.begin(), tasks.end(),
+                                  [](const TaskView& t) { return t.task.status == "completed"; });
+  return (200 * done + static_cast<std::int64_t>(tasks.size())) /
+         (2 * static_cast<std::int64_t>(tasks.size()));  // rounded half up
+}
 
 void append_task_json(std::string& out, const TaskView& view) {
   const TaskRecord& t = view.task;

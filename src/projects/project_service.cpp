@@ -27,15 +27,6 @@ AppError needs_owner() {
 
 }  // namespace
 
-std::int64_t ProjectView::progress() const {
-  if (project.progress_manual) return project.progress;
-  if (tasks.empty()) return 0;
-  const auto done = std::count_if(tasks.begin(), tasks.end(),
-                                  [](const TaskView& t) { return t.task.status == "completed"; });
-  return (200 * done + static_cast<std::int64_t>(tasks.size())) /
-         (2 * static_cast<std::int64_t>(tasks.size()));  // rounded half up
-}
-
 ProjectService::ProjectService(db::Database& db, realtime::EventBus& bus,
                                auth::UserDirectory& users, avatars::AvatarDirectory& avatars)
     : db_(db), bus_(bus), users_(users), avatars_(avatars) {}
