@@ -41,7 +41,11 @@ backend=sqlite
 echo "# karma $(git -C "$ROOT" rev-parse --short HEAD), $backend, $CONNECTIONS connections, $DURATION"
 run "GET /api/projects (20 projects x 10 tasks x 4 members)" -s "$ROOT/bench/bearer.lua" \
   "$base/api/projects"
+# A word in about 5 % of the avatars (a skill, a trade), ranked; two words; the first word
+# typed half-way (a prefix), sorted by rating.
 run "GET /api/store/avatars?q=design (10 000 public avatars)" -s "$ROOT/bench/bearer.lua" \
   "$base/api/store/avatars?q=design"
-run "GET /api/store/avatars?q=design%20code&sort=rating" -s "$ROOT/bench/bearer.lua" \
-  "$base/api/store/avatars?q=design%20code&sort=rating"
+run "GET /api/store/avatars?q=video%20web" -s "$ROOT/bench/bearer.lua" \
+  "$base/api/store/avatars?q=video%20web"
+run "GET /api/store/avatars?q=desi&sort=rating" -s "$ROOT/bench/bearer.lua" \
+  "$base/api/store/avatars?q=desi&sort=rating"

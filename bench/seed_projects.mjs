@@ -10,10 +10,20 @@ const counts = {
   members: Number(process.env.MEMBERS ?? 4),
   avatars: Number(process.env.AVATARS ?? 10000),
 };
-const words = ['design', 'code', 'review', 'deploy', 'write', 'test', 'plan', 'data', 'model',
+// 300 words: one of them is in about 5 % of the avatars, as a skill or trade word would be.
+const stems = ['design', 'code', 'review', 'deploy', 'write', 'test', 'plan', 'data', 'model',
   'video', 'music', 'sales', 'legal', 'ops', 'cloud', 'mobile', 'web', 'audit', 'brand', 'story'];
+const prefixes = ['', 're', 'pre', 'co', 'un', 'over', 'sub', 'inter', 'multi', 'auto', 'micro',
+  'hyper', 'meta', 'ultra', 'super'];
+const words = stems.flatMap((stem) => prefixes.map((p) => p + stem));
 let seed = 7;
-const pick = () => words[(seed = (seed * 1103515245 + 12345) % 2147483648) % words.length];
+// xorshift32: the same avatars every run, every word as likely as the next.
+const pick = () => {
+  seed ^= seed << 13; seed >>>= 0;
+  seed ^= seed >>> 17;
+  seed ^= seed << 5; seed >>>= 0;
+  return words[seed % words.length];
+};
 const sentence = (n) => Array.from({ length: n }, pick).join(' ');
 
 async function call(method, path, body, as = token) {
@@ -66,7 +76,7 @@ const sellers = [];
 for (let i = 0; i < 10; i++) sellers.push((await register(`seller${i}`)).accessToken);
 await parallel(counts.avatars, 16, async (i) => {
   await call('POST', '/api/avatars', {
-    name: `${pick()} ${pick()} ${i}`, role: `${pick()} specialist`, description: sentence(25),
+    name: `${pick()} ${pick()} ${i}`, role: `${pick()} specialist`, description: sentence(15),
     skills: [pick(), pick()], isPublic: true, price: (i % 50) / 4, baseModel: 'gpt-4o',
     systemPrompt: 'You help.',
   }, sellers[i % sellers.length]);

@@ -35,6 +35,11 @@ const std::string& Row::text(std::size_t i) const {
   return cell ? *cell : kEmpty;
 }
 
+std::string Row::take_text(std::size_t i) {
+  auto& cell = cells_.at(i);
+  return cell ? std::move(*cell) : std::string();
+}
+
 std::int64_t Row::integer(std::size_t i) const {
   const auto& cell = cells_.at(i);
   if (!cell) return 0;

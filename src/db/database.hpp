@@ -59,6 +59,10 @@ class Row {
   bool is_null(std::size_t i) const { return !cells_.at(i).has_value(); }
   const std::string& text(std::size_t i) const;  // "" when null
   std::optional<std::string> opt_text(std::size_t i) const { return cells_.at(i); }
+  // The same, moved out of the row (which keeps an empty cell): for readers that build records
+  // from rows they are done with.
+  std::string take_text(std::size_t i);
+  std::optional<std::string> take_opt_text(std::size_t i) { return std::move(cells_.at(i)); }
   std::int64_t integer(std::size_t i) const;  // 0 when null
   double real(std::size_t i) const;           // 0 when null
   bool boolean(std::size_t i) const;          // false when null

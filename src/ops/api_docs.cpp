@@ -84,7 +84,10 @@ std::shared_ptr<const std::string> gzip(const std::string& bytes) {
 DocsAsset make_asset(std::string bytes, std::string_view content_type) {
   DocsAsset asset;
   asset.content_type = content_type;
-  asset.etag = "\"" + crypto::sha256_hex(bytes).substr(0, 32) + "\"";
+  asset.etag.reserve(34);
+  asset.etag += '"';
+  asset.etag.append(crypto::sha256_hex(bytes), 0, 32);
+  asset.etag += '"';
   if (!content_type.starts_with("image/")) asset.gzipped = gzip(bytes);
   asset.bytes = std::make_shared<const std::string>(std::move(bytes));
   return asset;

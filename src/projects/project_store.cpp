@@ -24,16 +24,16 @@ std::string task_columns(db::Dialect d) {
          ", due_at, started_at, completed_at, created_at, updated_at";
 }
 
-TaskRecord task_from(const db::Row& r) {
+TaskRecord task_from(db::Row& r) {
   TaskRecord t;
-  t.id = r.text(0);
-  t.project_id = r.text(1);
-  t.title = r.text(2);
-  t.description = r.text(3);
-  t.status = r.text(4);
-  t.priority = r.text(5);
-  t.assignee_id = r.opt_text(6);
-  t.created_by = r.text(7);
+  t.id = r.take_text(0);
+  t.project_id = r.take_text(1);
+  t.title = r.take_text(2);
+  t.description = r.take_text(3);
+  t.status = r.take_text(4);
+  t.priority = r.take_text(5);
+  t.assignee_id = r.take_opt_text(6);
+  t.created_by = r.take_text(7);
   t.tags = db::decode_text_array(r.text(8));
   t.due_at = r.opt_time(9);
   t.started_at = r.opt_time(10);
@@ -163,12 +163,11 @@ std::vector<TaskRecord> ProjectStore::tasks_of(db::Connection& c,
                                                const std::vector<std::string>& ids) {
   std::vector<TaskRecord> out;
   if (ids.empty()) return out;
-  const auto result =
-      c.query("SELECT " + task_columns(c.dialect()) + " FROM tasks WHERE " +
-                  db::id_in(c.dialect(), "project_id", 1) + " ORDER BY created_at, id",
-              {db::encode_text_array(ids)});
+  auto result = c.query("SELECT " + task_columns(c.dialect()) + " FROM tasks WHERE " +
+                            db::id_in(c.dialect(), "project_id", 1) + " ORDER BY created_at, id",
+                        {db::encode_text_array(ids)});
   out.reserve(result.rows.size());
-  for (const auto& row : result.rows) out.push_back(task_from(row));
+  for (auto& row : result.rows) out.push_back(task_from(row));
   return out;
 }
 
@@ -177,9 +176,9 @@ std::optional<TaskRecord> ProjectStore::find_task(db::Connection& c, const std::
   std::string sql =
       "SELECT " + task_columns(c.dialect()) + " FROM tasks WHERE id = $1 AND project_id = $2";
   if (lock) sql += db::row_lock(c.dialect());
-  const auto r = c.query(sql, {task_id, project_id});
+  auto r = c.query(sql, {task_id, project_id});
   if (r.empty()) return std::nullopt;
-  return task_from(r.first());
+  return task_from(r.rows.front());
 }
 
 void ProjectStore::insert_task(db::Connection& c, const TaskRecord& t) {

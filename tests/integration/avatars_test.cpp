@@ -135,9 +135,9 @@ TEST_P(AvatarsTest, BadInputIsRefusedAndStoresNothing) {
     EXPECT_EQ(error_code(r), "VALIDATION_ERROR");
     EXPECT_NE(r.body.find(field), std::string::npos) << r.body.substr(0, 300);
   }
-  EXPECT_EQ(call("POST", "/api/avatars", with("description", bj::string(std::string(5001, 'd'))))
-                .status,
-            400);
+  EXPECT_EQ(
+      call("POST", "/api/avatars", with("description", bj::string(std::string(5001, 'd')))).status,
+      400);
   EXPECT_EQ(avatar_count(owner), 0u);
   // A valid avatar, then a bad change: nothing of the change sticks.
   const auto a = create();
@@ -187,9 +187,16 @@ TEST_P(AvatarsTest, StoreSearchRanksNameAboveRoleAboveDescription) {
   create(in_description);
   create(in_role);
   create(in_name);
-  create(in_private);
+  const auto hidden = create(in_private);
   EXPECT_EQ(store_names("?q=" + word),
             (std::vector<std::string>{"Name " + word, "Role match", "Desc match"}));
+  // Publishing and withdrawing an avatar adds it to the store's search and takes it out.
+  const std::string hidden_path = "/api/avatars/" + std::string(hidden.at("id").as_string());
+  ASSERT_EQ(call("PUT", hidden_path, R"({"isPublic":true})").status, 200);
+  EXPECT_EQ(store_names("?q=" + word).size(), 4u);
+  ASSERT_EQ(call("PUT", hidden_path, R"({"isPublic":false,"name":"Renamed"})").status, 200);
+  EXPECT_EQ(store_names("?q=" + word).size(), 3u);
+  EXPECT_TRUE(store_names("?q=Renamed%20" + word).empty());
   // Words match from their start, case-insensitively; every word must match.
   EXPECT_EQ(store_names("?q=" + word.substr(0, 8)).size(), 3u);  // a prefix
   std::string upper = word;
