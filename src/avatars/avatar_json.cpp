@@ -79,15 +79,6 @@ void append_abilities(std::string& out, std::string_view stored) {
   out += '}';
 }
 
-void append_strings(std::string& out, const std::vector<std::string>& items) {
-  out += '[';
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    if (i > 0) out += ',';
-    json::append_quoted(out, items[i]);
-  }
-  out += ']';
-}
-
 void append_money(std::string& out, std::int64_t cents) {
   json::append_number(out, static_cast<double>(cents) / 100.0);
 }
@@ -110,12 +101,9 @@ void append_avatar_json(std::string& out, const AvatarView& view) {
   text(",\"role\":", a.role);
   text(",\"description\":", a.description);
   out += ",\"avatar\":";
-  if (a.avatar_url)
-    json::append_quoted(out, *a.avatar_url);
-  else
-    out += "null";
+  json::append_quoted_or_null(out, a.avatar_url);
   out += ",\"skills\":";
-  append_strings(out, a.skills);
+  json::append_string_array(out, a.skills);
   text(",\"status\":", a.status);
   out += ",\"performance\":{\"totalTasks\":" + std::to_string(s.total_tasks) +
          ",\"completedTasks\":" + std::to_string(s.completed_tasks) + ",\"averageTime\":";
@@ -154,7 +142,7 @@ void append_avatar_json(std::string& out, const AvatarView& view) {
   text(",\"baseModel\":", a.base_model);
   if (view.show_prompt) text(",\"systemPrompt\":", a.system_prompt);
   out += ",\"tools\":";
-  append_strings(out, a.tools);
+  json::append_string_array(out, a.tools);
   out += ",\"downloadCount\":" + std::to_string(a.download_count);
   text(",\"createdAt\":", iso8601(a.created_at));
   text(",\"updatedAt\":", iso8601(a.updated_at));
@@ -179,15 +167,9 @@ void append_review_json(std::string& out, const ReviewView& view) {
   out += ",\"userName\":";
   json::append_quoted(out, view.user_name);
   out += ",\"userAvatar\":";
-  if (view.user_avatar)
-    json::append_quoted(out, *view.user_avatar);
-  else
-    out += "null";
+  json::append_quoted_or_null(out, view.user_avatar);
   out += ",\"rating\":" + std::to_string(r.rating) + ",\"comment\":";
-  if (r.comment)
-    json::append_quoted(out, *r.comment);
-  else
-    out += "null";
+  json::append_quoted_or_null(out, r.comment);
   out += ",\"createdAt\":";
   json::append_quoted(out, iso8601(r.created_at));
   out += ",\"updatedAt\":";

@@ -12,13 +12,8 @@ namespace {
 
 constexpr const char* kAvatar = "Avatar";
 
-std::string wrapped(std::string_view key, const AvatarView& avatar) {
-  std::string out = "{\"";
-  out += key;
-  out += "\":";
-  append_avatar_json(out, avatar);
-  out += '}';
-  return out;
+std::string wrapped(const AvatarView& avatar) {
+  return json::keyed_text("avatar", avatar, append_avatar_json);
 }
 
 }  // namespace
@@ -33,13 +28,7 @@ void mount_avatar_routes(http::Router& router, AvatarService& service) {
       .get("",
            [&service](Request& req) {
              const auto list = service.list(req.require_caller());
-             std::string data = "{\"avatars\":[";
-             for (std::size_t i = 0; i < list.size(); ++i) {
-               if (i > 0) data += ',';
-               append_avatar_json(data, list[i]);
-             }
-             data += "]}";
-             return Response::json_text(200, data);
+             return Response::json_text(200, json::list_text("avatars", list, append_avatar_json));
            })
       .describe({.operation_id = "listAvatars",
                  .summary = "The caller's avatars (created or acquired)",
@@ -50,7 +39,7 @@ void mount_avatar_routes(http::Router& router, AvatarService& service) {
             [&service](Request& req) {
               const auto created =
                   service.create(req.require_caller(), parse_new_avatar(req.json_body()));
-              return Response::json_text(201, wrapped("avatar", created));
+              return Response::json_text(201, wrapped(created));
             })
       .describe({.operation_id = "createAvatar",
                  .summary = "Create an avatar",
@@ -117,10 +106,9 @@ void mount_avatar_routes(http::Router& router, AvatarService& service) {
             [&service](Request& req) {
               const std::string id = req.id_param("id", kAvatar);
               const NewReview input = parse_new_review(req.json_body());
-              std::string data = "{\"review\":";
-              append_review_json(data, service.review(req.require_caller(), id, input));
-              data += '}';
-              return Response::json_text(201, data);
+              return Response::json_text(
+                  201, json::keyed_text("review", service.review(req.require_caller(), id, input),
+                                        append_review_json));
             })
       .describe({.operation_id = "reviewAvatar",
                  .summary = "Review a public avatar (once; not one's own)",
@@ -150,8 +138,7 @@ void mount_avatar_routes(http::Router& router, AvatarService& service) {
       .post("/acquire",
             [&service](Request& req) {
               return Response::json_text(
-                  201, wrapped("avatar",
-                               service.acquire(req.require_caller(), req.id_param("id", kAvatar))));
+                  201, wrapped(service.acquire(req.require_caller(), req.id_param("id", kAvatar))));
             })
       .describe({.operation_id = "acquireAvatar",
                  .summary = "Copy a public avatar to the caller (paid ones need a paid plan)",

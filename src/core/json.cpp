@@ -16,6 +16,22 @@ namespace karma::json {
 
 namespace bj = boost::json;
 
+void append_quoted_or_null(std::string& out, const std::optional<std::string>& text) {
+  if (text)
+    append_quoted(out, *text);
+  else
+    out += "null";
+}
+
+void append_string_array(std::string& out, const std::vector<std::string>& items) {
+  out += '[';
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out += ',';
+    append_quoted(out, items[i]);
+  }
+  out += ']';
+}
+
 void append_number(std::string& out, double d) {
   if (!std::isfinite(d)) {
     out += "null";

@@ -5,8 +5,10 @@
 #include <boost/json/value.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace karma {
 
@@ -34,6 +36,37 @@ std::string serialize(const boost::json::array& array);
 void append_quoted(std::string& out, std::string_view text);
 // Appends `d` in its shortest round-trip form; non-finite as null.
 void append_number(std::string& out, double d);
+// Appends `text` quoted, or null when there is none.
+void append_quoted_or_null(std::string& out, const std::optional<std::string>& text);
+// Appends ["a","b",…].
+void append_string_array(std::string& out, const std::vector<std::string>& items);
+
+// {"<key>":<item>}, the item written by `append_item(out, item)`.
+template <class Item, class AppendItem>
+std::string keyed_text(std::string_view key, const Item& item, AppendItem append_item) {
+  std::string out = "{\"";
+  out += key;
+  out += "\":";
+  append_item(out, item);
+  out += '}';
+  return out;
+}
+
+// {"<key>":[<items>]}: an unpaged list.
+template <class Items, class AppendItem>
+std::string list_text(std::string_view key, const Items& items, AppendItem append_item) {
+  std::string out = "{\"";
+  out += key;
+  out += "\":[";
+  bool first = true;
+  for (const auto& item : items) {
+    if (!first) out += ',';
+    first = false;
+    append_item(out, item);
+  }
+  out += "]}";
+  return out;
+}
 
 // The paged envelope every list answers, as JSON text (its schema: http::schema::page):
 // {"<key>":[<items>],"total":…,"page":…,"pageSize":…}. `append_item(out, item)` writes one item;

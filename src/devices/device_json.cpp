@@ -98,12 +98,9 @@ void append_device_json(std::string& out, const DeviceRecord& d) {
   raw(",\"capabilities\":", d.capabilities);
   raw(",\"hardware\":", d.hardware);
   raw(",\"network\":", d.network);
-  out += ",\"tags\":[";
-  for (std::size_t i = 0; i < d.tags.size(); ++i) {
-    if (i > 0) out += ',';
-    json::append_quoted(out, d.tags[i]);
-  }
-  raw("],\"createdAt\":", std::to_string(d.created_at));
+  out += ",\"tags\":";
+  json::append_string_array(out, d.tags);
+  raw(",\"createdAt\":", std::to_string(d.created_at));
   raw(",\"updatedAt\":", std::to_string(d.updated_at));
   if (d.location) raw(",\"location\":", *d.location);
   out += '}';

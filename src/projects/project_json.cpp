@@ -33,13 +33,6 @@ const StringRule kTimeRule{1, 64, true, [](std::string_view s) {
 constexpr std::size_t kMaxTags = 20;
 constexpr std::size_t kMaxInitialMembers = 100;
 
-void append_optional_text(std::string& out, const std::optional<std::string>& text) {
-  if (text)
-    json::append_quoted(out, *text);
-  else
-    out += "null";
-}
-
 std::optional<EpochMs> read_time(JsonFields& fields, std::string_view name) {
   const auto text = fields.string(name, kTimeRule, false);
   return text ? parse_timestamp(*text) : std::nullopt;
@@ -72,16 +65,12 @@ void append_task_json(std::string& out, const TaskView& view) {
     text(",\"assignee\":{\"id\":", view.assignee->id);
     text(",\"name\":", view.assignee->name);
     out += ",\"avatar\":";
-    append_optional_text(out, view.assignee->avatar);
+    json::append_quoted_or_null(out, view.assignee->avatar);
     out += '}';
   }
   text(",\"createdBy\":", t.created_by);
-  out += ",\"tags\":[";
-  for (std::size_t i = 0; i < t.tags.size(); ++i) {
-    if (i > 0) out += ',';
-    json::append_quoted(out, t.tags[i]);
-  }
-  out += ']';
+  out += ",\"tags\":";
+  json::append_string_array(out, t.tags);
   text(",\"createdAt\":", iso8601(t.created_at));
   text(",\"updatedAt\":", iso8601(t.updated_at));
   if (t.due_at) text(",\"dueAt\":", iso8601(*t.due_at));
@@ -113,7 +102,7 @@ void append_project_json(std::string& out, const ProjectView& view) {
     text("{\"userId\":", m.member.user_id);
     text(",\"name\":", m.name);
     out += ",\"avatar\":";
-    append_optional_text(out, m.avatar);
+    json::append_quoted_or_null(out, m.avatar);
     text(",\"role\":", m.member.role);
     out += '}';
   }

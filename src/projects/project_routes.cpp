@@ -1,5 +1,6 @@
 #include "projects/project_routes.hpp"
 
+#include "core/json.hpp"
 #include "projects/project_json.hpp"
 
 namespace karma::projects {
@@ -13,17 +14,11 @@ constexpr const char* kProject = "Project";
 constexpr const char* kTask = "Task";
 
 std::string wrapped_project(const ProjectView& project) {
-  std::string out = "{\"project\":";
-  append_project_json(out, project);
-  out += '}';
-  return out;
+  return json::keyed_text("project", project, append_project_json);
 }
 
 std::string wrapped_task(const TaskView& task) {
-  std::string out = "{\"task\":";
-  append_task_json(out, task);
-  out += '}';
-  return out;
+  return json::keyed_text("task", task, append_task_json);
 }
 
 }  // namespace
@@ -41,13 +36,8 @@ void mount_project_routes(http::Router& router, ProjectService& service) {
            [&service](Request& req) {
              const auto status = parse_project_list(req.query);
              const auto list = service.list(req.require_caller(), status);
-             std::string data = "{\"projects\":[";
-             for (std::size_t i = 0; i < list.size(); ++i) {
-               if (i > 0) data += ',';
-               append_project_json(data, list[i]);
-             }
-             data += "]}";
-             return Response::json_text(200, data);
+             return Response::json_text(200,
+                                        json::list_text("projects", list, append_project_json));
            })
       .describe({.operation_id = "listProjects",
                  .summary = "The projects the caller is a member of, with members and tasks",
@@ -152,13 +142,7 @@ void mount_project_routes(http::Router& router, ProjectService& service) {
       .get("/tasks",
            [&service](Request& req) {
              const auto list = service.tasks(req.require_caller(), req.id_param("id", kProject));
-             std::string data = "{\"tasks\":[";
-             for (std::size_t i = 0; i < list.size(); ++i) {
-               if (i > 0) data += ',';
-               append_task_json(data, list[i]);
-             }
-             data += "]}";
-             return Response::json_text(200, data);
+             return Response::json_text(200, json::list_text("tasks", list, append_task_json));
            })
       .describe({.operation_id = "listTasks",
                  .summary = "The project's tasks, oldest first",
