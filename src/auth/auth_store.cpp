@@ -39,7 +39,7 @@ std::vector<UserProfile> AuthStore::profiles(db::Connection& c,
   if (ids.empty()) return out;
   const auto rows =
       c.query("SELECT id, name, avatar FROM users WHERE " + db::id_in(c.dialect(), "id", 1),
-              {db::encode_text_array(ids)});
+              {db::id_list(c.dialect(), ids)});
   out.reserve(rows.rows.size());
   for (const auto& row : rows.rows) out.push_back({row.text(0), row.text(1), row.opt_text(2)});
   return out;

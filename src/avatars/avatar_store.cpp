@@ -116,7 +116,7 @@ std::vector<AvatarRecord> AvatarStore::find_many(db::Connection& c,
   if (ids.empty()) return {};
   return avatars_from(c.query("SELECT " + columns(c.dialect()) + " FROM avatars a WHERE " +
                                   db::id_in(c.dialect(), "a.id", 1),
-                              {db::encode_text_array(ids)}));
+                              {db::id_list(c.dialect(), ids)}));
 }
 
 void AvatarStore::insert(db::Connection& c, const AvatarRecord& a) {
@@ -178,8 +178,8 @@ std::vector<std::pair<std::string, AvatarStats>> AvatarStore::stats(
     db::Connection& c, const std::vector<std::string>& ids, const EarningsWindows& windows) {
   std::vector<std::pair<std::string, AvatarStats>> out;
   if (ids.empty()) return out;
-  db::Params params{db::encode_text_array(ids), Timestamp{windows.today}, Timestamp{windows.week},
-                    Timestamp{windows.month}};
+  db::Params params{db::id_list(c.dialect(), ids), Timestamp{windows.today},
+                    Timestamp{windows.week}, Timestamp{windows.month}};
   const auto earned_since = [](int n) {
     return "COALESCE(SUM(CASE WHEN completed_at >= $" + std::to_string(n) +
            " THEN earned_cents END), 0)";

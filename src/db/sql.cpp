@@ -30,8 +30,18 @@ std::string id_in(Dialect dialect, std::string_view column, int n) {
   const std::string p = "$" + std::to_string(n);
   if (dialect == Dialect::sqlite)
     return std::string(column) + " IN (SELECT value FROM json_each(" + p + "))";
-  return std::string(column) + " = ANY(CAST(ARRAY(SELECT jsonb_array_elements_text(CAST(" + p +
-         " AS jsonb))) AS uuid[]))";
+  return std::string(column) + " = ANY(CAST(" + p + " AS uuid[]))";
+}
+
+std::string id_list(Dialect dialect, const std::vector<std::string>& ids) {
+  if (dialect == Dialect::sqlite) return encode_text_array(ids);
+  std::string out = "{";
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (i > 0) out += ',';
+    out += ids[i];  // UUIDs: nothing to quote
+  }
+  out += '}';
+  return out;
 }
 
 std::string json_merge(Dialect dialect, std::string_view column, int n) {

@@ -114,7 +114,7 @@ std::vector<MemberRecord> ProjectStore::members_of(db::Connection& c,
           // Who joined first; of those who joined together (at creation), higher roles first.
           " ORDER BY joined_at, CASE role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 WHEN 'member' "
           "THEN 2 ELSE 3 END, user_id",
-      {db::encode_text_array(ids)});
+      {db::id_list(c.dialect(), ids)});
   out.reserve(result.rows.size());
   for (const auto& r : result.rows) out.push_back({r.text(0), r.text(1), r.text(2), r.time(3)});
   return out;
@@ -165,7 +165,7 @@ std::vector<TaskRecord> ProjectStore::tasks_of(db::Connection& c,
   if (ids.empty()) return out;
   auto result = c.query("SELECT " + task_columns(c.dialect()) + " FROM tasks WHERE " +
                             db::id_in(c.dialect(), "project_id", 1) + " ORDER BY created_at, id",
-                        {db::encode_text_array(ids)});
+                        {db::id_list(c.dialect(), ids)});
   out.reserve(result.rows.size());
   for (auto& row : result.rows) out.push_back(task_from(row));
   return out;
