@@ -100,10 +100,16 @@ AvatarView AvatarService::create(const Caller& caller, const NewAvatar& input) {
   return {std::move(a), {}, true};
 }
 
+AvatarView AvatarService::view(db::Connection& c, const Caller& caller, AvatarRecord record) {
+  std::vector<AvatarRecord> one;
+  one.push_back(std::move(record));
+  auto found = views(c, caller, std::move(one));
+  return std::move(found.front());
+}
+
 AvatarView AvatarService::get(const Caller& caller, const std::string& id) {
   auto c = db_.acquire();
-  auto found = views(*c, caller, {visible(*c, caller, id)});
-  return std::move(found.front());
+  return view(*c, caller, visible(*c, caller, id));
 }
 
 AvatarView AvatarService::update(const Caller& caller, const std::string& id,
@@ -127,8 +133,7 @@ AvatarView AvatarService::update(const Caller& caller, const std::string& id,
     if (change.abilities) a.abilities = *change.abilities;
     a.updated_at = now_ms();
     store_.update(c, a);
-    auto updated = views(c, caller, {std::move(a)});
-    return std::move(updated.front());
+    return view(c, caller, std::move(a));
   });
 }
 
@@ -152,45 +157,12 @@ std::pair<std::vector<AvatarView>, std::int64_t> AvatarService::store(const Call
   return {views(*c, caller, std::move(records)), total};
 }
 
-ReviewView AvatarService::review(const Caller& caller, const std::string& id,
-                                 const NewReview& input) {
-  ReviewRecord r;
-  r.id = crypto::uuid_v4();
-  r.avatar_id = id;
-  r.user_id = caller.user_id;
-  r.rating = input.rating;
-  r.comment = input.comment;
-  r.created_at = r.updated_at = now_ms();
-  std::vector<auth::UserProfile> profile;
-  db_.transaction([&](db::Connection& c) {
-    // The lock orders concurrent reviews of one avatar, so each recount sees the ones before.
-    const AvatarRecord avatar = visible(c, caller, id, true);
-    if (!avatar.is_public) throw AppError::not_found(kAvatar);
-    if (avatar.created_by == caller.user_id)
-      throw AppError(ErrorCode::forbidden, "You cannot review your own avatar");
-    if (!store_.insert_review(c, r))
-      throw AppError::conflict("You have reviewed this avatar already", "avatarId");
-    store_.refresh_rating(c, id, r.created_at);
-    profile = users_.profiles(c, {caller.user_id});
-  });
-  ReviewView view{std::move(r), {}, {}};
-  if (!profile.empty()) {
-    view.user_name = profile.front().name;
-    view.user_avatar = profile.front().avatar;
-  }
-  return view;
-}
-
-std::pair<std::vector<ReviewView>, std::int64_t> AvatarService::reviews(const Caller& caller,
-                                                                        const std::string& id,
-                                                                        const Paging& paging) {
-  auto c = db_.acquire();
-  visible(*c, caller, id);
-  auto [records, total] = store_.reviews(*c, id, paging.page_size, paging.offset());
+std::vector<ReviewView> AvatarService::review_views(db::Connection& c,
+                                                    std::vector<ReviewRecord> records) {
   std::vector<std::string> user_ids;
   for (const auto& r : records) user_ids.push_back(r.user_id);
   std::unordered_map<std::string, auth::UserProfile> people;
-  for (auto& p : users_.profiles(*c, user_ids)) people.emplace(p.id, std::move(p));
+  for (auto& p : users_.profiles(c, user_ids)) people.emplace(p.id, std::move(p));
   std::vector<ReviewView> out;
   out.reserve(records.size());
   for (auto& r : records) {
@@ -202,7 +174,41 @@ std::pair<std::vector<ReviewView>, std::int64_t> AvatarService::reviews(const Ca
     }
     out.push_back(std::move(view));
   }
-  return {std::move(out), total};
+  return out;
+}
+
+ReviewView AvatarService::review(const Caller& caller, const std::string& id,
+                                 const NewReview& input) {
+  ReviewRecord r;
+  r.id = crypto::uuid_v4();
+  r.avatar_id = id;
+  r.user_id = caller.user_id;
+  r.rating = input.rating;
+  r.comment = input.comment;
+  r.created_at = r.updated_at = now_ms();
+  return db_.transaction([&](db::Connection& c) {
+    // The lock orders concurrent reviews of one avatar, so each recount sees the ones before.
+    const AvatarRecord avatar = visible(c, caller, id, true);
+    if (!avatar.is_public) throw AppError::not_found(kAvatar);
+    if (avatar.created_by == caller.user_id)
+      throw AppError(ErrorCode::forbidden, "You cannot review your own avatar");
+    if (!store_.insert_review(c, r))
+      throw AppError::conflict("You have reviewed this avatar already", "avatarId");
+    store_.refresh_rating(c, id, r.created_at);
+    std::vector<ReviewRecord> one;
+    one.push_back(std::move(r));
+    auto views = review_views(c, std::move(one));
+    return std::move(views.front());
+  });
+}
+
+std::pair<std::vector<ReviewView>, std::int64_t> AvatarService::reviews(const Caller& caller,
+                                                                        const std::string& id,
+                                                                        const Paging& paging) {
+  auto c = db_.acquire();
+  visible(*c, caller, id);
+  auto [records, total] = store_.reviews(*c, id, paging.page_size, paging.offset());
+  return {review_views(*c, std::move(records)), total};
 }
 
 AvatarView AvatarService::acquire(const Caller& caller, const std::string& id) {

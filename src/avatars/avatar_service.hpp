@@ -102,6 +102,9 @@ class AvatarService final : public AvatarDirectory {
   AvatarRecord owned(db::Connection& c, const Caller& caller, const std::string& id);
   std::vector<AvatarView> views(db::Connection& c, const Caller& caller,
                                 std::vector<AvatarRecord> records);
+  AvatarView view(db::Connection& c, const Caller& caller, AvatarRecord record);
+  // Each review with its author's name and picture; one lookup for all.
+  std::vector<ReviewView> review_views(db::Connection& c, std::vector<ReviewRecord> records);
 
   db::Database& db_;
   realtime::EventBus& bus_;

@@ -15,6 +15,13 @@ namespace {
 
 constexpr const char* kProject = "Project";
 
+// The ids once each, for one lookup of all of them.
+std::vector<std::string> distinct(std::vector<std::string> ids) {
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return ids;
+}
+
 int rank(std::string_view role) {
   const auto it = std::find(kMemberRoles.begin(), kMemberRoles.end(), role);
   return it == kMemberRoles.end() ? -1 : static_cast<int>(it - kMemberRoles.begin());
@@ -49,10 +56,9 @@ std::vector<TaskView> ProjectService::task_views(db::Connection& c, std::vector<
   std::vector<std::string> avatar_ids;
   for (const auto& t : tasks)
     if (t.assignee_id) avatar_ids.push_back(*t.assignee_id);
-  std::sort(avatar_ids.begin(), avatar_ids.end());
-  avatar_ids.erase(std::unique(avatar_ids.begin(), avatar_ids.end()), avatar_ids.end());
   std::unordered_map<std::string, avatars::AvatarSummary> assignees;
-  for (auto& a : avatars_.summaries(c, avatar_ids)) assignees.emplace(a.id, std::move(a));
+  for (auto& a : avatars_.summaries(c, distinct(std::move(avatar_ids))))
+    assignees.emplace(a.id, std::move(a));
   std::vector<TaskView> out;
   out.reserve(tasks.size());
   for (auto& t : tasks) {
@@ -74,10 +80,9 @@ std::vector<ProjectView> ProjectService::views(db::Connection& c,
   const auto members = store_.members_of(c, ids);
   std::vector<std::string> user_ids;
   for (const auto& m : members) user_ids.push_back(m.user_id);
-  std::sort(user_ids.begin(), user_ids.end());
-  user_ids.erase(std::unique(user_ids.begin(), user_ids.end()), user_ids.end());
   std::unordered_map<std::string, auth::UserProfile> people;
-  for (auto& p : users_.profiles(c, user_ids)) people.emplace(p.id, std::move(p));
+  for (auto& p : users_.profiles(c, distinct(std::move(user_ids))))
+    people.emplace(p.id, std::move(p));
   auto tasks = task_views(c, store_.tasks_of(c, ids));
 
   std::unordered_map<std::string, std::size_t> index;
@@ -97,6 +102,13 @@ std::vector<ProjectView> ProjectService::views(db::Connection& c,
   }
   for (auto& t : tasks) out[index.at(t.task.project_id)].tasks.push_back(std::move(t));
   return out;
+}
+
+TaskView ProjectService::task_view(db::Connection& c, TaskRecord task) {
+  std::vector<TaskRecord> one;
+  one.push_back(std::move(task));
+  auto found = task_views(c, std::move(one));
+  return std::move(found.front());
 }
 
 ProjectView ProjectService::view(db::Connection& c, ProjectRecord project) {
@@ -304,10 +316,7 @@ TaskView ProjectService::get_task(const Caller& caller, const std::string& id,
   require_role(*c, caller, id, "viewer");
   auto task = store_.find_task(*c, id, task_id, false);
   if (!task) throw AppError::not_found("Task");
-  std::vector<TaskRecord> one;
-  one.push_back(std::move(*task));
-  auto found = task_views(*c, std::move(one));
-  return std::move(found.front());
+  return task_view(*c, std::move(*task));
 }
 
 TaskView ProjectService::update_task(const Caller& caller, const std::string& id,
@@ -333,10 +342,7 @@ TaskView ProjectService::update_task(const Caller& caller, const std::string& id
     t.updated_at = now_ms();
     changes = save_task(c, t, false);
     members = member_ids(c, id);
-    std::vector<TaskRecord> one;
-    one.push_back(std::move(t));
-    auto views = task_views(c, std::move(one));
-    return std::move(views.front());
+    return task_view(c, std::move(t));
   });
   avatars_.publish(changes);
   publish_task(id, members, "updated", updated);

@@ -119,6 +119,7 @@ class ProjectService {
   std::vector<ProjectView> views(db::Connection& c, std::vector<ProjectRecord> projects);
   ProjectView view(db::Connection& c, ProjectRecord project);
   std::vector<TaskView> task_views(db::Connection& c, std::vector<TaskRecord> tasks);
+  TaskView task_view(db::Connection& c, TaskRecord task);
   // Saves a task's change (creating it when `created`) with its avatar's work, in `c`'s
   // transaction; returns what to publish.
   std::vector<avatars::AvatarStatusChange> save_task(db::Connection& c, TaskRecord& task,
