@@ -28,18 +28,12 @@ std::string unique_word() {
   return "zq" + crypto::hex(crypto::random_bytes(5));
 }
 
-class AvatarsTest : public BackendTest {
+class AvatarsTest : public OwnerTest {
  protected:
   void SetUp() override {
-    BackendTest::SetUp();
+    OwnerTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    owner = register_account(client());
     other = register_account(client());
-  }
-
-  ClientResponse call(const std::string& method, const std::string& path,
-                      const std::string& payload = {}, const Account* as = nullptr) {
-    return client().request(method, path, payload, bearer((as ? *as : owner).access_token));
   }
 
   bj::object create(const bj::object& payload = avatar_body(), const Account* as = nullptr) {
@@ -71,7 +65,6 @@ class AvatarsTest : public BackendTest {
     return names;
   }
 
-  Account owner;
   Account other;
 };
 

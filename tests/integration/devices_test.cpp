@@ -47,19 +47,8 @@ struct Device {
   bj::object json;
 };
 
-class DevicesTest : public BackendTest {
+class DevicesTest : public OwnerTest {
  protected:
-  void SetUp() override {
-    BackendTest::SetUp();
-    if (IsSkipped() || HasFatalFailure()) return;
-    owner = register_account(client());
-  }
-
-  ClientResponse call(const std::string& method, const std::string& path,
-                      const std::string& payload = {}, const Account* as = nullptr) {
-    return client().request(method, path, payload, bearer((as ? *as : owner).access_token));
-  }
-
   Device create(const bj::object& payload = device_body(), const Account* as = nullptr) {
     const auto r = call("POST", "/api/devices", body(payload), as);
     EXPECT_EQ(r.status, 201) << r.body;
@@ -72,8 +61,6 @@ class DevicesTest : public BackendTest {
     return client().request("POST", "/api/devices/" + d.id + "/heartbeat", body(payload),
                             device_auth(d.token));
   }
-
-  Account owner;
 };
 
 TEST_P(DevicesTest, CreateAppliesDefaultsAndReturnsTheTokenOnce) {

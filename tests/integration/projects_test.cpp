@@ -14,19 +14,8 @@ namespace {
 namespace bj = boost::json;
 using http::ClientResponse;
 
-class ProjectsTest : public BackendTest {
+class ProjectsTest : public OwnerTest {
  protected:
-  void SetUp() override {
-    BackendTest::SetUp();
-    if (IsSkipped() || HasFatalFailure()) return;
-    owner = register_account(client());
-  }
-
-  ClientResponse call(const std::string& method, const std::string& path,
-                      const std::string& payload = {}, const Account* as = nullptr) {
-    return client().request(method, path, payload, bearer((as ? *as : owner).access_token));
-  }
-
   std::string create_project(const bj::object& payload = {{"name", "Launch"}},
                              const Account* as = nullptr) {
     const auto r = call("POST", "/api/projects", body(payload), as);
@@ -75,8 +64,6 @@ class ProjectsTest : public BackendTest {
     return call("PUT", "/api/projects/" + project + "/tasks/" + task, body({{"status", status}}),
                 as);
   }
-
-  Account owner;
 };
 
 TEST_P(ProjectsTest, CreateMakesTheCallerOwnerAndReturnsTheContractShape) {

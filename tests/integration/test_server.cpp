@@ -200,6 +200,17 @@ void BackendTest::SetUp() {
   client_ = server_->client();
 }
 
+void OwnerTest::SetUp() {
+  BackendTest::SetUp();
+  if (IsSkipped() || HasFatalFailure()) return;
+  owner = register_account(client());
+}
+
+http::ClientResponse OwnerTest::call(const std::string& method, const std::string& path,
+                                     const std::string& payload, const Account* as) {
+  return client().request(method, path, payload, bearer((as ? *as : owner).access_token));
+}
+
 TestServer::~TestServer() {
   if (app) app->stop();
   app.reset();

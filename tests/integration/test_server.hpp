@@ -87,6 +87,15 @@ class BackendTest : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<http::HttpClient> client_;
 };
 
+// A BackendTest with a registered user, `owner`, whom call() speaks for unless told otherwise.
+class OwnerTest : public BackendTest {
+ protected:
+  void SetUp() override;
+  http::ClientResponse call(const std::string& method, const std::string& path,
+                            const std::string& payload = {}, const Account* as = nullptr);
+  Account owner;
+};
+
 // Test names end in the backend: "AuthTest.Register/sqlite".
 std::string backend_name(const ::testing::TestParamInfo<std::string>& info);
 
