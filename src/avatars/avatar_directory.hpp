@@ -59,6 +59,11 @@ class AvatarDirectory {
   // from assignment, the avatar's price per task as earnings); leaving completed, or moving to
   // another avatar, takes that back. Returns the avatars whose status changed.
   virtual std::vector<AvatarStatusChange> record_work(db::Connection& c, const TaskWork& work) = 0;
+  // These tasks are going away, and their work with them (one statement for all of them).
+  // Returns the avatars whose status changed.
+  virtual std::vector<AvatarStatusChange> forget_work(db::Connection& c,
+                                                      const std::vector<std::string>& task_ids,
+                                                      EpochMs now) = 0;
   // Tells the owners; call after the transaction commits.
   virtual void publish(const std::vector<AvatarStatusChange>& changes) = 0;
 };

@@ -260,10 +260,8 @@ std::vector<AvatarStatusChange> AvatarService::record_work(db::Connection& c,
                                                            const TaskWork& work) {
   const auto before = store_.find_work(c, work.task_id);
   std::vector<std::string> touched;
-  if (before && before->avatar_id != work.avatar_id) {
-    store_.delete_work(c, work.task_id);
-    touched.push_back(before->avatar_id);
-  }
+  if (before && before->avatar_id != work.avatar_id)
+    touched = store_.delete_work(c, {work.task_id});
   const bool completed = work.status == "completed";
   if (work.avatar_id) {
     EpochMs assigned_at = work.now;
@@ -281,10 +279,21 @@ std::vector<AvatarStatusChange> AvatarService::record_work(db::Connection& c,
                          work.now - assigned_at);
     touched.push_back(*work.avatar_id);
   }
+  return refresh_statuses(c, touched, work.now);
+}
+
+std::vector<AvatarStatusChange> AvatarService::forget_work(db::Connection& c,
+                                                           const std::vector<std::string>& task_ids,
+                                                           EpochMs now) {
+  return refresh_statuses(c, store_.delete_work(c, task_ids), now);
+}
+
+std::vector<AvatarStatusChange> AvatarService::refresh_statuses(
+    db::Connection& c, const std::vector<std::string>& avatar_ids, EpochMs now) {
   std::vector<AvatarStatusChange> changes;
-  const auto owners = store_.find_many(c, touched);
-  for (const auto& avatar : owners) {
-    auto [status, changed] = store_.refresh_status(c, avatar.id, work.now);
+  // find_many reads each avatar once, however often it is named.
+  for (const auto& avatar : store_.find_many(c, avatar_ids)) {
+    auto [status, changed] = store_.refresh_status(c, avatar.id, now);
     if (changed) changes.push_back({avatar.id, avatar.created_by, status});
   }
   return changes;

@@ -93,6 +93,9 @@ class AvatarService final : public AvatarDirectory {
   std::vector<AvatarSummary> summaries(db::Connection& c,
                                        const std::vector<std::string>& ids) override;
   std::vector<AvatarStatusChange> record_work(db::Connection& c, const TaskWork& work) override;
+  std::vector<AvatarStatusChange> forget_work(db::Connection& c,
+                                              const std::vector<std::string>& task_ids,
+                                              EpochMs now) override;
   void publish(const std::vector<AvatarStatusChange>& changes) override;
 
  private:
@@ -103,6 +106,10 @@ class AvatarService final : public AvatarDirectory {
   std::vector<AvatarView> views(db::Connection& c, const Caller& caller,
                                 std::vector<AvatarRecord> records);
   AvatarView view(db::Connection& c, const Caller& caller, AvatarRecord record);
+  // Brings each avatar's status in line with its work; returns the ones that changed.
+  std::vector<AvatarStatusChange> refresh_statuses(db::Connection& c,
+                                                   const std::vector<std::string>& avatar_ids,
+                                                   EpochMs now);
   // Each review with its author's name and picture; one lookup for all.
   std::vector<ReviewView> review_views(db::Connection& c, std::vector<ReviewRecord> records);
 

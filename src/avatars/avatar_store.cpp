@@ -294,8 +294,15 @@ std::optional<WorkRecord> AvatarStore::find_work(db::Connection& c, const std::s
   return WorkRecord{r.first().text(0), r.first().time(1), !r.first().is_null(2)};
 }
 
-void AvatarStore::delete_work(db::Connection& c, const std::string& task_id) {
-  c.query("DELETE FROM avatar_work WHERE task_id = $1", {task_id});
+std::vector<std::string> AvatarStore::delete_work(db::Connection& c,
+                                                  const std::vector<std::string>& task_ids) {
+  std::vector<std::string> avatar_ids;
+  if (task_ids.empty()) return avatar_ids;
+  auto result = c.query("DELETE FROM avatar_work WHERE " + db::id_in(c.dialect(), "task_id", 1) +
+                            " RETURNING avatar_id",
+                        {db::id_list(c.dialect(), task_ids)});
+  for (auto& row : result.rows) avatar_ids.push_back(row.take_text(0));
+  return avatar_ids;
 }
 
 void AvatarStore::insert_work(db::Connection& c, const std::string& task_id,

@@ -100,7 +100,8 @@ class AvatarStore {
   std::pair<std::vector<AvatarRecord>, std::int64_t> store(db::Connection& c, const StoreQuery& q);
 
   std::optional<WorkRecord> find_work(db::Connection& c, const std::string& task_id);
-  void delete_work(db::Connection& c, const std::string& task_id);
+  // Deletes the work of these tasks; returns the avatars it was theirs (once each or more).
+  std::vector<std::string> delete_work(db::Connection& c, const std::vector<std::string>& task_ids);
   void insert_work(db::Connection& c, const std::string& task_id, const std::string& avatar_id,
                    EpochMs assigned_at);
   // Sets the work's progress; completing it fixes its duration and earnings at the price of now.

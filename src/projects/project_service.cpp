@@ -179,11 +179,9 @@ void ProjectService::remove(const Caller& caller, const std::string& id) {
   db_.transaction([&](db::Connection& c) {
     require_role(c, caller, id, "owner", true);
     // Its tasks go with it: their avatars stop working on them first.
-    for (const auto& t : store_.tasks_of(c, {id})) {
-      if (!t.assignee_id) continue;
-      auto changed = avatars_.record_work(c, {t.id, std::nullopt, t.status, now_ms()});
-      changes.insert(changes.end(), changed.begin(), changed.end());
-    }
+    std::vector<std::string> task_ids;
+    for (auto& t : store_.tasks_of(c, {id})) task_ids.push_back(std::move(t.id));
+    changes = avatars_.forget_work(c, task_ids, now_ms());
     store_.remove(c, id);
   });
   avatars_.publish(changes);
@@ -358,7 +356,7 @@ void ProjectService::delete_task(const Caller& caller, const std::string& id,
     auto task = store_.find_task(c, id, task_id, true);
     if (!task) throw AppError::not_found("Task");
     const EpochMs now = now_ms();
-    changes = avatars_.record_work(c, {task->id, std::nullopt, task->status, now});
+    changes = avatars_.forget_work(c, {task->id}, now);
     store_.delete_task(c, task_id);
     store_.touch(c, id, now);
     members = member_ids(c, id);

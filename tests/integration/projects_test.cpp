@@ -399,8 +399,8 @@ TEST_P(ProjectsTest, TaskAndAvatarChangesArePublished) {
   const std::string worker = create_avatar(owner);
   const std::string t = create_task(p, {{"title", "T"}, {"assigneeId", worker}});
   ASSERT_EQ(set_status(p, t, "in_progress", &member).status, 200);
-  std::lock_guard lock(mutex);
   const auto count = [&](const std::string& type, const std::string& user) {
+    std::lock_guard lock(mutex);
     return std::count_if(seen.begin(), seen.end(), [&](const realtime::Event& e) {
       return e.type == type && e.user_id == user;
     });
@@ -408,12 +408,22 @@ TEST_P(ProjectsTest, TaskAndAvatarChangesArePublished) {
   EXPECT_EQ(count("task_update", member.id), 2);  // created, updated
   EXPECT_EQ(count("task_update", owner.id), 2);
   EXPECT_EQ(count("avatar_status", owner.id), 1);  // idle → working
-  const auto update = std::find_if(seen.begin(), seen.end(), [&](const realtime::Event& e) {
-    return e.type == "task_update" && e.payload.at("action") == "updated";
-  });
-  ASSERT_NE(update, seen.end());
-  EXPECT_EQ(update->payload.at("task").at("status"), "in_progress");
-  EXPECT_EQ(update->payload.at("projectId"), p.c_str());
+  {
+    std::lock_guard lock(mutex);
+    const auto update = std::find_if(seen.begin(), seen.end(), [&](const realtime::Event& e) {
+      return e.type == "task_update" && e.payload.at("action") == "updated";
+    });
+    ASSERT_NE(update, seen.end());
+    EXPECT_EQ(update->payload.at("task").at("status"), "in_progress");
+    EXPECT_EQ(update->payload.at("projectId"), p.c_str());
+  }
+  // Deleting the project ends the avatar's work on it.
+  ASSERT_EQ(avatar(worker, owner).at("status"), "working");
+  ASSERT_EQ(call("DELETE", "/api/projects/" + p).status, 200);
+  const auto after = avatar(worker, owner);
+  EXPECT_EQ(after.at("status"), "idle");
+  EXPECT_EQ(after.at("performance").at("totalTasks"), 0);
+  EXPECT_EQ(count("avatar_status", owner.id), 2);  // working → idle
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ProjectsTest, ::testing::ValuesIn(backends()), backend_name);
