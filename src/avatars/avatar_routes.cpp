@@ -120,10 +120,7 @@ void mount_avatar_routes(http::Router& router, AvatarService& service) {
       .get("/reviews",
            [&service](Request& req) {
              const std::string id = req.id_param("id", kAvatar);
-             Violations violations;
-             QueryFields query(req.query, violations);
-             const Paging paging = read_paging(query);
-             violations.throw_if_any();
+             const Paging paging = parse_paging(req.query);
              const auto [reviews, total] = service.reviews(req.require_caller(), id, paging);
              return Response::json_text(
                  200, json::page_text("reviews", reviews, total, paging.page, paging.page_size,

@@ -445,4 +445,12 @@ Paging read_paging(QueryFields& query) {
   return paging;
 }
 
+Paging parse_paging(const QueryFields::Params& params) {
+  Violations violations;
+  QueryFields query(params, violations);
+  const Paging paging = read_paging(query);
+  violations.throw_if_any();
+  return paging;
+}
+
 }  // namespace karma

@@ -111,6 +111,8 @@ struct Paging {
   std::int64_t offset() const { return (page - 1) * page_size; }
 };
 Paging read_paging(QueryFields& query);
+// The paging of a list that takes no other parameter; VALIDATION_ERROR when malformed.
+Paging parse_paging(const QueryFields::Params& params);
 
 std::size_t utf8_length(std::string_view s);
 // The length of the well-formed UTF-8 sequence starting at s[at] (1..4), 0 when it is not one

@@ -174,10 +174,7 @@ void mount_device_routes(http::Router& router, DeviceService& service, CommandSe
       .get("/commands",
            [&commands](Request& req) {
              const std::string id = req.id_param("id", kDevice);
-             Violations violations;
-             QueryFields query(req.query, violations);
-             const Paging paging = read_paging(query);
-             violations.throw_if_any();
+             const Paging paging = parse_paging(req.query);
              const auto [items, total] = commands.list(req.require_caller(), id, paging);
              const auto append_command = [](std::string& out, const CommandRecord& c) {
                out += json::serialize(command_json(c));
