@@ -16,9 +16,21 @@ std::string wrapped(const AvatarView& avatar) {
   return json::keyed_text("avatar", avatar, append_avatar_json);
 }
 
+// One request, however it was spelled; fields apart by a byte no parameter holds.
+std::string store_key(const StoreRequest& r) {
+  std::string key = r.q.value_or("");
+  for (const std::string& part :
+       {r.skill.value_or(""), r.sort.value_or(""), std::to_string(r.paging.page),
+        std::to_string(r.paging.page_size)}) {
+    key += '\x1f';
+    key += part;
+  }
+  return key;
+}
+
 }  // namespace
 
-void mount_avatar_routes(http::Router& router, AvatarService& service) {
+void mount_avatar_routes(http::Router& router, AvatarService& service, StampedCache& rendered) {
   using namespace http::schema;
   add_avatar_schemas(router.components());
   const auto avatar_reply = object({{"avatar", ref("Avatar")}}, {"avatar"});
@@ -87,12 +99,24 @@ void mount_avatar_routes(http::Router& router, AvatarService& service) {
   auto store = router.group("/api/store/avatars");
   store
       .get("",
-           [&service](Request& req) {
+           [&service, &rendered](Request& req) {
              const StoreRequest request = parse_store_request(req.query);
-             const auto [found, total] = service.store(req.require_caller(), request);
-             return Response::json_text(
-                 200, json::page_text("avatars", found, total, request.paging.page,
-                                      request.paging.page_size, append_avatar_json, 1200));
+             const Caller& caller = req.require_caller();
+             auto body = rendered.find_or_render(
+                 store_key(request), service.store_stamp(), caller.user_id, [&] {
+                   const auto [found, total] = service.store(caller, request);  // after the stamp
+                   StampedCache::Rendered page;
+                   page.body = json::success_envelope_text(
+                       json::page_text("avatars", found, total, request.paging.page,
+                                       request.paging.page_size, append_avatar_json, 1200));
+                   // A page is the same for everyone but the authors of its prompts.
+                   for (const AvatarView& v : found) {
+                     page.not_for.push_back(v.record.prompt_author);
+                     if (v.show_prompt) page.shareable = false;
+                   }
+                   return page;
+                 });
+             return Response::shared(200, std::move(body), "application/json");
            })
       .describe({.operation_id = "searchStore",
                  .summary = "Public avatars: full-text search, skill filter, sorting, paging",

@@ -1,10 +1,12 @@
 #pragma once
 #include "avatars/avatar_service.hpp"
+#include "core/stamped_cache.hpp"
 #include "http/router.hpp"
 
 namespace karma::avatars {
 
 // /api/avatars and /api/store/avatars (API.md §5).
-void mount_avatar_routes(http::Router& router, AvatarService& service);
+// `rendered` keeps store pages.
+void mount_avatar_routes(http::Router& router, AvatarService& service, StampedCache& rendered);
 
 }  // namespace karma::avatars

@@ -157,6 +157,12 @@ std::pair<std::vector<AvatarView>, std::int64_t> AvatarService::store(const Call
   return {views(*c, caller, std::move(records)), total};
 }
 
+std::string AvatarService::store_stamp() {
+  auto c = db_.acquire();
+  constexpr EpochMs kDay = 86'400'000;
+  return std::to_string(store_.store_revision(*c)) + '/' + std::to_string(now_ms() / kDay);
+}
+
 std::vector<ReviewView> AvatarService::review_views(db::Connection& c,
                                                     std::vector<ReviewRecord> records) {
   std::vector<std::string> user_ids;

@@ -81,6 +81,9 @@ class AvatarService final : public AvatarDirectory {
 
   std::pair<std::vector<AvatarView>, std::int64_t> store(const Caller& caller,
                                                          const StoreRequest& request);
+  // Changes whenever what `store` answers does: the store's revision and the UTC day (earnings
+  // are counted by day). A rendered page is reused while it matches.
+  std::string store_stamp();
   ReviewView review(const Caller& caller, const std::string& id, const NewReview& input);
   std::pair<std::vector<ReviewView>, std::int64_t> reviews(const Caller& caller,
                                                            const std::string& id,

@@ -406,4 +406,8 @@ void AvatarStore::count_download(db::Connection& c, const std::string& avatar_id
   c.query("UPDATE avatars SET download_count = download_count + 1 WHERE id = $1", {avatar_id});
 }
 
+std::int64_t AvatarStore::store_revision(db::Connection& c) {
+  return c.query("SELECT revision FROM store_revision WHERE id = 1").rows.at(0).integer(0);
+}
+
 }  // namespace karma::avatars

@@ -98,6 +98,8 @@ class AvatarStore {
                                                          const EarningsWindows& windows);
 
   std::pair<std::vector<AvatarRecord>, std::int64_t> store(db::Connection& c, const StoreQuery& q);
+  // Moves with every change a store answer shows (migration 006's triggers).
+  std::int64_t store_revision(db::Connection& c);
 
   std::optional<WorkRecord> find_work(db::Connection& c, const std::string& task_id);
   // Deletes the work of these tasks; returns the avatars it was theirs (once each or more).

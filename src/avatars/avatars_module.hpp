@@ -5,6 +5,7 @@
 #include "avatars/avatar_directory.hpp"
 #include "avatars/avatar_service.hpp"
 #include "billing/plans.hpp"
+#include "core/stamped_cache.hpp"
 #include "platform/module.hpp"
 
 namespace karma::avatars {
@@ -19,6 +20,7 @@ class AvatarsModule final : public Module {
 
  private:
   AvatarService service_;
+  StampedCache rendered_pages_;
 };
 
 }  // namespace karma::avatars

@@ -93,6 +93,8 @@ void bind_config(CLI::App& cmd, Config& c) {
           "Comma-separated allowed origins, * for any, empty for none");
   setting("--body-limit-bytes", c.body_limit_bytes, "BODY_LIMIT_BYTES",
           "Largest accepted JSON body");
+  setting("--response-cache-bytes", c.response_cache_bytes, "RESPONSE_CACHE_BYTES",
+          "Memory for rendered project lists and store pages, each (0: render every time)");
   setting("--io-threads", c.io_threads, "IO_THREADS", "I/O threads (0: one per core)");
   setting("--worker-threads", c.worker_threads, "WORKER_THREADS",
           "Threads running request handlers (0: cores on SQLite, 4 x cores on PostgreSQL)");

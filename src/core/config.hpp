@@ -25,6 +25,7 @@ struct Config {
   std::string log_level = "info";
   std::string cors_origins = "*";
   std::size_t body_limit_bytes = 1024 * 1024;
+  std::size_t response_cache_bytes = 64 * 1024 * 1024;  // per list kept (see StampedCache)
   int io_threads = 0;                 // 0: one per core
   int worker_threads = 0;             // 0: sized for the database (see effective_worker_threads)
   int db_pool_size = 0;               // 0: one connection per thread that may use one

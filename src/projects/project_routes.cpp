@@ -23,7 +23,7 @@ std::string wrapped_task(const TaskView& task) {
 
 }  // namespace
 
-void mount_project_routes(http::Router& router, ProjectService& service) {
+void mount_project_routes(http::Router& router, ProjectService& service, StampedCache& rendered) {
   using namespace http::schema;
   add_project_schemas(router.components());
   const auto project_reply = object({{"project", ref("Project")}}, {"project"});
@@ -33,11 +33,19 @@ void mount_project_routes(http::Router& router, ProjectService& service) {
   auto projects = router.group("/api/projects");
   projects
       .get("",
-           [&service](Request& req) {
+           [&service, &rendered](Request& req) {
              const auto status = parse_project_list(req.query);
-             const auto list = service.list(req.require_caller(), status);
-             return Response::json_text(200,
-                                        json::list_text("projects", list, append_project_json));
+             const Caller& caller = req.require_caller();
+             const std::string key = caller.user_id + '/' + status.value_or("");
+             auto body = rendered.find_or_render(
+                 key, service.list_stamp(caller, status), caller.user_id, [&] {
+                   const auto list = service.list(caller, status);  // after the stamp
+                   StampedCache::Rendered page;
+                   page.body = json::success_envelope_text(
+                       json::list_text("projects", list, append_project_json));
+                   return page;
+                 });
+             return Response::shared(200, std::move(body), "application/json");
            })
       .describe({.operation_id = "listProjects",
                  .summary = "The projects the caller is a member of, with members and tasks",

@@ -131,6 +131,12 @@ std::vector<ProjectView> ProjectService::list(const Caller& caller,
   return views(*c, store_.list_for_member(*c, caller.user_id, status));
 }
 
+std::string ProjectService::list_stamp(const Caller& caller,
+                                       const std::optional<std::string>& status) {
+  auto c = db_.acquire();
+  return store_.list_stamp(*c, caller.user_id, status);
+}
+
 ProjectView ProjectService::create(const Caller& caller, const NewProject& input) {
   return db_.transaction([&](db::Connection& c) {
     ProjectRecord p;

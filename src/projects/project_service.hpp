@@ -90,6 +90,8 @@ class ProjectService {
 
   // Each with its members and tasks, in a fixed number of statements whatever their number.
   std::vector<ProjectView> list(const Caller& caller, const std::optional<std::string>& status);
+  // Changes whenever what `list` answers does: a rendered list is reused while it matches.
+  std::string list_stamp(const Caller& caller, const std::optional<std::string>& status);
   ProjectView create(const Caller& caller, const NewProject& input);
   ProjectView get(const Caller& caller, const std::string& id);
   ProjectView update(const Caller& caller, const std::string& id, const ProjectChange& change);

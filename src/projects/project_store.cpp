@@ -53,23 +53,45 @@ Value optional_text(const std::optional<std::string>& text) {
 
 }  // namespace
 
-std::vector<ProjectRecord> ProjectStore::list_for_member(db::Connection& c,
-                                                         const std::string& user_id,
-                                                         const std::optional<std::string>& status) {
-  std::string sql = std::string("SELECT ") + kProjectColumns +
-                    " FROM projects p JOIN project_members m ON m.project_id = p.id "
-                    "WHERE m.user_id = $1";
+namespace {
+
+// The projects `user_id` is a member of (with `status`), newest first.
+db::Result member_projects(db::Connection& c, std::string_view columns, const std::string& user_id,
+                           const std::optional<std::string>& status) {
+  std::string sql = "SELECT ";
+  sql += columns;
+  sql += " FROM projects p JOIN project_members m ON m.project_id = p.id WHERE m.user_id = $1";
   db::Params params{user_id};
   if (status) {
     params.emplace_back(*status);
     sql += " AND p.status = $2";
   }
   sql += " ORDER BY p.created_at DESC, p.id DESC";
-  const auto result = c.query(sql, params);
+  return c.query(sql, params);
+}
+
+}  // namespace
+
+std::vector<ProjectRecord> ProjectStore::list_for_member(db::Connection& c,
+                                                         const std::string& user_id,
+                                                         const std::optional<std::string>& status) {
+  const auto result = member_projects(c, kProjectColumns, user_id, status);
   std::vector<ProjectRecord> out;
   out.reserve(result.rows.size());
   for (const auto& row : result.rows) out.push_back(project_from(row));
   return out;
+}
+
+std::string ProjectStore::list_stamp(db::Connection& c, const std::string& user_id,
+                                     const std::optional<std::string>& status) {
+  std::string stamp;
+  for (const auto& row : member_projects(c, "p.id, p.revision", user_id, status).rows) {
+    stamp += row.text(0);
+    stamp += ':';
+    stamp += std::to_string(row.integer(1));
+    stamp += ',';
+  }
+  return stamp;
 }
 
 std::optional<std::pair<ProjectRecord, std::string>> ProjectStore::find_for_member(
@@ -95,7 +117,7 @@ void ProjectStore::insert(db::Connection& c, const ProjectRecord& p) {
 void ProjectStore::update(db::Connection& c, const ProjectRecord& p) {
   c.query(
       "UPDATE projects SET name = $2, description = $3, status = $4, progress = $5, "
-      "progress_manual = $6, updated_at = $7 WHERE id = $1",
+      "progress_manual = $6, updated_at = $7, revision = revision + 1 WHERE id = $1",
       {p.id, p.name, p.description, p.status, p.progress, p.progress_manual,
        Timestamp{p.updated_at}});
 }

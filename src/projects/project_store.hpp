@@ -51,6 +51,10 @@ class ProjectStore {
   // The projects `user_id` is a member of, newest first.
   std::vector<ProjectRecord> list_for_member(db::Connection& c, const std::string& user_id,
                                              const std::optional<std::string>& status);
+  // Changes whenever what list_for_member's projects show does (their revisions, which
+  // migration 006's triggers move; the project's own update moves it here).
+  std::string list_stamp(db::Connection& c, const std::string& user_id,
+                         const std::optional<std::string>& status);
   // The project with the member's role, when they are one. `lock`: the project row stays locked
   // until the transaction ends, which orders every change to its members (PostgreSQL).
   std::optional<std::pair<ProjectRecord, std::string>> find_for_member(db::Connection& c,

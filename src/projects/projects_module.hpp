@@ -3,6 +3,7 @@
 // which it reaches through AvatarDirectory.
 #include "auth/user_directory.hpp"
 #include "avatars/avatar_directory.hpp"
+#include "core/stamped_cache.hpp"
 #include "platform/module.hpp"
 #include "projects/project_service.hpp"
 
@@ -17,6 +18,7 @@ class ProjectsModule final : public Module {
 
  private:
   ProjectService service_;
+  StampedCache rendered_lists_;
 };
 
 }  // namespace karma::projects

@@ -1,6 +1,7 @@
 // API.md §5 (avatars, the store, reviews, acquiring) on SQLite and PostgreSQL.
 #include <boost/json.hpp>
 
+#include <functional>
 #include <thread>
 
 #include "core/crypto.hpp"
@@ -201,6 +202,91 @@ TEST_P(AvatarsTest, StoreSearchRanksNameAboveRoleAboveDescription) {
   EXPECT_EQ(store_names("?q=%22" + word + "%22*%20(%20-%20:").size(), 3u);
   EXPECT_EQ(call("GET", "/api/store/avatars?sort=cheapest").status, 400);
   EXPECT_EQ(call("GET", "/api/store/avatars?pageSize=101").status, 400);
+}
+
+// A store page is rendered once and reused — for everyone but the authors of its prompts —
+// while nothing it shows changes.
+TEST_P(AvatarsTest, AStorePageIsReusedUntilAPublicAvatarChanges) {
+  const std::string word = unique_word();
+  const std::string path = "/api/store/avatars?q=" + word;
+  const std::string listed = std::string(create(avatar_body("Alpha " + word)).at("id").as_string());
+  const auto page_for = [&](const Account& who) {
+    const auto r = call("GET", path, {}, &who);
+    EXPECT_EQ(r.status, 200) << r.body;
+    const bj::value doc = r.json();
+    return doc.at("data").at("avatars").as_array();
+  };
+  const auto reused = [&](const Account& who) {
+    return statements_of([] {}, [&] { return call("GET", path, {}, &who); });
+  };
+  ASSERT_EQ(page_for(other).size(), 1u);
+  EXPECT_EQ(reused(other), 1u) << "the stamp alone: the page is reused";
+  // Its author reads the prompt: not the page kept for others, and not kept for them.
+  EXPECT_EQ(page_for(owner).at(0).at("systemPrompt"), "You are a careful engineer.");
+  EXPECT_GT(reused(owner), 1u);
+  EXPECT_FALSE(page_for(other).at(0).as_object().contains("systemPrompt"));
+  EXPECT_EQ(reused(other), 1u);
+
+  EXPECT_EQ(statements_of([&] { create(avatar_body("Private " + word, false)); },
+                          [&] { return call("GET", path, {}, &other); }),
+            1u)
+      << "a private avatar is not in the store";
+
+  const auto changed = [&](const char* what, const std::function<void()>& change,
+                           const std::function<void(const bj::array&)>& check) {
+    SCOPED_TRACE(what);
+    change();
+    check(page_for(other));
+    EXPECT_EQ(reused(other), 1u) << "and reused again";
+  };
+  changed(
+      "it is reviewed",
+      [&] {
+        ASSERT_EQ(
+            call("POST", "/api/store/avatars/" + listed + "/reviews", R"({"rating":4})", &other)
+                .status,
+            201);
+      },
+      [](const bj::array& page) { EXPECT_EQ(page.at(0).at("reviewCount"), 1); });
+  changed(
+      "it is acquired",
+      [&] {
+        ASSERT_EQ(call("POST", "/api/store/avatars/" + listed + "/acquire", {}, &other).status,
+                  201);
+      },
+      [](const bj::array& page) { EXPECT_EQ(page.at(0).at("downloadCount"), 1); });
+  changed(
+      "it does a task",
+      [&] {
+        const auto p = call("POST", "/api/projects", R"({"name":"P"})");
+        const bj::value project = p.json();
+        const std::string tasks =
+            "/api/projects/" + std::string(project.at("data").at("project").at("id").as_string()) +
+            "/tasks";
+        const auto t = call("POST", tasks, body({{"title", "T"}, {"assigneeId", listed}}));
+        ASSERT_EQ(t.status, 201) << t.body;
+        const bj::value task = t.json();
+        ASSERT_EQ(
+            call("PUT", tasks + "/" + std::string(task.at("data").at("task").at("id").as_string()),
+                 R"({"status":"completed"})")
+                .status,
+            200);
+      },
+      [](const bj::array& page) {
+        EXPECT_EQ(page.at(0).at("performance").at("completedTasks"), 1);
+      });
+  changed(
+      "another one joins the store", [&] { create(avatar_body("Beta " + word)); },
+      [](const bj::array& page) { EXPECT_EQ(page.size(), 2u); });
+  changed(
+      "one leaves it",
+      [&] {
+        ASSERT_EQ(call("PUT", "/api/avatars/" + listed, R"({"isPublic":false})").status, 200);
+      },
+      [](const bj::array& page) {
+        ASSERT_EQ(page.size(), 1u);
+        EXPECT_EQ(page.at(0).at("name").as_string().subview().substr(0, 4), "Beta");
+      });
 }
 
 TEST_P(AvatarsTest, StoreSortsFiltersAndPages) {

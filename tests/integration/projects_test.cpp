@@ -239,27 +239,26 @@ TEST_P(ProjectsTest, ProgressIsExplicitOrTheShareOfCompletedTasks) {
 TEST_P(ProjectsTest, ListingCostsTheSameStatementsForOneProjectAsForMany) {
   const Account friend_ = register_account(client());
   const std::string my_avatar = create_avatar(owner);
+  std::string first;
+  // Renaming the first project makes each listing render again (nothing is reused).
   const auto statements_of_list = [&] {
-    std::uint64_t fewest = UINT64_MAX;
-    for (int attempt = 0; attempt < 3; ++attempt) {  // background jobs may add a few
-      const auto before = server().app->database().stats().statements_total;
-      const auto r = call("GET", "/api/projects");
-      EXPECT_EQ(r.status, 200);
-      fewest = std::min(fewest, server().app->database().stats().statements_total - before);
-    }
-    return fewest;
+    return statements_of(
+        [&] { ASSERT_EQ(call("PUT", "/api/projects/" + first, R"({"name":"P"})").status, 200); },
+        [&] { return call("GET", "/api/projects"); });
   };
   const auto add_project = [&] {
     const std::string p =
         create_project({{"name", "P"}, {"members", bj::array{friend_.id.c_str()}}});
     for (int t = 0; t < 3; ++t) create_task(p, {{"title", "T"}, {"assigneeId", my_avatar}});
+    return p;
   };
-  add_project();
+  first = add_project();
   const auto one = statements_of_list();
   for (int i = 0; i < 6; ++i) add_project();
   const auto seven = statements_of_list();
   EXPECT_EQ(one, seven);
-  EXPECT_LE(seven, 6u);  // projects, members, their users, tasks, their avatars (+ the guard)
+  // The stamp, projects, members, their users, tasks, their avatars (+ the guard).
+  EXPECT_LE(seven, 7u);
   const auto listed = call("GET", "/api/projects").json().at("data").at("projects").as_array();
   ASSERT_EQ(listed.size(), 7u);
   for (const auto& p : listed) {
@@ -267,6 +266,89 @@ TEST_P(ProjectsTest, ListingCostsTheSameStatementsForOneProjectAsForMany) {
     ASSERT_EQ(p.at("tasks").as_array().size(), 3u);
     EXPECT_EQ(p.at("tasks").at(0).at("assignee").at("name"), "Worker");
   }
+}
+
+// A list is rendered once and reused while its stamp holds; every change to anything it shows —
+// by any route, of any feature — renders it again.
+TEST_P(ProjectsTest, AListIsReusedUntilAnythingItShowsChanges) {
+  const Account mate = register_account(client());
+  const std::string worker = create_avatar(owner);
+  const std::string p =
+      create_project({{"name", "Shown"}, {"members", bj::array{mate.id.c_str()}}});
+  const std::string task = create_task(p, {{"title", "T"}, {"assigneeId", worker}});
+  const auto list_of = [&](const Account& who) { return call("GET", "/api/projects", {}, &who); };
+  const auto listed_project = [&](const Account& who) {
+    const auto r = list_of(who);
+    EXPECT_EQ(r.status, 200) << r.body;
+    const bj::value doc = r.json();
+    const auto& projects = doc.at("data").at("projects").as_array();
+    return projects.empty() ? bj::value() : projects.at(0);
+  };
+  const auto reused = [&](const Account& who) {
+    return statements_of([] {}, [&] { return list_of(who); });
+  };
+  const auto fresh_list = list_of(owner);
+  EXPECT_EQ(reused(owner), 1u) << "the stamp alone: the list is reused";
+  EXPECT_EQ(list_of(owner).body, fresh_list.body);
+  EXPECT_EQ(fresh_list.header("content-type"), "application/json");
+
+  const auto changed = [&](const char* what, const std::function<void()>& change,
+                           const std::function<void(const bj::value&)>& check,
+                           const Account* who = nullptr) {
+    SCOPED_TRACE(what);
+    const Account& reader = who ? *who : owner;
+    ASSERT_EQ(reused(reader), 1u);
+    change();
+    check(listed_project(reader));
+    EXPECT_EQ(reused(reader), 1u) << "and reused again";
+  };
+  const auto put = [&](const std::string& path, const std::string& payload,
+                       const Account* as = nullptr) {
+    const auto r = call("PUT", path, payload, as);
+    ASSERT_EQ(r.status, 200) << r.body;
+  };
+  changed(
+      "a member renames themselves",
+      [&] { put("/api/users/me", R"({"name":"Renamed Mate","avatar":"https://x/m.png"})", &mate); },
+      [&](const bj::value& shown) {
+        EXPECT_EQ(shown.at("members").at(1).at("name"), "Renamed Mate");
+        EXPECT_EQ(shown.at("members").at(1).at("avatar"), "https://x/m.png");
+      });
+  changed(
+      "the assigned avatar is renamed", [&] { put("/api/avatars/" + worker, R"({"name":"Ada"})"); },
+      [&](const bj::value& shown) {
+        EXPECT_EQ(shown.at("tasks").at(0).at("assignee").at("name"), "Ada");
+      });
+  changed(
+      "a task changes", [&] { put("/api/projects/" + p + "/tasks/" + task, R"({"title":"U"})"); },
+      [&](const bj::value& shown) { EXPECT_EQ(shown.at("tasks").at(0).at("title"), "U"); });
+  changed(
+      "a role changes",
+      [&] { put("/api/projects/" + p + "/members/" + mate.id, R"({"role":"admin"})"); },
+      [&](const bj::value& shown) { EXPECT_EQ(shown.at("members").at(1).at("role"), "admin"); });
+  changed(
+      "the project changes", [&] { put("/api/projects/" + p, R"({"progress":40})"); },
+      [&](const bj::value& shown) { EXPECT_EQ(shown.at("progress"), 40); });
+  changed(
+      "the avatar is deleted",
+      [&] { ASSERT_EQ(call("DELETE", "/api/avatars/" + worker).status, 200); },
+      [&](const bj::value& shown) {
+        EXPECT_FALSE(shown.at("tasks").at(0).as_object().contains("assignee"));
+      });
+  changed(
+      "a task is added",
+      [&] {
+        create_task(p, {{"title", "V"}});
+      },
+      [&](const bj::value& shown) { EXPECT_EQ(shown.at("tasks").as_array().size(), 2u); }, &mate);
+  changed(
+      "the reader is removed",
+      [&] { ASSERT_EQ(call("DELETE", "/api/projects/" + p + "/members/" + mate.id).status, 200); },
+      [&](const bj::value& shown) { EXPECT_TRUE(shown.is_null()); }, &mate);
+  changed(
+      "the project is deleted",
+      [&] { ASSERT_EQ(call("DELETE", "/api/projects/" + p).status, 200); },
+      [&](const bj::value& shown) { EXPECT_TRUE(shown.is_null()); });
 }
 
 TEST_P(ProjectsTest, TasksValidateAndStayInTheirProject) {

@@ -4,6 +4,7 @@
 // each other's rows.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -93,6 +94,10 @@ class OwnerTest : public BackendTest {
   void SetUp() override;
   http::ClientResponse call(const std::string& method, const std::string& path,
                             const std::string& payload = {}, const Account* as = nullptr);
+  // The statements `request` runs (the fewest of three: background jobs may add some), with
+  // `before_each` run ahead of each attempt, outside the count.
+  std::uint64_t statements_of(const std::function<void()>& before_each,
+                              const std::function<http::ClientResponse()>& request);
   Account owner;
 };
 
