@@ -1,0 +1,20 @@
+#pragma once
+// The two dialects of POST /api/agent (API.md §7).
+//   AG-UI: the official events, one "data: {json}" frame each. `protocol_1_0` when the request
+//     named a protocolVersion (as @ag-ui/client 1.x does); otherwise the pre-1.0 form that
+//     @ag-ui/client 0.0.x parses, which knows no `cancelled` outcome (it gets a bare
+//     RUN_FINISHED). Optional fields are omitted, never null: the client rejects nulls.
+//   Contract: message, tool_call, tool_result, state_update, ui, thinking, progress, interrupt,
+//     error, done — each also named on an "event:" line — then "data: [DONE]".
+#include <map>
+#include <memory>
+#include <string>
+
+#include "agent/protocol/events.hpp"
+
+namespace karma::agent {
+
+std::unique_ptr<Encoder> agui_encoder(bool protocol_1_0, std::string thread_id, std::string run_id);
+std::unique_ptr<Encoder> contract_encoder();
+
+}  // namespace karma::agent

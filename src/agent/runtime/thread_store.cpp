@@ -1,0 +1,86 @@
+#include "agent/runtime/thread_store.hpp"
+
+#include "db/sql.hpp"
+
+namespace karma::agent {
+
+using db::Timestamp;
+using db::Value;
+
+ThreadRecord ThreadStore::open(db::Connection& c, const std::string& id,
+                               const std::string& user_id, EpochMs now) {
+  c.query(
+      "INSERT INTO agent_threads (id, user_id, created_at, updated_at) VALUES ($1, $2, $3, $3) "
+      "ON CONFLICT (id) DO NOTHING",
+      {id, user_id, Timestamp{now}});
+  const auto r = c.query("SELECT id, user_id, state FROM agent_threads WHERE id = $1", {id});
+  const auto& row = r.first();
+  return {row.text(0), row.text(1), row.text(2)};
+}
+
+bool ThreadStore::claim(db::Connection& c, const std::string& id, const std::string& run_id,
+                        EpochMs now, EpochMs until) {
+  return c.query(
+              "UPDATE agent_threads SET active_run_id = $2, active_until = $4 WHERE id = $1 AND "
+              "(active_run_id IS NULL OR active_until < $3)",
+              {id, run_id, Timestamp{now}, Timestamp{until}})
+             .affected == 1;
+}
+
+void ThreadStore::release(db::Connection& c, const std::string& id, const std::string& run_id) {
+  c.query(
+      "UPDATE agent_threads SET active_run_id = NULL, active_until = NULL WHERE id = $1 AND "
+      "active_run_id = $2",
+      {id, run_id});
+}
+
+void ThreadStore::save_state(db::Connection& c, const std::string& id, const std::string& state,
+                             EpochMs now) {
+  c.query("UPDATE agent_threads SET state = $2, updated_at = $3 WHERE id = $1",
+          {id, state, Timestamp{now}});
+}
+
+std::vector<std::string> ThreadStore::known_ids(db::Connection& c, const std::string& thread_id,
+                                                const std::vector<std::string>& ids) {
+  std::vector<std::string> out;
+  if (ids.empty()) return out;
+  // Message ids are the client's strings, not UUIDs: bound as a JSON array on both databases.
+  const std::string in =
+      c.dialect() == db::Dialect::postgres
+          ? "id IN (SELECT jsonb_array_elements_text(CAST($2 AS jsonb)))"
+          : "id IN (SELECT value FROM json_each($2))";
+  for (const auto& row : c.query("SELECT id FROM agent_messages WHERE thread_id = $1 AND " + in,
+                                 {thread_id, db::encode_text_array(ids)})
+                             .rows)
+    out.push_back(row.text(0));
+  return out;
+}
+
+void ThreadStore::append(db::Connection& c, const std::string& thread_id, const StoredMessage& m,
+                         EpochMs now) {
+  const auto optional = [](const std::optional<std::string>& text) {
+    return text ? Value(*text) : Value(nullptr);
+  };
+  c.query(
+      "INSERT INTO agent_messages (thread_id, id, seq, role, content, tool_calls, tool_call_id, "
+      "created_at) VALUES ($1, $2, (SELECT COALESCE(MAX(seq), 0) + 1 FROM agent_messages WHERE "
+      "thread_id = $1), $3, $4, $5, $6, $7) ON CONFLICT (thread_id, id) DO NOTHING",
+      {thread_id, m.id, m.role, m.content, optional(m.tool_calls), optional(m.tool_call_id),
+       Timestamp{now}});
+}
+
+std::vector<StoredMessage> ThreadStore::recent(db::Connection& c, const std::string& thread_id,
+                                               std::int64_t limit) {
+  auto result = c.query(
+      "SELECT id, role, content, tool_calls, tool_call_id FROM agent_messages WHERE thread_id = "
+      "$1 ORDER BY seq DESC LIMIT $2",
+      {thread_id, limit});
+  std::vector<StoredMessage> out;
+  out.reserve(result.rows.size());
+  for (auto it = result.rows.rbegin(); it != result.rows.rend(); ++it)
+    out.push_back({it->take_text(0), it->take_text(1), it->take_text(2), it->take_opt_text(3),
+                   it->take_opt_text(4)});
+  return out;
+}
+
+}  // namespace karma::agent

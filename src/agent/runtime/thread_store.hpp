@@ -1,0 +1,47 @@
+#pragma once
+// SQL of agent threads and their messages. Every call takes the connection it runs on.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "db/database.hpp"
+
+namespace karma::agent {
+
+// One message as the thread keeps it (AG-UI's shape: tool calls as their JSON array text).
+struct StoredMessage {
+  std::string id;
+  std::string role;  // user | assistant | tool | system | developer
+  std::string content;
+  std::optional<std::string> tool_calls;  // JSON array text, assistant messages
+  std::optional<std::string> tool_call_id;  // tool messages
+};
+
+struct ThreadRecord {
+  std::string id;
+  std::string user_id;
+  std::string state;  // JSON object text
+};
+
+class ThreadStore {
+ public:
+  // The thread, created for `user_id` when it does not exist yet.
+  ThreadRecord open(db::Connection& c, const std::string& id, const std::string& user_id,
+                    EpochMs now);
+  // True when the run took the thread: no other run holds it (or its hold lapsed).
+  bool claim(db::Connection& c, const std::string& id, const std::string& run_id, EpochMs now,
+             EpochMs until);
+  void release(db::Connection& c, const std::string& id, const std::string& run_id);
+  void save_state(db::Connection& c, const std::string& id, const std::string& state, EpochMs now);
+
+  // Of `ids`, those the thread holds already.
+  std::vector<std::string> known_ids(db::Connection& c, const std::string& thread_id,
+                                     const std::vector<std::string>& ids);
+  void append(db::Connection& c, const std::string& thread_id, const StoredMessage& m, EpochMs now);
+  // The last `limit` messages, oldest first.
+  std::vector<StoredMessage> recent(db::Connection& c, const std::string& thread_id,
+                                    std::int64_t limit);
+};
+
+}  // namespace karma::agent

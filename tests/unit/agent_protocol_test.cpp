@@ -1,0 +1,151 @@
+// The agent's event order (RunStream) and its two dialects.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include "agent/protocol/encoders.hpp"
+#include "agent/protocol/run_stream.hpp"
+
+namespace karma::agent {
+namespace {
+
+namespace bj = boost::json;
+
+struct Frame {
+  bj::value data;
+  std::string event;
+};
+
+// A run encoded by `encoder`, as the frames it sent.
+struct Recorder {
+  explicit Recorder(std::unique_ptr<Encoder> e)
+      : encoder(std::move(e)), stream([this](const Event& event) {
+          encoder->encode(event, [this](std::string_view data, std::string_view name) {
+            frames.push_back(
+                {data == "[DONE]" ? bj::value("[DONE]") : bj::parse(data), std::string(name)});
+          });
+        }) {}
+  std::vector<std::string> types() const {
+    std::vector<std::string> out;
+    for (const auto& f : frames)
+      out.emplace_back(f.data.is_string() ? "[DONE]" : f.data.at("type").as_string());
+    return out;
+  }
+  void close() {
+    encoder->close([this](std::string_view data, std::string_view) {
+      frames.push_back({bj::value(std::string(data)), {}});
+    });
+  }
+  std::unique_ptr<Encoder> encoder;
+  RunStream stream;
+  std::vector<Frame> frames;
+};
+
+using Types = std::vector<std::string>;
+
+TEST(RunStream, ClosesTextBeforeToolCallsAndRoutesInterleavedArguments) {
+  Recorder r(agui_encoder(true, "t", "r"));
+  r.stream.text("m1", "Hello");
+  EXPECT_TRUE(r.frames.empty()) << "nothing before RUN_STARTED";
+  r.stream.started("t", "r");
+  r.stream.text("m1", "Hel");
+  r.stream.text("m1", "lo");
+  r.stream.tool_call_start("c1", "searchDatabase", "m1");
+  r.stream.tool_call_start("c2", "navigateTo", "m1");
+  r.stream.tool_call_args("c2", "{\"path\":");
+  r.stream.tool_call_args("c1", "{\"query\":\"x\"}");
+  r.stream.tool_call_args("c9", "{}");  // a call never started
+  r.stream.tool_call_args("c2", "\"/\"}");
+  r.stream.tool_call_result("m2", "c1", "[]");
+  r.stream.finished({{"type", "success"}, {"pendingToolCallIds", bj::array{"c2"}}});
+  r.stream.text("m3", "late");
+  EXPECT_EQ(r.types(),
+            (Types{"RUN_STARTED", "TEXT_MESSAGE_START", "TEXT_MESSAGE_CONTENT",
+                   "TEXT_MESSAGE_CONTENT", "TEXT_MESSAGE_END", "TOOL_CALL_START", "TOOL_CALL_START",
+                   "TOOL_CALL_ARGS", "TOOL_CALL_ARGS", "TOOL_CALL_ARGS", "TOOL_CALL_END",
+                   "TOOL_CALL_RESULT", "TOOL_CALL_END", "RUN_FINISHED"}));
+  EXPECT_EQ(r.frames[7].data.at("toolCallId"), "c2");
+  EXPECT_EQ(r.frames[8].data.at("toolCallId"), "c1");
+  EXPECT_EQ(r.frames[10].data.at("toolCallId"), "c1") << "a call ends before its result";
+  EXPECT_EQ(r.frames[11].data.at("toolCallId"), "c1");
+  EXPECT_EQ(r.frames[11].data.at("role"), "tool");
+  EXPECT_EQ(r.frames[5].data.at("parentMessageId"), "m1");
+  EXPECT_EQ(r.frames.back().data.at("outcome").at("pendingToolCallIds").at(0), "c2");
+}
+
+TEST(RunStream, ReasoningStepsAndErrorsCloseWhatIsOpen) {
+  Recorder r(agui_encoder(true, "t", "r"));
+  r.stream.started("t", "r");
+  r.stream.step_started("plan");
+  r.stream.reasoning("m1", "think");
+  r.stream.text("m2", "answer");
+  r.stream.step_finished("nope");  // never started
+  r.stream.error("provider failed", "LLM_ERROR");
+  r.stream.finished({{"type", "success"}});
+  EXPECT_EQ(r.types(),
+            (Types{"RUN_STARTED", "STEP_STARTED", "REASONING_START", "REASONING_MESSAGE_START",
+                   "REASONING_MESSAGE_CONTENT", "REASONING_MESSAGE_END", "REASONING_END",
+                   "TEXT_MESSAGE_START", "TEXT_MESSAGE_CONTENT", "TEXT_MESSAGE_END",
+                   "STEP_FINISHED", "RUN_ERROR"}));
+  EXPECT_EQ(r.frames.back().data.at("code"), "LLM_ERROR");
+  EXPECT_EQ(r.frames.back().data.at("message"), "provider failed");
+}
+
+TEST(AguiEncoder, OmitsOptionalFieldsAndSpeaksPre10WithoutAVersion) {
+  Recorder v1(agui_encoder(true, "t", "r"));
+  v1.stream.started("t", "r");
+  v1.stream.tool_call_start("c", "x", "");
+  v1.stream.finished({{"type", "cancelled"}});
+  EXPECT_EQ(v1.frames[0].data.at("protocolVersion"), "1.0");
+  EXPECT_FALSE(v1.frames[1].data.as_object().contains("parentMessageId"));
+  EXPECT_EQ(v1.frames.back().data.at("outcome").at("type"), "cancelled");
+  for (const auto& f : v1.frames)
+    for (const auto& member : f.data.as_object()) EXPECT_FALSE(member.value().is_null());
+
+  Recorder old(agui_encoder(false, "t", "r"));
+  old.stream.started("t", "r");
+  old.stream.finished({{"type", "cancelled"}});
+  EXPECT_FALSE(old.frames[0].data.as_object().contains("protocolVersion"));
+  EXPECT_FALSE(old.frames.back().data.as_object().contains("outcome"))
+      << "0.0.x knows no cancelled outcome";
+  Recorder old_interrupt(agui_encoder(false, "t", "r"));
+  old_interrupt.stream.started("t", "r");
+  old_interrupt.stream.finished(
+      {{"type", "interrupt"}, {"interrupts", bj::array{bj::object{{"id", "i"}, {"reason", "x"}}}}});
+  EXPECT_EQ(old_interrupt.frames.back().data.at("outcome").at("type"), "interrupt");
+}
+
+TEST(ContractEncoder, SpeaksTheContractsEventsAndEndsWithDone) {
+  Recorder r(contract_encoder());
+  r.stream.started("t", "r");
+  r.stream.state_snapshot(bj::object{{"user", bj::object{{"id", "u"}}}});
+  r.stream.text("m1", "On ");
+  r.stream.text("m1", "it.");
+  r.stream.reasoning("m2", "hmm");
+  r.stream.tool_call_start("c1", "searchDatabase", "m1");
+  r.stream.tool_call_args("c1", "{\"query\":");
+  r.stream.tool_call_args("c1", "\"x\"}");
+  r.stream.tool_call_result("m3", "c1", "{\"results\":[]}");
+  r.stream.state_delta(
+      bj::parse(R"([{"op":"replace","path":"/a","value":1},{"op":"remove","path":"/b"}])")
+          .as_array());
+  r.stream.custom("ui", bj::object{{"action", "navigateTo"}});
+  r.stream.finished({{"type", "interrupt"},
+                     {"interrupts", bj::array{bj::object{{"id", "i1"}, {"reason", "approval"}}}}});
+  r.close();
+  EXPECT_EQ(r.types(), (Types{"progress", "state_update", "message", "message", "thinking",
+                              "tool_call", "tool_result", "state_update", "state_update", "ui",
+                              "interrupt", "done", "[DONE]"}));
+  for (std::size_t i = 0; i + 1 < r.frames.size(); ++i)
+    EXPECT_EQ(r.frames[i].event, r.frames[i].data.at("type").as_string()) << "named on event:";
+  EXPECT_EQ(r.frames[0].data.at("threadId"), "t");
+  EXPECT_EQ(r.frames[5].data.at("args").at("query"), "x");
+  EXPECT_EQ(r.frames[6].data.at("result"), bj::parse("{\"results\":[]}"));
+  EXPECT_EQ(r.frames[7].data.at("operation"), "set");
+  EXPECT_EQ(r.frames[8].data.at("operation"), "delete");
+  EXPECT_EQ(r.frames[11].data.at("summary"), "On it.");
+  EXPECT_EQ(r.frames[11].data.at("outcome"), "interrupt");
+}
+
+}  // namespace
+}  // namespace karma::agent
