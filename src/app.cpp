@@ -64,6 +64,8 @@ App::App(Config config)
       files_(platform_, devices_.directory(), billing_.plans()),
       avatars_(platform_, auth_.users(), billing_.plans()),
       projects_(platform_, auth_.users(), avatars_.directory()),
+      agent_(platform_, auth_.users(), devices_.service(), devices_.commands(), projects_.service(),
+             avatars_.service()),
       ops_(platform_, metrics_, KARMA_VERSION) {
   router_.set_error_translator([](const std::exception& e) -> std::optional<AppError> {
     if (const auto* db_error = dynamic_cast<const db::DbError*>(&e);
@@ -73,7 +75,7 @@ App::App(Config config)
     return std::nullopt;
   });
   for (Module* module : std::initializer_list<Module*>{&auth_, &billing_, &devices_, &files_,
-                                                       &avatars_, &projects_, &ops_})
+                                                       &avatars_, &projects_, &agent_, &ops_})
     module->mount(router_, scheduler_);
 
   http::ServerOptions options;
@@ -102,6 +104,7 @@ void App::start() {
 }
 
 void App::stop() {
+  agent_.stop();  // its runs end with RUN_ERROR while their streams are still open
   scheduler_.stop();
   if (server_) server_->stop();
   commits_.stop();  // commits what is queued while the services its callbacks use still exist

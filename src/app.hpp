@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "agent/agent_module.hpp"
 #include "auth/auth_module.hpp"
 #include "avatars/avatars_module.hpp"
 #include "billing/billing_module.hpp"
@@ -59,6 +60,7 @@ class App {
   files::FilesModule files_;
   avatars::AvatarsModule avatars_;
   projects::ProjectsModule projects_;
+  agent::AgentModule agent_;
   ops::OpsModule ops_;
   jobs::Scheduler scheduler_;
   http::Router router_;

@@ -27,6 +27,7 @@ class Violations {
  public:
   void add(Violation v) { list_.push_back(std::move(v)); }
   bool empty() const { return list_.empty(); }
+  std::size_t size() const { return list_.size(); }
   // Throws VALIDATION_ERROR describing every violation, if there is any.
   void throw_if_any() const;
 

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "core/clock.hpp"
+#include "core/json.hpp"
 
 namespace karma::agent {
 
@@ -20,7 +21,7 @@ class AguiEncoder final : public Encoder {
       bj::object data{{"type", type}};
       for (auto& field : fields) data.emplace(field.key(), std::move(field.value()));
       data["timestamp"] = now_ms();
-      send(bj::serialize(data), {});
+      send(json::serialize(data), {});
     };
     switch (e.type) {
       case EventType::run_started: {
@@ -119,7 +120,7 @@ class ContractEncoder final : public Encoder {
     const auto event = [&](std::string_view type, bj::object fields) {
       bj::object data{{"type", type}};
       for (auto& field : fields) data.emplace(field.key(), std::move(field.value()));
-      send(bj::serialize(data), type);
+      send(json::serialize(data), type);
     };
     switch (e.type) {
       case EventType::run_started:
@@ -149,6 +150,8 @@ class ContractEncoder final : public Encoder {
         event("progress", {{"step", e.name}, {"status", "finished"}});
         break;
       case EventType::text_content:
+        if (!summary_.empty() && summary_message_ != e.id) summary_ += '\n';
+        summary_message_ = e.id;
         summary_ += e.text;
         event("message", {{"messageId", e.id}, {"role", "assistant"}, {"content", e.text}});
         break;
@@ -203,6 +206,7 @@ class ContractEncoder final : public Encoder {
 
  private:
   std::string summary_;                                               // the run's text, for `done`
+  std::string summary_message_;  // the message summary_ ends in
   std::map<std::string, std::pair<std::string, std::string>> calls_;  // id → (name, args)
 };
 

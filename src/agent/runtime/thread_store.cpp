@@ -7,8 +7,8 @@ namespace karma::agent {
 using db::Timestamp;
 using db::Value;
 
-ThreadRecord ThreadStore::open(db::Connection& c, const std::string& id,
-                               const std::string& user_id, EpochMs now) {
+ThreadRecord ThreadStore::open(db::Connection& c, const std::string& id, const std::string& user_id,
+                               EpochMs now) {
   c.query(
       "INSERT INTO agent_threads (id, user_id, created_at, updated_at) VALUES ($1, $2, $3, $3) "
       "ON CONFLICT (id) DO NOTHING",
@@ -45,10 +45,9 @@ std::vector<std::string> ThreadStore::known_ids(db::Connection& c, const std::st
   std::vector<std::string> out;
   if (ids.empty()) return out;
   // Message ids are the client's strings, not UUIDs: bound as a JSON array on both databases.
-  const std::string in =
-      c.dialect() == db::Dialect::postgres
-          ? "id IN (SELECT jsonb_array_elements_text(CAST($2 AS jsonb)))"
-          : "id IN (SELECT value FROM json_each($2))";
+  const std::string in = c.dialect() == db::Dialect::postgres
+                             ? "id IN (SELECT jsonb_array_elements_text(CAST($2 AS jsonb)))"
+                             : "id IN (SELECT value FROM json_each($2))";
   for (const auto& row : c.query("SELECT id FROM agent_messages WHERE thread_id = $1 AND " + in,
                                  {thread_id, db::encode_text_array(ids)})
                              .rows)

@@ -14,7 +14,7 @@ struct StoredMessage {
   std::string id;
   std::string role;  // user | assistant | tool | system | developer
   std::string content;
-  std::optional<std::string> tool_calls;  // JSON array text, assistant messages
+  std::optional<std::string> tool_calls;    // JSON array text, assistant messages
   std::optional<std::string> tool_call_id;  // tool messages
 };
 

@@ -1,0 +1,26 @@
+#pragma once
+// The agent feature (API.md §7): POST /api/agent. Its tools use the devices, projects and
+// avatars services — the same rules as their REST routes.
+#include "agent/llm/planner.hpp"
+#include "agent/runtime/agent_runtime.hpp"
+#include "agent/tools/agent_tools.hpp"
+#include "platform/module.hpp"
+
+namespace karma::agent {
+
+class AgentModule final : public Module {
+ public:
+  AgentModule(const Platform& platform, auth::UserDirectory& users, devices::DeviceService& devices,
+              devices::CommandService& commands, projects::ProjectService& projects,
+              avatars::AvatarService& avatars);
+  void mount(http::Router& router, jobs::Scheduler& jobs) override;
+  // Ends the runs in flight (RUN_ERROR) before the server goes.
+  void stop() { runtime_.stop(); }
+
+ private:
+  BackendTools tools_;
+  Planner planner_;
+  AgentRuntime runtime_;
+};
+
+}  // namespace karma::agent

@@ -1,0 +1,340 @@
+#include "agent/runtime/agent_runtime.hpp"
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+
+#include "agent/protocol/json_patch.hpp"
+#include "agent/protocol/run_stream.hpp"
+#include "core/app_error.hpp"
+#include "core/crypto.hpp"
+#include "core/json.hpp"
+#include "core/log.hpp"
+
+namespace karma::agent {
+
+namespace bj = boost::json;
+
+namespace {
+
+struct CalledTool {
+  std::string id, name, args;
+};
+
+// What one model answer streams: forwarded to the run's events as it comes, and kept as the
+// assistant message and the tool calls to run.
+class Turn final : public ModelOutput {
+ public:
+  Turn(RunStream& stream, std::function<bool()> cancelled)
+      : stream_(stream), cancelled_(std::move(cancelled)) {}
+
+  void text(std::string_view delta) override {
+    content += delta;
+    stream_.text(message_id, delta);
+  }
+  void reasoning(std::string_view delta) override { stream_.reasoning(reasoning_id_, delta); }
+  void tool_call_start(const std::string& id, const std::string& name) override {
+    if (find(id)) return;
+    calls.push_back({id, name, {}});
+    stream_.tool_call_start(id, name, message_id);
+  }
+  void tool_call_args(const std::string& id, std::string_view delta) override {
+    if (CalledTool* call = find(id)) {
+      call->args += delta;
+      stream_.tool_call_args(id, delta);
+    }
+  }
+  void tool_call_end(const std::string& id) override { stream_.tool_call_end(id); }
+  bool cancelled() const override { return cancelled_(); }
+
+  // The assistant message as the thread keeps it (AG-UI's toolCalls shape).
+  StoredMessage message() const {
+    StoredMessage m{message_id, "assistant", content, std::nullopt, std::nullopt};
+    if (!calls.empty()) {
+      bj::array list;
+      for (const auto& c : calls)
+        list.push_back(bj::object{{"id", c.id},
+                                  {"type", "function"},
+                                  {"function", {{"name", c.name}, {"arguments", c.args}}}});
+      m.tool_calls = json::serialize(list);
+    }
+    return m;
+  }
+
+  const std::string message_id = crypto::uuid_v4();
+  std::string content;
+  std::vector<CalledTool> calls;
+
+ private:
+  CalledTool* find(const std::string& id) {
+    for (auto& c : calls)
+      if (c.id == id) return &c;
+    return nullptr;
+  }
+  RunStream& stream_;
+  std::function<bool()> cancelled_;
+  const std::string reasoning_id_ = crypto::uuid_v4();
+};
+
+double money(std::int64_t cents) {
+  return static_cast<double>(cents) / 100.0;
+}
+
+std::string error_json(const std::string& message, std::string_view code) {
+  return json::serialize(bj::object{{"error", message}, {"code", code}});
+}
+
+}  // namespace
+
+AgentRuntime::AgentRuntime(db::Database& db, auth::UserDirectory& users,
+                           devices::DeviceService& devices, projects::ProjectService& projects,
+                           avatars::AvatarService& avatars, BackendTools& tools, Model& planner,
+                           RuntimeSettings settings)
+    : db_(db),
+      users_(users),
+      devices_(devices),
+      projects_(projects),
+      avatars_(avatars),
+      tools_(tools),
+      planner_(planner),
+      settings_(settings) {}
+
+AgentRuntime::~AgentRuntime() {
+  stop();
+}
+
+PreparedRun AgentRuntime::prepare(const Caller& caller, RunInput input, bool contract_events) {
+  if (input.project_id) projects_.get(caller, *input.project_id);  // NOT_FOUND unless a member
+  if (input.avatar_id) {
+    const auto avatar = avatars_.get(caller, *input.avatar_id);
+    if (avatar.record.created_by != caller.user_id) throw AppError::not_found("Avatar");
+  }
+  const EpochMs now = now_ms();
+  db_.transaction([&](db::Connection& c) {
+    const ThreadRecord thread = threads_.open(c, input.thread_id, caller.user_id, now);
+    if (thread.user_id != caller.user_id) throw AppError::not_found("Thread");
+    if (!threads_.claim(c, input.thread_id, input.run_id, now, now + settings_.run_deadline_ms))
+      throw AppError::conflict("Another run is active on this thread", "threadId");
+    // The request may carry the whole history (as HttpAgent sends it): keep what is new.
+    std::vector<std::string> ids;
+    ids.reserve(input.messages.size());
+    for (const auto& m : input.messages) ids.push_back(m.id);
+    const auto known = threads_.known_ids(c, input.thread_id, ids);
+    for (const auto& m : input.messages)
+      if (std::find(known.begin(), known.end(), m.id) == known.end())
+        threads_.append(c, input.thread_id, m, now);
+  });
+  return {caller, std::move(input), contract_events};
+}
+
+void AgentRuntime::start(PreparedRun run, std::shared_ptr<http::EventSink> sink) {
+  {
+    std::lock_guard lock(mutex_);
+    ++running_;
+  }
+  auto gone = std::make_shared<std::atomic<bool>>(false);
+  sink->on_close([gone] { *gone = true; });
+  std::thread([this, run = std::move(run), sink = std::move(sink), gone] {
+    try {
+      execute(run, *sink, *gone);
+    } catch (const std::exception& e) {
+      log::error("agent run failed", {{"runId", run.input.run_id}, {"error", e.what()}});
+    }
+    try {
+      auto c = db_.acquire();
+      threads_.release(*c, run.input.thread_id, run.input.run_id);
+    } catch (const std::exception& e) {
+      log::error("agent run kept its thread", {{"runId", run.input.run_id}, {"error", e.what()}});
+    }
+    sink->close();
+    std::lock_guard lock(mutex_);
+    if (--running_ == 0) idle_.notify_all();
+  }).detach();
+}
+
+void AgentRuntime::stop() {
+  stopping_ = true;
+  std::unique_lock lock(mutex_);
+  idle_.wait(lock, [this] { return running_ == 0; });
+}
+
+bj::value AgentRuntime::load_state(const Caller& caller, const RunInput& input) {
+  bj::object state;
+  {
+    auto c = db_.acquire();
+    const auto people = users_.profiles(*c, {caller.user_id});
+    bj::object user{{"id", caller.user_id}};
+    if (!people.empty()) {
+      user["name"] = people[0].name;
+      if (people[0].avatar) user["avatar"] = *people[0].avatar;
+    }
+    state["user"] = std::move(user);
+  }
+  devices::DeviceList all;
+  all.paging.page_size = 100;
+  bj::array devices;
+  for (const auto& d : devices_.list(caller, all).first)
+    devices.push_back(
+        bj::object{{"id", d.id}, {"name", d.name}, {"model", d.model}, {"status", d.status}});
+  state["devices"] = std::move(devices);
+  bj::array avatars;
+  avatars::AvatarStats sum;
+  for (const auto& a : avatars_.list(caller)) {
+    avatars.push_back(bj::object{{"id", a.record.id},
+                                 {"name", a.record.name},
+                                 {"role", a.record.role},
+                                 {"status", a.record.status}});
+    sum.today_cents += a.stats.today_cents;
+    sum.week_cents += a.stats.week_cents;
+    sum.month_cents += a.stats.month_cents;
+    sum.total_cents += a.stats.total_cents;
+  }
+  state["avatars"] = std::move(avatars);
+  state["earnings"] = bj::object{{"today", money(sum.today_cents)},
+                                 {"thisWeek", money(sum.week_cents)},
+                                 {"thisMonth", money(sum.month_cents)},
+                                 {"total", money(sum.total_cents)}};
+  if (input.project_id) {
+    const auto p = projects_.get(caller, *input.project_id);
+    bj::array tasks;
+    for (const auto& t : p.tasks)
+      tasks.push_back(bj::object{{"id", t.task.id},
+                                 {"title", t.task.title},
+                                 {"status", t.task.status},
+                                 {"priority", t.task.priority}});
+    state["project"] = bj::object{{"id", p.project.id},
+                                  {"name", p.project.name},
+                                  {"status", p.project.status},
+                                  {"progress", p.progress()},
+                                  {"tasks", std::move(tasks)}};
+  }
+  // The client's own part of the state (what its pages show) is kept as it sent it.
+  const auto* ui =
+      input.client_state.is_object() ? input.client_state.as_object().if_contains("ui") : nullptr;
+  state["ui"] = ui ? *ui : bj::value(bj::object{});
+  return state;
+}
+
+void AgentRuntime::execute(const PreparedRun& run, http::EventSink& sink,
+                           const std::atomic<bool>& gone) {
+  const RunInput& in = run.input;
+  const EpochMs deadline = now_ms() + settings_.run_deadline_ms;
+  auto encoder = run.contract_events ? contract_encoder()
+                                     : agui_encoder(in.protocol_1_0, in.thread_id, in.run_id);
+  const Encoder::Send send = [&sink](std::string_view data, std::string_view event) {
+    sink.send(data, event);
+  };
+  RunStream stream([&](const Event& e) { encoder->encode(e, send); });
+  const auto cancelled = [&] { return gone || stopping_ || now_ms() > deadline; };
+  stream.started(in.thread_id, in.run_id);
+  try {
+    bj::value state = load_state(run.caller, in);
+    stream.state_snapshot(state);
+
+    std::string system_prompt, model = in.model;
+    std::optional<std::vector<std::string>> allowed = in.tool_names;
+    if (in.avatar_id) {
+      const auto avatar = avatars_.get(run.caller, *in.avatar_id);
+      system_prompt = avatar.record.system_prompt;
+      if (model.empty()) model = avatar.record.base_model;
+      allowed = avatar.record.tools;
+    }
+    std::vector<ToolSpec> offered;
+    for (const auto& t : builtin_tools())
+      if (!allowed || std::find(allowed->begin(), allowed->end(), t.name) != allowed->end())
+        offered.push_back(t);
+    for (const auto& t : in.client_tools)
+      if (!find_builtin(t.name)) offered.push_back(t);
+
+    bj::object outcome{{"type", "success"}};
+    int step = 0;
+    for (;; ++step) {
+      if (cancelled()) break;
+      if (step == settings_.max_steps) {
+        stream.text(crypto::uuid_v4(), "I stopped here: this took more steps than a run may.");
+        break;
+      }
+      std::vector<StoredMessage> history;
+      {
+        auto c = db_.acquire();
+        history = threads_.recent(*c, in.thread_id, settings_.history_window);
+      }
+      Turn turn(stream, cancelled);
+      planner_.complete({history, offered, system_prompt, model, state}, turn);
+      stream.end_message();
+      {
+        auto c = db_.acquire();
+        if (!turn.content.empty() || !turn.calls.empty())
+          threads_.append(*c, in.thread_id, turn.message(), now_ms());
+      }
+      if (turn.calls.empty() || cancelled()) break;
+
+      bj::array pending;
+      for (const CalledTool& call : turn.calls) {
+        const auto spec = std::find_if(offered.begin(), offered.end(),
+                                       [&](const ToolSpec& t) { return t.name == call.name; });
+        if (spec != offered.end() && !spec->backend) {
+          pending.emplace_back(call.id);  // the client runs it
+          continue;
+        }
+        std::string content;
+        bool changed = false;
+        boost::system::error_code ec;
+        const bj::value args = bj::parse(call.args.empty() ? "{}" : call.args, ec);
+        if (spec == offered.end()) {
+          content = error_json("No tool named " + call.name + " is available", "UNKNOWN_TOOL");
+        } else if (ec || !args.is_object()) {
+          content = error_json("The arguments are not a JSON object", "INVALID_ARGUMENTS");
+        } else if (auto why = schema_violation(spec->parameters, args)) {
+          content = error_json("Arguments: " + *why, "INVALID_ARGUMENTS");
+        } else {
+          try {
+            ToolResult result = tools_.run(run.caller, call.name, args.as_object());
+            content = json::serialize(result.content);
+            changed = result.changed;
+          } catch (const AppError& e) {
+            content = error_json(e.what(), code_name(e.code()));
+          }
+        }
+        const StoredMessage result{crypto::uuid_v4(), "tool", content, std::nullopt, call.id};
+        {
+          auto c = db_.acquire();
+          threads_.append(*c, in.thread_id, result, now_ms());
+        }
+        stream.tool_call_result(result.id, call.id, content);
+        if (changed) {
+          bj::value next = load_state(run.caller, in);
+          stream.state_delta(diff(state, next));
+          state = std::move(next);
+        }
+      }
+      if (!pending.empty()) {
+        outcome["pendingToolCallIds"] = std::move(pending);
+        break;
+      }
+    }
+    {
+      auto c = db_.acquire();
+      threads_.save_state(*c, in.thread_id, json::serialize(state), now_ms());
+    }
+    if (stopping_)
+      stream.error("The server is shutting down", "SHUTDOWN");
+    else if (gone)
+      stream.finished({{"type", "cancelled"}});
+    else if (now_ms() > deadline)
+      stream.error("The run went past its deadline", "DEADLINE_EXCEEDED");
+    else
+      stream.finished(outcome);
+  } catch (const AppError& e) {
+    stream.error(e.what(), code_name(e.code()));
+  } catch (const ModelError& e) {
+    stream.error(e.what(), "MODEL_ERROR");
+  } catch (const std::exception& e) {
+    log::error("agent run failed", {{"runId", in.run_id}, {"error", e.what()}});
+    stream.error("The run failed", "INTERNAL_ERROR");
+  }
+  encoder->close(send);
+}
+
+}  // namespace karma::agent

@@ -1,0 +1,78 @@
+#pragma once
+// The run loop (ARCHITECTURE.md, "Agent runtime"): ask the model → stream its text → run the
+// backend tools it called → apply what they changed to the shared state (STATE_DELTA) →
+// repeat, until the model answers, calls a frontend tool (the run ends; the client runs it and
+// the next run carries the result), hits the step cap or the deadline, or is cancelled. One run
+// per thread at a time; threads, messages and state are kept per threadId, owned by their user.
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "agent/llm/model.hpp"
+#include "agent/protocol/encoders.hpp"
+#include "agent/runtime/run_input.hpp"
+#include "agent/runtime/thread_store.hpp"
+#include "agent/tools/agent_tools.hpp"
+#include "auth/user_directory.hpp"
+#include "avatars/avatar_service.hpp"
+#include "core/caller.hpp"
+#include "db/database.hpp"
+#include "devices/device_service.hpp"
+#include "http/event_stream.hpp"
+#include "projects/project_service.hpp"
+
+namespace karma::agent {
+
+struct RuntimeSettings {
+  int max_steps = 8;
+  EpochMs run_deadline_ms = 120'000;
+  std::int64_t history_window = 40;  // messages the model is sent
+};
+
+// A run that passed every check and holds its thread; `start` streams it.
+struct PreparedRun {
+  Caller caller;
+  RunInput input;
+  bool contract_events = false;
+};
+
+class AgentRuntime {
+ public:
+  AgentRuntime(db::Database& db, auth::UserDirectory& users, devices::DeviceService& devices,
+               projects::ProjectService& projects, avatars::AvatarService& avatars,
+               BackendTools& tools, Model& planner, RuntimeSettings settings);
+  ~AgentRuntime();
+
+  // Before any byte is streamed: the thread is the caller's (NOT_FOUND otherwise) and free
+  // (CONFLICT while another run holds it); the request's new messages are stored.
+  PreparedRun prepare(const Caller& caller, RunInput input, bool contract_events);
+  // Runs `run` on a thread of its own, streaming into `sink`.
+  void start(PreparedRun run, std::shared_ptr<http::EventSink> sink);
+  // Ends every run (RUN_ERROR) and waits for them.
+  void stop();
+
+ private:
+  void execute(const PreparedRun& run, http::EventSink& sink, const std::atomic<bool>& gone);
+  boost::json::value load_state(const Caller& caller, const RunInput& input);
+
+  db::Database& db_;
+  auth::UserDirectory& users_;
+  devices::DeviceService& devices_;
+  projects::ProjectService& projects_;
+  avatars::AvatarService& avatars_;
+  BackendTools& tools_;
+  Model& planner_;
+  RuntimeSettings settings_;
+  ThreadStore threads_;
+
+  std::mutex mutex_;
+  std::condition_variable idle_;
+  int running_ = 0;
+  std::atomic<bool> stopping_{false};
+};
+
+}  // namespace karma::agent

@@ -1,0 +1,64 @@
+#pragma once
+// The agent's tools (API.md §7). Backend tools run here, with the caller's permissions, through
+// the same services as the REST routes; frontend tools (and any the request declares) are the
+// client's to run: the run ends after calling one. Every tool has a JSON Schema for its
+// arguments, sent to the model and checked before a backend tool runs.
+#include <boost/json/object.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "avatars/avatar_service.hpp"
+#include "core/caller.hpp"
+#include "devices/command_service.hpp"
+#include "devices/device_service.hpp"
+#include "projects/project_service.hpp"
+
+namespace karma::agent {
+
+struct ToolSpec {
+  std::string name;
+  std::string description;
+  boost::json::object parameters;  // JSON Schema
+  bool backend = false;
+};
+
+// The built-in tools, backend first.
+const std::vector<ToolSpec>& builtin_tools();
+const ToolSpec* find_builtin(std::string_view name);
+
+// Why `args` does not satisfy `schema` (the subset our schemas use: type, properties, required,
+// additionalProperties, enum, minimum, maximum, minLength, maxLength), or nothing.
+std::optional<std::string> schema_violation(const boost::json::object& schema,
+                                            const boost::json::value& args);
+
+// What a backend tool answered: its result as JSON, and whether it changed what the shared
+// state shows.
+struct ToolResult {
+  boost::json::value content;
+  bool changed = false;
+};
+
+class BackendTools {
+ public:
+  BackendTools(devices::DeviceService& devices, devices::CommandService& commands,
+               projects::ProjectService& projects, avatars::AvatarService& avatars);
+
+  // Runs backend tool `name`; AppError (not found, forbidden, invalid) when it cannot.
+  ToolResult run(const Caller& caller, std::string_view name, const boost::json::object& args);
+
+ private:
+  ToolResult search(const Caller& caller, const boost::json::object& args);
+  ToolResult assign(const Caller& caller, const boost::json::object& args);
+  ToolResult control(const Caller& caller, const boost::json::object& args);
+  ToolResult analyze(const Caller& caller, const boost::json::object& args);
+
+  devices::DeviceService& devices_;
+  devices::CommandService& commands_;
+  projects::ProjectService& projects_;
+  avatars::AvatarService& avatars_;
+};
+
+}  // namespace karma::agent
