@@ -63,9 +63,10 @@ void ThreadStore::append(db::Connection& c, const std::string& thread_id, const 
   c.query(
       "INSERT INTO agent_messages (thread_id, id, seq, role, content, tool_calls, tool_call_id, "
       "created_at) VALUES ($1, $2, (SELECT COALESCE(MAX(seq), 0) + 1 FROM agent_messages WHERE "
-      "thread_id = $1), $3, $4, $5, $6, $7) ON CONFLICT (thread_id, id) DO NOTHING",
+      "thread_id = $8), $3, $4, $5, $6, $7) ON CONFLICT (thread_id, id) DO NOTHING",
+      // The thread id twice: PostgreSQL gives one parameter one type (VARCHAR here, TEXT there).
       {thread_id, m.id, m.role, m.content, optional(m.tool_calls), optional(m.tool_call_id),
-       Timestamp{now}});
+       Timestamp{now}, thread_id});
 }
 
 std::vector<StoredMessage> ThreadStore::recent(db::Connection& c, const std::string& thread_id,

@@ -1,0 +1,358 @@
+// API.md §7 (POST /api/agent) on SQLite and PostgreSQL, with the built-in planner: what is refused
+// before streaming, the run's events in both dialects, backend and frontend tools, the shared
+// state, threads.
+#include <boost/json.hpp>
+
+#include "agent/protocol/json_patch.hpp"
+#include "test_server.hpp"
+
+namespace karma::testing {
+namespace {
+
+namespace bj = boost::json;
+using http::ClientResponse;
+
+struct Frame {
+  std::string event;  // the "event:" line, when there is one
+  std::string data;
+  bj::value json;  // data parsed (null for "[DONE]")
+};
+
+std::vector<Frame> frames_of(const std::string& body) {
+  std::vector<Frame> out;
+  std::size_t at = 0;
+  while (at < body.size()) {
+    const std::size_t end = body.find("\n\n", at);
+    const std::string block = body.substr(at, end == std::string::npos ? end : end - at);
+    at = end == std::string::npos ? body.size() : end + 2;
+    Frame f;
+    std::size_t line_at = 0;
+    while (line_at < block.size()) {
+      const std::size_t nl = block.find('\n', line_at);
+      const std::string line = block.substr(line_at, nl == std::string::npos ? nl : nl - line_at);
+      line_at = nl == std::string::npos ? block.size() : nl + 1;
+      if (line.rfind("event: ", 0) == 0) f.event = line.substr(7);
+      if (line.rfind("data: ", 0) == 0) f.data += line.substr(6);
+    }
+    if (f.data.empty()) continue;
+    if (f.data != "[DONE]") f.json = bj::parse(f.data);
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+std::vector<std::string> types_of(const std::vector<Frame>& frames) {
+  std::vector<std::string> out;
+  for (const auto& f : frames)
+    out.emplace_back(f.json.is_null() ? "[DONE]" : std::string(f.json.at("type").as_string()));
+  return out;
+}
+
+const Frame* first(const std::vector<Frame>& frames, std::string_view type) {
+  for (const auto& f : frames)
+    if (!f.json.is_null() && f.json.at("type").as_string() == type) return &f;
+  return nullptr;
+}
+
+std::size_t count(const std::vector<Frame>& frames, std::string_view type) {
+  std::size_t n = 0;
+  for (const auto& f : frames)
+    if (!f.json.is_null() && f.json.at("type").as_string() == type) ++n;
+  return n;
+}
+
+bool has_null(const bj::value& v) {
+  if (v.is_null()) return true;
+  if (const auto* o = v.if_object())
+    for (const auto& m : *o)
+      if (m.key() != "assignee" && has_null(m.value())) return true;
+  if (const auto* a = v.if_array())
+    for (const auto& x : *a)
+      if (has_null(x)) return true;
+  return false;
+}
+
+class AgentTest : public OwnerTest {
+ protected:
+  // An AG-UI RunAgentInput carrying `messages` (as HttpAgent 1.x sends it).
+  static bj::object agui_input(const std::string& thread, bj::array messages,
+                               bool protocol_1_0 = true) {
+    bj::object in{{"threadId", thread},
+                  {"runId", "run-" + crypto_id()},
+                  {"state", bj::object{}},
+                  {"messages", std::move(messages)},
+                  {"tools", bj::array{}},
+                  {"context", bj::array{}},
+                  {"forwardedProps", bj::object{}}};
+    if (protocol_1_0) in["protocolVersion"] = "1.0";
+    return in;
+  }
+  static std::string crypto_id() {
+    static int n = 0;
+    return std::to_string(++n) + "-" + std::to_string(now_ms());
+  }
+  static bj::object user_message(const std::string& id, const std::string& text) {
+    return {{"id", id}, {"role", "user"}, {"content", text}};
+  }
+
+  ClientResponse run(const bj::object& input, const Account* as = nullptr,
+                     const std::string& query = {}) {
+    return call("POST", "/api/agent" + query, body(input), as);
+  }
+  std::vector<Frame> stream(const bj::object& input, const Account* as = nullptr,
+                            const std::string& query = {}) {
+    const auto r = run(input, as, query);
+    EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.header("content-type"), "text/event-stream");
+    return frames_of(r.body);
+  }
+  std::string create_device(const std::string& name, const Account* as = nullptr) {
+    const auto r = call("POST", "/api/devices",
+                        body({{"name", name},
+                              {"model", "EOS-3A"},
+                              {"serialNumber", "SN-" + crypto_id()},
+                              {"mac", "AA:BB:CC:DD:EE:FF"}}),
+                        as);
+    EXPECT_EQ(r.status, 201) << r.body;
+    return std::string(r.json().at("data").at("device").at("id").as_string());
+  }
+  std::int64_t stored_messages(const std::string& thread) {
+    return server()
+        .app->database()
+        .query("SELECT COUNT(*) FROM agent_messages WHERE thread_id = $1", {thread})
+        .first()
+        .integer(0);
+  }
+};
+
+TEST_P(AgentTest, WhatCanBeRefusedIsAJsonErrorBeforeAnyEvent) {
+  const auto refused = [&](const std::string& payload, int status, const Account* as = nullptr) {
+    SCOPED_TRACE(payload);
+    const auto r = call("POST", "/api/agent", payload, as);
+    EXPECT_EQ(r.status, status) << r.body;
+    EXPECT_EQ(r.header("content-type"), "application/json");
+    EXPECT_EQ(r.json().at("success"), false);
+  };
+  refused("{}", 400);
+  refused(R"({"messages":"hi"})", 400);
+  refused(R"({"messages":[{"role":"robot","content":"x"}]})", 400);
+  refused(R"({"messages":[{"role":"user","content":{"a":1}}]})", 400);
+  refused(R"({"messages":[{"role":"tool","content":"x"}]})", 400);  // no toolCallId
+  refused(R"({"messages":[],"tools":"all"})", 400);
+  refused(R"({"messages":[],"state":[1]})", 400);
+  refused(R"({"messages":[],"context":{"projectId":"00000000-0000-4000-8000-000000000000"}})", 404);
+  refused("not json", 400);
+  EXPECT_EQ(call("POST", "/api/agent", "{}", nullptr).status, 400);
+  EXPECT_EQ(client().request("POST", "/api/agent", R"({"messages":[]})").status, 401);
+
+  // Another user's thread is not there; a private avatar of theirs neither.
+  const Account other = register_account(client());
+  const std::string thread = "thread-" + crypto_id();
+  stream(agui_input(thread, bj::array{user_message("m1", "hello")}));
+  refused(body(agui_input(thread, bj::array{user_message("m2", "hello")})), 404, &other);
+  const auto avatar = call("POST", "/api/avatars",
+                           body({{"name", "Mine"},
+                                 {"role", "r"},
+                                 {"description", ""},
+                                 {"isPublic", false},
+                                 {"baseModel", "m"},
+                                 {"systemPrompt", "p"},
+                                 {"skills", bj::array{}},
+                                 {"tools", bj::array{}}}));
+  ASSERT_EQ(avatar.status, 201) << avatar.body;
+  bj::object as_avatar = agui_input("t-" + crypto_id(), bj::array{user_message("m", "hi")});
+  as_avatar["forwardedProps"] =
+      bj::object{{"avatarId", avatar.json().at("data").at("avatar").at("id")}};
+  refused(body(as_avatar), 404, &other);
+  EXPECT_EQ(stored_messages(thread), 2) << "the refused run stored nothing";
+}
+
+TEST_P(AgentTest, ARunIsWellFormedInAgUi10AndPre10) {
+  const auto frames =
+      stream(agui_input("t-" + crypto_id(), bj::array{user_message("m1", "what can you do?")}));
+  const auto types = types_of(frames);
+  ASSERT_GE(types.size(), 6u);
+  EXPECT_EQ(types.front(), "RUN_STARTED");
+  EXPECT_EQ(types[1], "STATE_SNAPSHOT");
+  EXPECT_EQ(types.back(), "RUN_FINISHED");
+  EXPECT_EQ(frames.front().json.at("protocolVersion"), "1.0");
+  EXPECT_EQ(frames.back().json.at("outcome").at("type"), "success");
+  const auto* text = first(frames, "TEXT_MESSAGE_CONTENT");
+  ASSERT_TRUE(text);
+  EXPECT_NE(std::string(text->json.at("delta").as_string()).find("list your devices"),
+            std::string::npos);
+  for (const auto& f : frames) EXPECT_FALSE(has_null(f.json)) << f.data;
+  const auto& snapshot = first(frames, "STATE_SNAPSHOT")->json.at("snapshot");
+  EXPECT_EQ(snapshot.at("user").at("id"), owner.id.c_str());
+  for (const char* key : {"devices", "avatars", "earnings", "ui"})
+    EXPECT_TRUE(snapshot.as_object().contains(key)) << key;
+
+  const auto old =
+      stream(agui_input("t-" + crypto_id(), bj::array{user_message("m1", "hello")}, false));
+  EXPECT_FALSE(old.front().json.as_object().contains("protocolVersion"));
+  EXPECT_EQ(types_of(old).back(), "RUN_FINISHED");
+}
+
+TEST_P(AgentTest, BackendToolsRunWithTheCallersPermissions) {
+  const Account other = register_account(client());
+  const std::string atlas = create_device("Atlas");
+  create_device("Hidden", &other);
+  const auto frames =
+      stream(agui_input("t-" + crypto_id(), bj::array{user_message("m1", "列出我的设备")}));
+  const auto* call_start = first(frames, "TOOL_CALL_START");
+  ASSERT_TRUE(call_start);
+  EXPECT_EQ(call_start->json.at("toolCallName"), "searchDatabase");
+  const auto* result = first(frames, "TOOL_CALL_RESULT");
+  ASSERT_TRUE(result);
+  EXPECT_EQ(result->json.at("toolCallId"), call_start->json.at("toolCallId"));
+  const bj::value found = bj::parse(result->json.at("content").as_string());
+  ASSERT_EQ(found.at("results").as_array().size(), 1u) << "only the caller's devices";
+  EXPECT_EQ(found.at("results").at(0).at("id"), atlas.c_str());
+  // Events in order: the call ends before its result, the answer follows.
+  const auto types = types_of(frames);
+  const auto at = [&](std::string_view t) {
+    return std::find(types.begin(), types.end(), t) - types.begin();
+  };
+  EXPECT_LT(at("TOOL_CALL_END"), at("TOOL_CALL_RESULT"));
+  EXPECT_LT(at("TOOL_CALL_RESULT"), at("TEXT_MESSAGE_START"));
+
+  // The same request over REST: the command the tool queued is the device's.
+  const auto ping =
+      stream(agui_input("t-" + crypto_id(), bj::array{user_message("m1", "ping device Atlas")}));
+  ASSERT_TRUE(first(ping, "TOOL_CALL_RESULT"));
+  const auto commands = call("GET", "/api/devices/" + atlas + "/commands");
+  ASSERT_EQ(commands.status, 200) << commands.body;
+  const bj::value listed = commands.json();
+  ASSERT_EQ(listed.at("data").at("commands").as_array().size(), 1u);
+  EXPECT_EQ(listed.at("data").at("commands").at(0).at("command"), "ping");
+  // A device of someone else's is a tool error, not a dead stream.
+  const auto theirs = stream(
+      agui_input("t-" + crypto_id(), bj::array{user_message("m1", "ping device Hidden")}), &owner);
+  EXPECT_EQ(count(theirs, "TOOL_CALL_START"), 0u) << "not in the caller's state: not named";
+  EXPECT_EQ(types_of(theirs).back(), "RUN_FINISHED");
+}
+
+TEST_P(AgentTest, AssigningATaskChangesTheStateByDeltasThatReplay) {
+  const auto avatar = call("POST", "/api/avatars",
+                           body({{"name", "Ada"},
+                                 {"role", "Writer"},
+                                 {"description", ""},
+                                 {"isPublic", false},
+                                 {"baseModel", "m"},
+                                 {"systemPrompt", "p"},
+                                 {"skills", bj::array{}},
+                                 {"tools", bj::array{}}}));
+  ASSERT_EQ(avatar.status, 201) << avatar.body;
+  const auto project = call("POST", "/api/projects", R"({"name":"Docs"})");
+  const std::string p(project.json().at("data").at("project").at("id").as_string());
+  const auto task = call("POST", "/api/projects/" + p + "/tasks",
+                         R"({"title":"Write the guide","status":"in_progress"})");
+  ASSERT_EQ(task.status, 201) << task.body;
+  const std::string t(task.json().at("data").at("task").at("id").as_string());
+
+  const auto frames = stream(
+      agui_input("t-" + crypto_id(),
+                 bj::array{user_message("m1", "assign task Write the guide to avatar Ada")}));
+  ASSERT_EQ(count(frames, "TOOL_CALL_RESULT"), 2u) << "found, then assigned";
+  const auto shown = call("GET", "/api/projects/" + p + "/tasks/" + t);
+  ASSERT_EQ(shown.status, 200) << shown.body;
+  EXPECT_EQ(shown.json().at("data").at("assignee").at("name"), "Ada");
+
+  bj::value state = first(frames, "STATE_SNAPSHOT")->json.at("snapshot");
+  EXPECT_EQ(state.at("avatars").at(0).at("status"), "idle");
+  ASSERT_EQ(count(frames, "STATE_DELTA"), 1u);
+  for (const auto& f : frames)
+    if (f.json.at("type") == "STATE_DELTA")
+      state = agent::apply_patch(state, f.json.at("delta").as_array());
+  EXPECT_EQ(state.at("avatars").at(0).at("status"), "working");
+}
+
+TEST_P(AgentTest, AFrontendToolEndsTheRunAndTheNextRunCarriesItsResult) {
+  const std::string thread = "t-" + crypto_id();
+  bj::array history{user_message("m1", "go to the devices page")};
+  const auto frames = stream(agui_input(thread, history));
+  const auto* call_start = first(frames, "TOOL_CALL_START");
+  ASSERT_TRUE(call_start);
+  EXPECT_EQ(call_start->json.at("toolCallName"), "navigateTo");
+  EXPECT_EQ(count(frames, "TOOL_CALL_RESULT"), 0u) << "the client runs it";
+  const std::string call_id(call_start->json.at("toolCallId").as_string());
+  EXPECT_EQ(frames.back().json.at("outcome").at("pendingToolCallIds"), bj::array{call_id.c_str()});
+  EXPECT_EQ(stored_messages(thread), 2);  // the request, the call
+
+  // As HttpAgent does: the whole history again, with the tool's result.
+  history.push_back(bj::object{
+      {"id", first(frames, "TOOL_CALL_START")->json.at("parentMessageId")},
+      {"role", "assistant"},
+      {"toolCalls",
+       bj::array{bj::object{
+           {"id", call_id},
+           {"type", "function"},
+           {"function", {{"name", "navigateTo"}, {"arguments", "{\"path\":\"/devices\"}"}}}}}}});
+  history.push_back(
+      bj::object{{"id", "r1"}, {"role", "tool"}, {"toolCallId", call_id}, {"content", "{}"}});
+  const auto next = stream(agui_input(thread, history));
+  const auto* answer = first(next, "TEXT_MESSAGE_CONTENT");
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->json.at("delta"), "Done.");
+  EXPECT_EQ(stored_messages(thread), 4) << "messages already kept are not kept twice";
+}
+
+TEST_P(AgentTest, OneRunAtATimePerThread) {
+  const std::string thread = "t-" + crypto_id();
+  stream(agui_input(thread, bj::array{user_message("m1", "hello")}));
+  auto& db = server().app->database();
+  db.query("UPDATE agent_threads SET active_run_id = 'other', active_until = $2 WHERE id = $1",
+           {thread, db::Timestamp{now_ms() + 60'000}});
+  const auto busy = run(agui_input(thread, bj::array{user_message("m2", "hello")}));
+  EXPECT_EQ(busy.status, 409) << busy.body;
+  EXPECT_EQ(busy.json().at("error").at("code"), "CONFLICT");
+  // A hold that lapsed (its instance died) is taken over.
+  db.query("UPDATE agent_threads SET active_until = $2 WHERE id = $1",
+           {thread, db::Timestamp{now_ms() - 1}});
+  stream(agui_input(thread, bj::array{user_message("m2", "hello")}));
+  EXPECT_TRUE(db.query("SELECT active_run_id FROM agent_threads WHERE id = $1", {thread})
+                  .first()
+                  .opt_text(0)
+                  .has_value() == false)
+      << "released when the run ended";
+}
+
+TEST_P(AgentTest, TheContractsEventsAreNamedAndEndWithDone) {
+  create_device("Atlas");
+  for (const std::string& query : {std::string("?events=contract"), std::string()}) {
+    SCOPED_TRACE(query);
+    const auto r =
+        query.empty()
+            ? client().request("POST", "/api/agent",
+                               R"({"messages":[{"role":"user","content":"list devices"}]})",
+                               [&] {
+                                 auto h = bearer(owner.access_token);
+                                 h.push_back({"X-Karma-Events", "contract"});
+                                 return h;
+                               }())
+            : run(bj::parse(R"({"messages":[{"role":"user","content":"list devices"}]})")
+                      .as_object(),
+                  nullptr, query);
+    ASSERT_EQ(r.status, 200) << r.body;
+    const auto frames = frames_of(r.body);
+    const auto types = types_of(frames);
+    EXPECT_EQ(types.front(), "progress");
+    EXPECT_EQ(types[1], "state_update");
+    EXPECT_NE(std::find(types.begin(), types.end(), "tool_call"), types.end());
+    EXPECT_NE(std::find(types.begin(), types.end(), "tool_result"), types.end());
+    EXPECT_NE(std::find(types.begin(), types.end(), "message"), types.end());
+    ASSERT_GE(types.size(), 2u);
+    EXPECT_EQ(types[types.size() - 2], "done");
+    EXPECT_EQ(types.back(), "[DONE]");
+    for (const auto& f : frames)
+      if (!f.json.is_null()) {
+        EXPECT_EQ(f.event, f.json.at("type").as_string());
+      }
+    EXPECT_TRUE(frames.front().json.at("threadId").is_string()) << "a generated thread id";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, AgentTest, ::testing::ValuesIn(backends()), backend_name);
+
+}  // namespace
+}  // namespace karma::testing
