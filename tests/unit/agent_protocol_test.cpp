@@ -108,6 +108,11 @@ TEST(AguiEncoder, OmitsOptionalFieldsAndSpeaksPre10WithoutAVersion) {
   EXPECT_FALSE(old.frames[0].data.as_object().contains("protocolVersion"));
   EXPECT_FALSE(old.frames.back().data.as_object().contains("outcome"))
       << "0.0.x knows no cancelled outcome";
+  Recorder old_success(agui_encoder(false, "t", "r"));
+  old_success.stream.started("t", "r");
+  old_success.stream.finished({{"type", "success"}, {"pendingToolCallIds", bj::array{"c"}}});
+  EXPECT_EQ(old_success.frames.back().data.at("outcome"), (bj::object{{"type", "success"}}))
+      << "0.0.x's success outcome is closed";
   Recorder old_interrupt(agui_encoder(false, "t", "r"));
   old_interrupt.stream.started("t", "r");
   old_interrupt.stream.finished(

@@ -32,8 +32,14 @@ class AguiEncoder final : public Encoder {
       }
       case EventType::run_finished: {
         bj::object fields{{"threadId", thread_id_}, {"runId", run_id_}};
-        const auto* type = e.value.as_object().if_contains("type");
-        if (protocol_1_0_ || (type && *type != "cancelled")) fields["outcome"] = e.value;
+        const auto& outcome = e.value.as_object();
+        const auto* type = outcome.if_contains("type");
+        if (protocol_1_0_)
+          fields["outcome"] = outcome;
+        else if (type && *type == "interrupt")
+          fields["outcome"] = outcome;
+        else if (type && *type == "success")  // 0.0.x's success outcome is closed: type alone
+          fields["outcome"] = bj::object{{"type", "success"}};
         event("RUN_FINISHED", std::move(fields));
         break;
       }

@@ -2,8 +2,9 @@
 // The two dialects of POST /api/agent (API.md §7).
 //   AG-UI: the official events, one "data: {json}" frame each. `protocol_1_0` when the request
 //     named a protocolVersion (as @ag-ui/client 1.x does); otherwise the pre-1.0 form that
-//     @ag-ui/client 0.0.x parses, which knows no `cancelled` outcome (it gets a bare
-//     RUN_FINISHED). Optional fields are omitted, never null: the client rejects nulls.
+//     @ag-ui/client 0.0.x parses: it knows no `cancelled` outcome (it gets a bare RUN_FINISHED)
+//     and its success outcome is {type} alone (no pendingToolCallIds). Optional fields are
+//     omitted, never null: the client rejects nulls.
 //   Contract: message, tool_call, tool_result, state_update, ui, thinking, progress, interrupt,
 //     error, done — each also named on an "event:" line — then "data: [DONE]".
 #include <map>
