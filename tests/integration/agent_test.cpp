@@ -352,6 +352,131 @@ TEST_P(AgentTest, TheContractsEventsAreNamedAndEndWithDone) {
   }
 }
 
+// Destructive device commands and p0 assignments wait for the user: the run ends with an
+// interrupt; the next run's resume runs (or cancels) the held call on its original toolCallId.
+TEST_P(AgentTest, DestructiveCommandsWaitForApprovalAndResumeRunsThemOnce) {
+  const std::string atlas = create_device("Atlas");
+  const auto commands_queued = [&] {
+    const auto r = call("GET", "/api/devices/" + atlas + "/commands");
+    const bj::value doc = r.json();
+    return doc.at("data").at("commands").as_array().size();
+  };
+  const std::string thread = "t-" + crypto_id();
+  bj::array history{user_message("m1", "reboot device Atlas")};
+  const auto asked = stream(agui_input(thread, history));
+  const auto& finished = asked.back().json;
+  ASSERT_EQ(finished.at("outcome").at("type"), "interrupt") << asked.back().data;
+  const auto& interrupt = finished.at("outcome").at("interrupts").at(0);
+  for (const char* key : {"id", "reason", "message", "toolCallId", "responseSchema", "expiresAt"})
+    EXPECT_TRUE(interrupt.as_object().contains(key)) << key;
+  EXPECT_EQ(interrupt.at("toolCallId"), first(asked, "TOOL_CALL_START")->json.at("toolCallId"));
+  EXPECT_EQ(count(asked, "TOOL_CALL_RESULT"), 0u);
+  EXPECT_EQ(commands_queued(), 0u) << "nothing runs before the approval";
+  const std::string interrupt_id(interrupt.at("id").as_string());
+  const std::string call_id(interrupt.at("toolCallId").as_string());
+
+  // New input while it waits: RUN_ERROR, and the input is not kept.
+  const auto before = stored_messages(thread);
+  const auto busy = stream(agui_input(thread, bj::array{user_message("m2", "hello")}));
+  EXPECT_EQ(types_of(busy).back(), "RUN_ERROR");
+  EXPECT_EQ(busy.back().json.at("code"), "INTERRUPTS_OPEN");
+  EXPECT_EQ(stored_messages(thread), before);
+  // A resume naming something else leaves it unanswered.
+  bj::object wrong = agui_input(thread, history);
+  wrong["resume"] = bj::array{bj::object{{"interruptId", "nope"}, {"status", "resolved"}}};
+  EXPECT_EQ(stream(wrong).back().json.at("code"), "INTERRUPTS_UNANSWERED");
+
+  bj::object approve = agui_input(thread, history);
+  approve["resume"] = bj::array{bj::object{{"interruptId", interrupt_id}, {"status", "resolved"}}};
+  const auto resumed = stream(approve);
+  const auto* result = first(resumed, "TOOL_CALL_RESULT");
+  ASSERT_TRUE(result);
+  EXPECT_EQ(result->json.at("toolCallId"), call_id.c_str());
+  EXPECT_EQ(bj::parse(result->json.at("content").as_string()).at("command"), "reboot");
+  EXPECT_EQ(commands_queued(), 1u);
+  EXPECT_EQ(resumed.back().json.at("outcome").at("type"), "success");
+  EXPECT_NE(std::string(first(resumed, "TEXT_MESSAGE_CONTENT")->json.at("delta").as_string())
+                .find("Queued reboot"),
+            std::string::npos);
+
+  // The same resume again: the same result, nothing runs twice.
+  approve["runId"] = "run-" + crypto_id();
+  const auto replayed = stream(approve);
+  ASSERT_TRUE(first(replayed, "TOOL_CALL_RESULT"));
+  EXPECT_EQ(first(replayed, "TOOL_CALL_RESULT")->json.at("content"), result->json.at("content"));
+  EXPECT_EQ(commands_queued(), 1u);
+
+  // Declined: nothing is queued.
+  const auto again = stream(agui_input(thread, bj::array{user_message("m3", "shut down Atlas")}));
+  const std::string second(
+      again.back().json.at("outcome").at("interrupts").at(0).at("id").as_string());
+  bj::object decline = agui_input(thread, bj::array{});
+  decline["resume"] = bj::array{bj::object{{"interruptId", second}, {"status", "cancelled"}}};
+  const auto declined = stream(decline);
+  EXPECT_EQ(bj::parse(first(declined, "TOOL_CALL_RESULT")->json.at("content").as_string())
+                .at("cancelled"),
+            true);
+  EXPECT_EQ(commands_queued(), 1u);
+}
+
+TEST_P(AgentTest, InterruptsExpireAndP0AssignmentsAskToo) {
+  create_device("Atlas");
+  const std::string thread = "t-" + crypto_id();
+  const auto asked = stream(agui_input(thread, bj::array{user_message("m1", "reboot Atlas")}));
+  ASSERT_EQ(asked.back().json.at("outcome").at("type"), "interrupt");
+  server().app->database().query("UPDATE agent_interrupts SET expires_at = $2 WHERE thread_id = $1",
+                                 {thread, db::Timestamp{now_ms() - 1}});
+  const auto later = stream(agui_input(thread, bj::array{user_message("m2", "hello")}));
+  EXPECT_EQ(types_of(later).back(), "RUN_FINISHED") << "an expired interrupt no longer holds";
+  EXPECT_EQ(server()
+                .app->database()
+                .query("SELECT status FROM agent_interrupts WHERE thread_id = $1", {thread})
+                .first()
+                .text(0),
+            "expired");
+
+  const auto avatar = call("POST", "/api/avatars",
+                           body({{"name", "Ada"},
+                                 {"role", "Writer"},
+                                 {"description", ""},
+                                 {"isPublic", false},
+                                 {"baseModel", "m"},
+                                 {"systemPrompt", "p"},
+                                 {"skills", bj::array{}},
+                                 {"tools", bj::array{}}}));
+  ASSERT_EQ(avatar.status, 201);
+  const auto project = call("POST", "/api/projects", R"({"name":"Urgent"})");
+  const std::string p(project.json().at("data").at("project").at("id").as_string());
+  ASSERT_EQ(call("POST", "/api/projects/" + p + "/tasks", R"({"title":"Fix prod","priority":"p0"})")
+                .status,
+            201);
+  const auto p0 = stream(
+      agui_input("t-" + crypto_id(), bj::array{user_message("m1", "assign task Fix prod to Ada")}));
+  EXPECT_EQ(p0.back().json.at("outcome").at("type"), "interrupt") << p0.back().data;
+  EXPECT_EQ(count(p0, "TOOL_CALL_RESULT"), 1u) << "the search ran; the assignment waits";
+}
+
+TEST_P(AgentTest, TheContractSpeaksInterruptsAndTakesResume) {
+  create_device("Atlas");
+  const auto r =
+      run(bj::parse(R"({"messages":[{"role":"user","content":"重启设备 Atlas"}]})").as_object(),
+          nullptr, "?events=contract");
+  const auto frames = frames_of(r.body);
+  const auto* asked = first(frames, "interrupt");
+  ASSERT_TRUE(asked) << r.body;
+  EXPECT_EQ(first(frames, "done")->json.at("outcome"), "interrupt");
+  const std::string thread(frames.front().json.at("threadId").as_string());
+  bj::object resume{{"threadId", thread},
+                    {"messages", bj::array{}},
+                    {"resume", bj::array{bj::object{{"interruptId", asked->json.at("id")},
+                                                    {"status", "resolved"}}}}};
+  const auto resumed = frames_of(run(resume, nullptr, "?events=contract").body);
+  const auto* result = first(resumed, "tool_result");
+  ASSERT_TRUE(result);
+  EXPECT_EQ(result->json.at("toolCallId"), asked->json.at("toolCallId"));
+  EXPECT_EQ(result->json.at("result").at("command"), "reboot");
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, AgentTest, ::testing::ValuesIn(backends()), backend_name);
 
 }  // namespace

@@ -163,6 +163,7 @@ Plan plan_after(const StoredMessage& result, const std::vector<StoredMessage>& m
   const bj::value content = bj::parse(result.content, ec);
   if (ec || !content.is_object()) return {std::nullopt, "Done."};
   const auto& c = content.as_object();
+  if (c.contains("cancelled")) return {std::nullopt, "Cancelled: nothing was done."};
   if (const auto* error = c.if_contains("error"); error && error->is_string())
     return {std::nullopt, "That did not work: " + std::string(error->get_string())};
   if (const auto* results = c.if_contains("results"); results && results->is_array()) {

@@ -211,7 +211,7 @@ class ContractEncoder final : public Encoder {
   void close(const Send& send) override { send("[DONE]", {}); }
 
  private:
-  std::string summary_;                                               // the run's text, for `done`
+  std::string summary_;          // the run's text, for `done`
   std::string summary_message_;  // the message summary_ ends in
   std::map<std::string, std::pair<std::string, std::string>> calls_;  // id → (name, args)
 };

@@ -111,11 +111,14 @@ PreparedRun AgentRuntime::prepare(const Caller& caller, RunInput input, bool con
     if (avatar.record.created_by != caller.user_id) throw AppError::not_found("Avatar");
   }
   const EpochMs now = now_ms();
+  std::optional<std::pair<std::string, std::string>> refusal;
   db_.transaction([&](db::Connection& c) {
     const ThreadRecord thread = threads_.open(c, input.thread_id, caller.user_id, now);
     if (thread.user_id != caller.user_id) throw AppError::not_found("Thread");
     if (!threads_.claim(c, input.thread_id, input.run_id, now, now + settings_.run_deadline_ms))
       throw AppError::conflict("Another run is active on this thread", "threadId");
+    refusal = check_interrupts(c, input, now);
+    if (refusal) return;  // nothing of the request is kept
     // The request may carry the whole history (as HttpAgent sends it): keep what is new.
     std::vector<std::string> ids;
     ids.reserve(input.messages.size());
@@ -125,7 +128,35 @@ PreparedRun AgentRuntime::prepare(const Caller& caller, RunInput input, bool con
       if (std::find(known.begin(), known.end(), m.id) == known.end())
         threads_.append(c, input.thread_id, m, now);
   });
-  return {caller, std::move(input), contract_events};
+  return {caller, std::move(input), contract_events, std::move(refusal)};
+}
+
+std::optional<std::pair<std::string, std::string>> AgentRuntime::check_interrupts(
+    db::Connection& c, const RunInput& input, EpochMs now) {
+  std::vector<std::string> open;
+  for (const auto& i : threads_.pending_interrupts(c, input.thread_id)) {
+    if (i.expires_at <= now)
+      threads_.answer_interrupt(c, i.id, "expired", error_json("The approval expired", "EXPIRED"),
+                                now);
+    else
+      open.push_back(i.id);
+  }
+  std::vector<std::string> answered;
+  for (const auto& r : input.resume) answered.push_back(r.interrupt_id);
+  std::string missing;
+  for (const auto& id : open)
+    if (std::find(answered.begin(), answered.end(), id) == answered.end())
+      missing += (missing.empty() ? "" : ", ") + id;
+  if (!missing.empty())
+    return std::pair{
+        input.resume.empty()
+            ? "The thread waits for answers to its interrupts (" + missing + "): resume them first"
+            : "The resume leaves interrupts unanswered: " + missing,
+        std::string(input.resume.empty() ? "INTERRUPTS_OPEN" : "INTERRUPTS_UNANSWERED")};
+  if (threads_.interrupts(c, input.thread_id, answered).size() != answered.size())
+    return std::pair{std::string("The resume names an interrupt this thread does not have"),
+                     std::string("INTERRUPT_NOT_FOUND")};
+  return std::nullopt;
 }
 
 void AgentRuntime::start(PreparedRun run, std::shared_ptr<http::EventSink> sink) {
@@ -228,9 +259,64 @@ void AgentRuntime::execute(const PreparedRun& run, http::EventSink& sink,
   RunStream stream([&](const Event& e) { encoder->encode(e, send); });
   const auto cancelled = [&] { return gone || stopping_ || now_ms() > deadline; };
   stream.started(in.thread_id, in.run_id);
+  if (run.refusal) {
+    stream.error(run.refusal->first, run.refusal->second);
+    encoder->close(send);
+    return;
+  }
   try {
     bj::value state = load_state(run.caller, in);
     stream.state_snapshot(state);
+    // A tool's answer: kept as the thread's tool message, streamed on its call, and the state
+    // moved on when the tool changed it.
+    const auto answer = [&](const std::string& tool_call_id, const std::string& content,
+                            bool changed) {
+      const StoredMessage result{crypto::uuid_v4(), "tool", content, std::nullopt, tool_call_id};
+      {
+        auto c = db_.acquire();
+        threads_.append(*c, in.thread_id, result, now_ms());
+      }
+      stream.tool_call_result(result.id, tool_call_id, content);
+      if (changed) {
+        bj::value next = load_state(run.caller, in);
+        stream.state_delta(diff(state, next));
+        state = std::move(next);
+      }
+    };
+    const auto run_tool = [&](const std::string& name, const bj::object& args) {
+      try {
+        ToolResult result = tools_.run(run.caller, name, args);
+        return std::pair{json::serialize(result.content), result.changed};
+      } catch (const AppError& e) {
+        return std::pair{error_json(e.what(), code_name(e.code())), false};
+      }
+    };
+
+    // Answers to interrupts run (or cancel) the calls they held; a replayed answer gets the
+    // result it got the first time, nothing runs twice.
+    bool answered_now = false;
+    for (const ResumeEntry& entry : in.resume) {
+      InterruptRecord held;
+      {
+        auto c = db_.acquire();
+        held = threads_.interrupts(*c, in.thread_id, {entry.interrupt_id}).at(0);
+      }
+      if (held.status != "pending") {
+        stream.tool_call_result(crypto::uuid_v4(), held.tool_call_id, held.result.value_or("{}"));
+        continue;
+      }
+      std::pair<std::string, bool> outcome{
+          json::serialize(bj::object{{"cancelled", true}, {"message", "The user declined"}}),
+          false};
+      if (entry.approved) outcome = run_tool(held.tool_name, bj::parse(held.arguments).as_object());
+      {
+        auto c = db_.acquire();
+        threads_.answer_interrupt(*c, held.id, entry.approved ? "resolved" : "cancelled",
+                                  outcome.first, now_ms());
+      }
+      answer(held.tool_call_id, outcome.first, outcome.second);
+      answered_now = true;
+    }
 
     std::string system_prompt, model = in.model;
     std::optional<std::vector<std::string>> allowed = in.tool_names;
@@ -248,8 +334,8 @@ void AgentRuntime::execute(const PreparedRun& run, http::EventSink& sink,
       if (!find_builtin(t.name)) offered.push_back(t);
 
     bj::object outcome{{"type", "success"}};
-    int step = 0;
-    for (;; ++step) {
+    const bool replay_only = !in.resume.empty() && !answered_now;
+    for (int step = 0; !replay_only; ++step) {
       if (cancelled()) break;
       if (step == settings_.max_steps) {
         stream.text(crypto::uuid_v4(), "I stopped here: this took more steps than a run may.");
@@ -270,7 +356,7 @@ void AgentRuntime::execute(const PreparedRun& run, http::EventSink& sink,
       }
       if (turn.calls.empty() || cancelled()) break;
 
-      bj::array pending;
+      bj::array pending, interrupts;
       for (const CalledTool& call : turn.calls) {
         const auto spec = std::find_if(offered.begin(), offered.end(),
                                        [&](const ToolSpec& t) { return t.name == call.name; });
@@ -278,36 +364,48 @@ void AgentRuntime::execute(const PreparedRun& run, http::EventSink& sink,
           pending.emplace_back(call.id);  // the client runs it
           continue;
         }
-        std::string content;
-        bool changed = false;
         boost::system::error_code ec;
         const bj::value args = bj::parse(call.args.empty() ? "{}" : call.args, ec);
         if (spec == offered.end()) {
-          content = error_json("No tool named " + call.name + " is available", "UNKNOWN_TOOL");
+          answer(call.id,
+                 error_json("No tool named " + call.name + " is available", "UNKNOWN_TOOL"), false);
         } else if (ec || !args.is_object()) {
-          content = error_json("The arguments are not a JSON object", "INVALID_ARGUMENTS");
+          answer(call.id, error_json("The arguments are not a JSON object", "INVALID_ARGUMENTS"),
+                 false);
         } else if (auto why = schema_violation(spec->parameters, args)) {
-          content = error_json("Arguments: " + *why, "INVALID_ARGUMENTS");
-        } else {
-          try {
-            ToolResult result = tools_.run(run.caller, call.name, args.as_object());
-            content = json::serialize(result.content);
-            changed = result.changed;
-          } catch (const AppError& e) {
-            content = error_json(e.what(), code_name(e.code()));
+          answer(call.id, error_json("Arguments: " + *why, "INVALID_ARGUMENTS"), false);
+        } else if (auto ask = tools_.approval_needed(run.caller, call.name, args.as_object())) {
+          const EpochMs now = now_ms();
+          const InterruptRecord held{crypto::uuid_v4(),
+                                     in.run_id,
+                                     call.id,
+                                     call.name,
+                                     call.args,
+                                     "pending",
+                                     *ask,
+                                     now,
+                                     now + settings_.interrupt_ttl_ms,
+                                     std::nullopt};
+          {
+            auto c = db_.acquire();
+            threads_.insert_interrupt(*c, in.thread_id, held);
           }
+          interrupts.push_back(
+              bj::object{{"id", held.id},
+                         {"reason", "approval_required"},
+                         {"message", held.message},
+                         {"toolCallId", call.id},
+                         {"responseSchema",
+                          {{"type", "object"}, {"properties", {{"reason", {{"type", "string"}}}}}}},
+                         {"expiresAt", iso8601(held.expires_at)}});
+        } else {
+          const auto [content, changed] = run_tool(call.name, args.as_object());
+          answer(call.id, content, changed);
         }
-        const StoredMessage result{crypto::uuid_v4(), "tool", content, std::nullopt, call.id};
-        {
-          auto c = db_.acquire();
-          threads_.append(*c, in.thread_id, result, now_ms());
-        }
-        stream.tool_call_result(result.id, call.id, content);
-        if (changed) {
-          bj::value next = load_state(run.caller, in);
-          stream.state_delta(diff(state, next));
-          state = std::move(next);
-        }
+      }
+      if (!interrupts.empty()) {
+        outcome = {{"type", "interrupt"}, {"interrupts", std::move(interrupts)}};
+        break;
       }
       if (!pending.empty()) {
         outcome["pendingToolCallIds"] = std::move(pending);

@@ -30,7 +30,8 @@ namespace karma::agent {
 struct RuntimeSettings {
   int max_steps = 8;
   EpochMs run_deadline_ms = 120'000;
-  std::int64_t history_window = 40;  // messages the model is sent
+  std::int64_t history_window = 40;        // messages the model is sent
+  EpochMs interrupt_ttl_ms = 10 * 60'000;  // how long an approval may wait
 };
 
 // A run that passed every check and holds its thread; `start` streams it.
@@ -38,6 +39,9 @@ struct PreparedRun {
   Caller caller;
   RunInput input;
   bool contract_events = false;
+  // Why the run may not go on, said as its RUN_ERROR (message, code): new input while
+  // interrupts wait, a resume that leaves some unanswered or names unknown ones.
+  std::optional<std::pair<std::string, std::string>> refusal;
 };
 
 class AgentRuntime {
@@ -57,6 +61,10 @@ class AgentRuntime {
 
  private:
   void execute(const PreparedRun& run, http::EventSink& sink, const std::atomic<bool>& gone);
+  // The refusal of a run on a thread whose interrupts wait (expiring those past due), if any.
+  std::optional<std::pair<std::string, std::string>> check_interrupts(db::Connection& c,
+                                                                      const RunInput& input,
+                                                                      EpochMs now);
   boost::json::value load_state(const Caller& caller, const RunInput& input);
 
   db::Database& db_;

@@ -20,6 +20,7 @@ constexpr std::size_t kMaxTools = 64;
 inline constexpr std::array<std::string_view, 5> kRoles{"user", "assistant", "tool", "system",
                                                         "developer"};
 
+inline constexpr std::array<std::string_view, 2> kResumeStatuses{"resolved", "cancelled"};
 const StringRule kId{1, 200};
 const StringRule kContent{0, kMaxContentChars, false};
 const StringRule kName{1, 64};
@@ -173,6 +174,27 @@ RunInput parse_run_input(const bj::object& body) {
   if (const auto* options = body.if_contains("options"); options && options->is_object()) {
     JsonFields inner(options->get_object(), violations, "options");
     if (auto model = inner.string("model", {1, 100}, false)) in.model = std::move(*model);
+  }
+  if (const auto* resume = body.if_contains("resume"); resume && !resume->is_null()) {
+    if (!resume->is_array() || resume->get_array().size() > 100) {
+      fields.reject("resume", "must be an array of at most 100 answers");
+    } else {
+      std::size_t i = 0;
+      for (const auto& item : resume->get_array()) {
+        const std::string field = "resume[" + std::to_string(i++) + "]";
+        const auto* o = item.if_object();
+        if (!o) {
+          violations.add({field, "must be an object"});
+          continue;
+        }
+        JsonFields entry(*o, violations, field);
+        ResumeEntry r;
+        r.interrupt_id = entry.string("interruptId", kId, true).value_or("");
+        r.approved = entry.one_of("status", kResumeStatuses, true) == "resolved";
+        if (const auto* payload = o->if_contains("payload")) r.payload = *payload;
+        in.resume.push_back(std::move(r));
+      }
+    }
   }
   violations.throw_if_any();
   return in;

@@ -14,6 +14,13 @@
 
 namespace karma::agent {
 
+// An answer to an interrupt: approved (resolved) or not (cancelled).
+struct ResumeEntry {
+  std::string interrupt_id;
+  bool approved = false;
+  boost::json::value payload;
+};
+
 struct RunInput {
   std::string thread_id;      // generated when absent
   std::string run_id;         // generated when absent
@@ -24,6 +31,7 @@ struct RunInput {
   boost::json::value client_state;  // what the client sent as state (its `ui` is kept)
   std::optional<std::string> avatar_id, project_id;
   std::string model;
+  std::vector<ResumeEntry> resume;
 };
 
 RunInput parse_run_input(const boost::json::object& body);

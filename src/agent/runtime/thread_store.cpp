@@ -1,5 +1,6 @@
 #include "agent/runtime/thread_store.hpp"
 
+#include "core/crypto.hpp"
 #include "db/sql.hpp"
 
 namespace karma::agent {
@@ -67,6 +68,60 @@ void ThreadStore::append(db::Connection& c, const std::string& thread_id, const 
       // The thread id twice: PostgreSQL gives one parameter one type (VARCHAR here, TEXT there).
       {thread_id, m.id, m.role, m.content, optional(m.tool_calls), optional(m.tool_call_id),
        Timestamp{now}, thread_id});
+}
+
+namespace {
+
+constexpr const char* kInterruptColumns =
+    "id, run_id, tool_call_id, tool_name, arguments, status, message, created_at, expires_at, "
+    "result";
+
+std::vector<InterruptRecord> interrupts_from(db::Result result) {
+  std::vector<InterruptRecord> out;
+  out.reserve(result.rows.size());
+  for (auto& r : result.rows)
+    out.push_back({r.take_text(0), r.take_text(1), r.take_text(2), r.take_text(3), r.take_text(4),
+                   r.take_text(5), r.take_text(6), r.time(7), r.time(8), r.take_opt_text(9)});
+  return out;
+}
+
+}  // namespace
+
+void ThreadStore::insert_interrupt(db::Connection& c, const std::string& thread_id,
+                                   const InterruptRecord& i) {
+  c.query(
+      "INSERT INTO agent_interrupts (id, thread_id, run_id, tool_call_id, tool_name, arguments, "
+      "status, message, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+      {i.id, thread_id, i.run_id, i.tool_call_id, i.tool_name, i.arguments, i.status, i.message,
+       Timestamp{i.created_at}, Timestamp{i.expires_at}});
+}
+
+std::vector<InterruptRecord> ThreadStore::pending_interrupts(db::Connection& c,
+                                                             const std::string& thread_id) {
+  return interrupts_from(c.query(std::string("SELECT ") + kInterruptColumns +
+                                     " FROM agent_interrupts WHERE thread_id = $1 AND status = "
+                                     "'pending' ORDER BY created_at, id",
+                                 {thread_id}));
+}
+
+std::vector<InterruptRecord> ThreadStore::interrupts(db::Connection& c,
+                                                     const std::string& thread_id,
+                                                     const std::vector<std::string>& ids) {
+  std::vector<std::string> valid;  // ids are UUIDs: anything else names none
+  for (const auto& id : ids)
+    if (crypto::is_uuid(id)) valid.push_back(id);
+  if (valid.empty()) return {};
+  return interrupts_from(c.query(std::string("SELECT ") + kInterruptColumns +
+                                     " FROM agent_interrupts WHERE thread_id = $1 AND " +
+                                     db::id_in(c.dialect(), "id", 2),
+                                 {thread_id, db::id_list(c.dialect(), valid)}));
+}
+
+void ThreadStore::answer_interrupt(db::Connection& c, const std::string& id,
+                                   const std::string& status, const std::string& result,
+                                   EpochMs now) {
+  c.query("UPDATE agent_interrupts SET status = $2, result = $3, resolved_at = $4 WHERE id = $1",
+          {id, status, result, Timestamp{now}});
 }
 
 std::vector<StoredMessage> ThreadStore::recent(db::Connection& c, const std::string& thread_id,

@@ -24,6 +24,20 @@ struct ThreadRecord {
   std::string state;  // JSON object text
 };
 
+// A tool call waiting for the user's approval (human-in-the-loop).
+struct InterruptRecord {
+  std::string id;
+  std::string run_id;
+  std::string tool_call_id;
+  std::string tool_name;
+  std::string arguments;           // JSON object text
+  std::string status = "pending";  // pending | resolved | cancelled | expired
+  std::string message;
+  EpochMs created_at = 0;
+  EpochMs expires_at = 0;
+  std::optional<std::string> result;  // the tool message's content, once answered
+};
+
 class ThreadStore {
  public:
   // The thread, created for `user_id` when it does not exist yet.
@@ -39,6 +53,14 @@ class ThreadStore {
   std::vector<std::string> known_ids(db::Connection& c, const std::string& thread_id,
                                      const std::vector<std::string>& ids);
   void append(db::Connection& c, const std::string& thread_id, const StoredMessage& m, EpochMs now);
+  void insert_interrupt(db::Connection& c, const std::string& thread_id, const InterruptRecord& i);
+  // The thread's interrupts still pending (expired or not), oldest first.
+  std::vector<InterruptRecord> pending_interrupts(db::Connection& c, const std::string& thread_id);
+  // Of `ids` (any strings), the thread's interrupts.
+  std::vector<InterruptRecord> interrupts(db::Connection& c, const std::string& thread_id,
+                                          const std::vector<std::string>& ids);
+  void answer_interrupt(db::Connection& c, const std::string& id, const std::string& status,
+                        const std::string& result, EpochMs now);
   // The last `limit` messages, oldest first.
   std::vector<StoredMessage> recent(db::Connection& c, const std::string& thread_id,
                                     std::int64_t limit);

@@ -228,24 +228,54 @@ ToolResult BackendTools::search(const Caller& caller, const bj::object& args) {
   return {bj::object{{"type", type}, {"results", std::move(results)}, {"total", total}}, false};
 }
 
+std::optional<projects::TaskView> BackendTools::find_task(const Caller& caller,
+                                                          const std::string& task_id) {
+  for (auto& p : projects_.list(caller, std::nullopt))
+    for (auto& t : p.tasks)
+      if (t.task.id == task_id) return std::move(t);
+  return std::nullopt;
+}
+
+std::optional<std::string> BackendTools::approval_needed(const Caller& caller,
+                                                         std::string_view name,
+                                                         const bj::object& args) {
+  try {
+    if (name == "controlDevice") {
+      const std::string command = text_arg(args, "command");
+      if (command != "reboot" && command != "shutdown" && command != "update_firmware")
+        return std::nullopt;
+      const auto device = devices_.get(caller, text_arg(args, "deviceId"));
+      return "Send " + command + " to " + device.name + "?";
+    }
+    if (name == "assignTask") {
+      const auto task = find_task(caller, text_arg(args, "taskId"));
+      if (!task) return std::nullopt;
+      const std::string priority =
+          args.contains("priority") ? text_arg(args, "priority") : task->task.priority;
+      if (priority != "p0") return std::nullopt;
+      return "Assign the p0 task \"" + task->task.title + "\"?";
+    }
+  } catch (const AppError&) {
+    // Nothing to approve: running it answers the error.
+  }
+  return std::nullopt;
+}
+
 ToolResult BackendTools::assign(const Caller& caller, const bj::object& args) {
   const std::string task_id = text_arg(args, "taskId");
   const std::string avatar_id = text_arg(args, "avatarId");
   std::optional<std::string> priority;
   if (args.contains("priority")) priority = text_arg(args, "priority");
-  for (const auto& p : projects_.list(caller, std::nullopt))
-    for (const auto& t : p.tasks)
-      if (t.task.id == task_id) {
-        const auto done = projects_.assign(caller, p.project.id, task_id, avatar_id, priority);
-        return {bj::object{{"taskId", done.task.id},
-                           {"projectId", done.task.project_id},
-                           {"title", done.task.title},
-                           {"status", done.task.status},
-                           {"priority", done.task.priority},
-                           {"assignee", done.assignee ? bj::value(done.assignee->name) : nullptr}},
-                true};
-      }
-  throw AppError::not_found("Task");
+  const auto task = find_task(caller, task_id);
+  if (!task) throw AppError::not_found("Task");
+  const auto done = projects_.assign(caller, task->task.project_id, task_id, avatar_id, priority);
+  return {bj::object{{"taskId", done.task.id},
+                     {"projectId", done.task.project_id},
+                     {"title", done.task.title},
+                     {"status", done.task.status},
+                     {"priority", done.task.priority},
+                     {"assignee", done.assignee ? bj::value(done.assignee->name) : nullptr}},
+          true};
 }
 
 ToolResult BackendTools::control(const Caller& caller, const bj::object& args) {

@@ -46,10 +46,16 @@ class BackendTools {
   BackendTools(devices::DeviceService& devices, devices::CommandService& commands,
                projects::ProjectService& projects, avatars::AvatarService& avatars);
 
+  // What to ask the user before backend tool `name` runs with `args` — destructive device
+  // commands, p0 assignments — or nothing when it may run at once.
+  std::optional<std::string> approval_needed(const Caller& caller, std::string_view name,
+                                             const boost::json::object& args);
   // Runs backend tool `name`; AppError (not found, forbidden, invalid) when it cannot.
   ToolResult run(const Caller& caller, std::string_view name, const boost::json::object& args);
 
  private:
+  // The caller's task `task_id` and its project, when there is one.
+  std::optional<projects::TaskView> find_task(const Caller& caller, const std::string& task_id);
   ToolResult search(const Caller& caller, const boost::json::object& args);
   ToolResult assign(const Caller& caller, const boost::json::object& args);
   ToolResult control(const Caller& caller, const boost::json::object& args);

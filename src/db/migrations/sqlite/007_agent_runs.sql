@@ -2,3 +2,10 @@
 -- instance's hold lapses). Mirrors postgres/007.
 ALTER TABLE agent_threads ADD COLUMN active_run_id TEXT;
 ALTER TABLE agent_threads ADD COLUMN active_until INTEGER;
+
+-- Human-in-the-loop: what the user is asked, until when, and the tool's result once answered
+-- (a replayed resume gets it again instead of a second execution). Status: pending, then
+-- resolved, cancelled or expired.
+ALTER TABLE agent_interrupts ADD COLUMN message TEXT NOT NULL DEFAULT '';
+ALTER TABLE agent_interrupts ADD COLUMN expires_at INTEGER;
+ALTER TABLE agent_interrupts ADD COLUMN result TEXT;
