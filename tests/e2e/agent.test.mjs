@@ -31,10 +31,10 @@ const nextId = (tag) => `${tag}-${++ids}-${Date.now()}`;
 
 // Runs `agent` on `text` (and any tools the page offers); returns the events the client
 // accepted, in order.
-async function say(agent, text, { tools = [] } = {}) {
+async function say(agent, text, { tools = [], resume } = {}) {
   if (text) agent.addMessage({ id: nextId('user'), role: 'user', content: text });
   const events = [];
-  const result = await agent.runAgent({ runId: nextId('run'), tools }, {
+  const result = await agent.runAgent({ runId: nextId('run'), tools, ...(resume && { resume }) }, {
     onEvent: ({ event }) => { events.push(event); },
   });
   return { events, types: events.map((e) => e.type), result };
@@ -114,6 +114,42 @@ test('the shared state follows a tool that changes it (snapshot, then deltas)', 
   assert.equal(seen[0].avatars[0].status, 'idle', 'the snapshot');
   assert.equal(agent.state.avatars[0].status, 'working', 'the delta, applied by the client');
   assert.match(lastAssistantText(agent), /Assigned "Write the guide" to Ada/);
+});
+
+test('a reboot waits for approval: approving queues it, cancelling queues nothing', async () => {
+  const ann = await user('Ann');
+  const created = await api(server.url, 'POST', '/api/devices', {
+    token: ann.token,
+    body: { name: 'Atlas', model: 'EOS-3A', serialNumber: nextId('sn'), mac: 'AA:BB:CC:DD:EE:FF' },
+  });
+  const device = created.body.data.device.id;
+  const queued = async () => (await api(server.url, 'GET', `/api/devices/${device}/commands`, { token: ann.token }))
+    .body.data.commands.map((c) => c.command);
+  const agent = agentFor(ann);
+
+  const asked = await say(agent, 'reboot device Atlas');
+  const outcome = asked.events.at(-1).outcome;
+  assert.equal(outcome.type, 'interrupt');
+  const [interrupt] = outcome.interrupts;
+  assert.equal(interrupt.reason, 'approval_required');
+  assert.ok(Date.parse(interrupt.expiresAt) > Date.now());
+  assert.deepEqual(await queued(), []);
+  // The client itself refuses new input until the interrupt is answered.
+  agent.addMessage({ id: nextId('user'), role: 'user', content: 'hello' });
+  await assert.rejects(agent.runAgent({ runId: nextId('run') }), /pending interrupt/);
+  agent.messages.pop();
+
+  const approved = await say(agent, null, { resume: [{ interruptId: interrupt.id, status: 'resolved' }] });
+  const result = approved.events.find((e) => e.type === 'TOOL_CALL_RESULT');
+  assert.equal(result.toolCallId, interrupt.toolCallId, 'the result lands on the held call');
+  assert.deepEqual(await queued(), ['reboot']);
+  assert.match(lastAssistantText(agent), /Queued reboot/);
+
+  const again = await say(agent, 'shut down Atlas');
+  const [second] = again.events.at(-1).outcome.interrupts;
+  await say(agent, null, { resume: [{ interruptId: second.id, status: 'cancelled' }] });
+  assert.deepEqual(await queued(), ['reboot'], 'cancelled: nothing queued');
+  assert.match(lastAssistantText(agent), /Cancelled/);
 });
 
 test('@ag-ui/client 0.0.59, which sends no protocolVersion, gets the pre-1.0 form', async () => {
