@@ -1,7 +1,9 @@
 #pragma once
 // The agent feature (API.md §7): POST /api/agent. Its tools use the devices, projects and
 // avatars services — the same rules as their REST routes.
-#include "agent/llm/planner.hpp"
+#include <memory>
+
+#include "agent/llm/model.hpp"
 #include "agent/runtime/agent_runtime.hpp"
 #include "agent/tools/agent_tools.hpp"
 #include "platform/module.hpp"
@@ -19,7 +21,7 @@ class AgentModule final : public Module {
 
  private:
   BackendTools tools_;
-  Planner planner_;
+  std::unique_ptr<Model> model_;  // the OpenAI-compatible provider, or the planner
   AgentRuntime runtime_;
 };
 

@@ -147,6 +147,23 @@ void bind_config(CLI::App& cmd, Config& c) {
           "PEM certificates to trust for the S3 endpoint besides the system's", false);
   setting("--docs-assets-dir", c.docs_assets_dir, "DOCS_ASSETS_DIR",
           "swagger-ui-dist files for /docs (default: the checkout's web/docs/node_modules)", false);
+  setting("--openai-base-url", c.openai_base_url, "OPENAI_BASE_URL",
+          "OpenAI-compatible API for the agent, e.g. https://api.openai.com/v1 (default: the "
+          "built-in offline planner)",
+          false);
+  setting("--openai-api-key", c.openai_api_key, "OPENAI_API_KEY", "Its API key", false);
+  setting("--openai-model", c.openai_model, "OPENAI_MODEL",
+          "Model when neither the request nor the avatar names one");
+  setting("--openai-connect-timeout-ms", c.openai_connect_timeout_ms, "OPENAI_CONNECT_TIMEOUT_MS",
+          "Connecting to it");
+  setting("--openai-first-byte-timeout-ms", c.openai_first_byte_timeout_ms,
+          "OPENAI_FIRST_BYTE_TIMEOUT_MS", "Waiting for its answer to begin");
+  setting("--openai-idle-timeout-ms", c.openai_idle_timeout_ms, "OPENAI_IDLE_TIMEOUT_MS",
+          "Silence allowed inside its streamed answer");
+  setting("--agent-max-steps", c.agent_max_steps, "AGENT_MAX_STEPS",
+          "Model calls one agent run may make");
+  setting("--agent-run-timeout", c.agent_run_timeout_seconds, "AGENT_RUN_TIMEOUT_SECONDS",
+          "Seconds one agent run may take");
 }
 
 void load_dotenv(const std::string& path) {

@@ -26,7 +26,7 @@ struct Config {
   std::string cors_origins = "*";
   std::size_t body_limit_bytes = 1024 * 1024;
   std::size_t response_cache_bytes = 64 * 1024 * 1024;  // per list kept (see StampedCache)
-  int io_threads = 0;                 // 0: one per core
+  int io_threads = 0;                                   // 0: one per core
   int worker_threads = 0;             // 0: sized for the database (see effective_worker_threads)
   int db_pool_size = 0;               // 0: one connection per thread that may use one
   int password_hash_concurrency = 2;  // Argon2id hashes in progress (64 MiB each)
@@ -55,6 +55,16 @@ struct Config {
   std::size_t s3_part_size_bytes = 8 * 1024 * 1024;
   std::string s3_ca_file;
   std::string docs_assets_dir;  // Swagger UI for /docs; empty: what web/docs installs
+  // The agent's model: an OpenAI-compatible Chat Completions API when a base URL is given,
+  // otherwise the built-in offline planner.
+  std::string openai_base_url;  // e.g. https://api.openai.com/v1
+  std::string openai_api_key;
+  std::string openai_model = "gpt-4o-mini";
+  int openai_connect_timeout_ms = 5000;
+  int openai_first_byte_timeout_ms = 60000;
+  int openai_idle_timeout_ms = 30000;
+  int agent_max_steps = 8;
+  int agent_run_timeout_seconds = 120;
 
   bool production() const { return env == "production"; }
   // The database to open: DATABASE_URL, or the embedded SQLite file under data_dir.

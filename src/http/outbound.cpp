@@ -61,9 +61,12 @@ class Connection {
   }
   virtual ~Connection() = default;
   virtual void write(OutgoingRequest& request) = 0;
-  virtual void read_header(Parser& parser) = 0;
-  // Body bytes into `out`; fewer than asked only when the body is complete.
-  virtual std::size_t read_body(Parser& parser, std::span<char> out) = 0;
+  virtual void read_header(Parser& parser, std::chrono::milliseconds timeout) = 0;
+  // Body bytes into `out`; fewer than asked only when the body is complete, or with `some`,
+  // as soon as any arrived.
+  virtual std::size_t read_body(Parser& parser, std::span<char> out, bool some) = 0;
+  // From another thread: the operation under way (or the next) fails at once.
+  virtual void cancel() = 0;
 
  protected:
   template <class Initiate>
@@ -110,19 +113,30 @@ class StreamConnection final : public Connection {
     run([&](auto done) { bhttp::async_write(stream_, request, done); });
   }
 
-  void read_header(Parser& parser) override {
-    arm();
+  void read_header(Parser& parser, std::chrono::milliseconds timeout) override {
+    beast::get_lowest_layer(stream_).expires_after(timeout.count() > 0 ? timeout : io_timeout_);
     run([&](auto done) { bhttp::async_read_header(stream_, buffer_, parser, done); });
   }
 
-  std::size_t read_body(Parser& parser, std::span<char> out) override {
-    if (parser.is_done() || out.empty()) return 0;
+  std::size_t read_body(Parser& parser, std::span<char> out, bool some) override {
+    if (out.empty()) return 0;
     auto& body = parser.get().body();
     body.data = out.data();
     body.size = out.size();
-    arm();
-    run([&](auto done) { bhttp::async_read(stream_, buffer_, parser, done); });
+    // A read may parse only framing (a chunk header): go on until bytes or the end arrive.
+    while (!parser.is_done() && body.size == out.size()) {
+      arm();
+      if (some)
+        run([&](auto done) { bhttp::async_read_some(stream_, buffer_, parser, done); });
+      else
+        run([&](auto done) { bhttp::async_read(stream_, buffer_, parser, done); });
+      if (!some) break;
+    }
     return out.size() - body.size;
+  }
+
+  void cancel() override {
+    asio::post(ioc_, [this] { beast::get_lowest_layer(stream_).close(); });
   }
 
  private:
@@ -196,39 +210,58 @@ namespace {
 class PooledResponse final : public ResponseStream {
  public:
   PooledResponse(std::shared_ptr<OutboundClient::Impl> pool, std::unique_ptr<Connection> connection,
-                 std::unique_ptr<Parser> parser)
-      : pool_(std::move(pool)), connection_(std::move(connection)), parser_(std::move(parser)) {
+                 std::unique_ptr<Parser> parser, Cancellation* cancellation)
+      : pool_(std::move(pool)),
+        connection_(std::move(connection)),
+        parser_(std::move(parser)),
+        cancellation_(cancellation) {
     const auto& head = parser_->get();
     status_ = static_cast<int>(head.result_int());
     for (const auto& field : head)
       headers_.push_back({ascii_lower(field.name_string()), std::string(field.value())});
     finish_if_done();
   }
-  ~PooledResponse() override = default;
+  ~PooledResponse() override {
+    if (cancellation_) cancellation_->detach();
+  }
 
-  std::size_t read(std::span<char> buffer) override {
-    if (!connection_) return 0;
+  std::size_t read(std::span<char> buffer) override { return read_body(buffer, false); }
+  std::size_t read_some(std::span<char> buffer) override { return read_body(buffer, true); }
+
+ private:
+  std::size_t read_body(std::span<char> buffer, bool some) {
+    if (!connection_ || parser_->is_done()) return 0;
     try {
-      const std::size_t n = connection_->read_body(*parser_, buffer);
+      const std::size_t n = connection_->read_body(*parser_, buffer, some);
       finish_if_done();
       return n;
     } catch (const boost::system::system_error& e) {
-      connection_.reset();
+      drop();
       throw OutboundError(std::string("reading response body: ") + e.what());
     }
   }
 
- private:
-  // A finished exchange on a connection both sides keep open can carry the next request.
+  // A finished exchange on a connection both sides keep open can carry the next request —
+  // unless a cancel may still be posted to it.
   void finish_if_done() {
     if (!parser_->is_done()) return;
-    if (parser_->get().keep_alive()) pool_->give_back(std::move(connection_));
+    const bool cancelled = cancellation_ && cancellation_->cancelled();
+    if (cancellation_) cancellation_->detach();
+    cancellation_ = nullptr;
+    if (parser_->get().keep_alive() && !cancelled) pool_->give_back(std::move(connection_));
+    connection_.reset();
+  }
+
+  void drop() {
+    if (cancellation_) cancellation_->detach();
+    cancellation_ = nullptr;
     connection_.reset();
   }
 
   std::shared_ptr<OutboundClient::Impl> pool_;
   std::unique_ptr<Connection> connection_;
   std::unique_ptr<Parser> parser_;
+  Cancellation* cancellation_;
 };
 
 }  // namespace
@@ -239,6 +272,10 @@ std::unique_ptr<ResponseStream> OutboundClient::Impl::send(const OutboundRequest
     const bool reused = connection != nullptr;
     try {
       if (!connection) connection = connect();
+      if (request.cancellation) {
+        Connection* raw = connection.get();
+        request.cancellation->attach([raw] { raw->cancel(); });
+      }
       OutgoingRequest req;
       req.version(11);
       const auto verb = bhttp::string_to_verb(request.method);
@@ -255,16 +292,39 @@ std::unique_ptr<ResponseStream> OutboundClient::Impl::send(const OutboundRequest
       auto parser = std::make_unique<Parser>();
       parser->body_limit(boost::none);
       if (verb == bhttp::verb::head) parser->skip(true);
-      connection->read_header(*parser);
+      connection->read_header(*parser, options_.first_byte_timeout);
       return std::make_unique<PooledResponse>(shared_from_this(), std::move(connection),
-                                              std::move(parser));
+                                              std::move(parser), request.cancellation);
     } catch (const boost::system::system_error& e) {
+      if (request.cancellation) request.cancellation->detach();
       if (reused && closed_while_idle(e.code())) continue;
       throw OutboundError(std::string(request.method) + " " + origin_.host_header +
                           std::string(request.target.substr(0, request.target.find('?'))) + ": " +
                           e.what());
     }
   }
+}
+
+void Cancellation::cancel() {
+  std::lock_guard lock(mutex_);
+  cancelled_ = true;
+  if (abort_) abort_();
+}
+
+bool Cancellation::cancelled() const {
+  std::lock_guard lock(mutex_);
+  return cancelled_;
+}
+
+void Cancellation::attach(std::function<void()> abort) {
+  std::lock_guard lock(mutex_);
+  abort_ = std::move(abort);
+  if (cancelled_) abort_();
+}
+
+void Cancellation::detach() {
+  std::lock_guard lock(mutex_);
+  abort_ = nullptr;
 }
 
 std::string ResponseStream::read_all(std::size_t limit) {

@@ -9,6 +9,7 @@
 
 #include "agent/runtime/thread_store.hpp"
 #include "agent/tools/agent_tools.hpp"
+#include "http/outbound.hpp"
 
 namespace karma::agent {
 
@@ -17,7 +18,8 @@ struct ModelRequest {
   const std::vector<ToolSpec>& tools;
   const std::string& system_prompt;
   const std::string& model;
-  const boost::json::value& state;  // the shared state (user, devices, avatars, …)
+  const boost::json::value& state;             // the shared state (user, devices, avatars, …)
+  http::Cancellation* cancellation = nullptr;  // cancelled when the run must stop at once
 };
 
 class ModelOutput {

@@ -89,7 +89,7 @@ std::string error_json(const std::string& message, std::string_view code) {
 
 AgentRuntime::AgentRuntime(db::Database& db, auth::UserDirectory& users,
                            devices::DeviceService& devices, projects::ProjectService& projects,
-                           avatars::AvatarService& avatars, BackendTools& tools, Model& planner,
+                           avatars::AvatarService& avatars, BackendTools& tools, Model& model,
                            RuntimeSettings settings)
     : db_(db),
       users_(users),
@@ -97,7 +97,7 @@ AgentRuntime::AgentRuntime(db::Database& db, auth::UserDirectory& users,
       projects_(projects),
       avatars_(avatars),
       tools_(tools),
-      planner_(planner),
+      model_(model),
       settings_(settings) {}
 
 AgentRuntime::~AgentRuntime() {
@@ -160,15 +160,19 @@ std::optional<std::pair<std::string, std::string>> AgentRuntime::check_interrupt
 }
 
 void AgentRuntime::start(PreparedRun run, std::shared_ptr<http::EventSink> sink) {
+  auto stop = std::make_shared<Stop>();
   {
     std::lock_guard lock(mutex_);
-    ++running_;
+    running_.push_back(stop);
+    if (stopping_) stop->cancellation.cancel();
   }
-  auto gone = std::make_shared<std::atomic<bool>>(false);
-  sink->on_close([gone] { *gone = true; });
-  std::thread([this, run = std::move(run), sink = std::move(sink), gone] {
+  sink->on_close([stop] {
+    stop->gone = true;
+    stop->cancellation.cancel();
+  });
+  std::thread([this, run = std::move(run), sink = std::move(sink), stop] {
     try {
-      execute(run, *sink, *gone);
+      execute(run, *sink, *stop);
     } catch (const std::exception& e) {
       log::error("agent run failed", {{"runId", run.input.run_id}, {"error", e.what()}});
     }
@@ -180,14 +184,16 @@ void AgentRuntime::start(PreparedRun run, std::shared_ptr<http::EventSink> sink)
     }
     sink->close();
     std::lock_guard lock(mutex_);
-    if (--running_ == 0) idle_.notify_all();
+    std::erase(running_, stop);
+    if (running_.empty()) idle_.notify_all();
   }).detach();
 }
 
 void AgentRuntime::stop() {
-  stopping_ = true;
   std::unique_lock lock(mutex_);
-  idle_.wait(lock, [this] { return running_ == 0; });
+  stopping_ = true;
+  for (const auto& run : running_) run->cancellation.cancel();
+  idle_.wait(lock, [this] { return running_.empty(); });
 }
 
 bj::value AgentRuntime::load_state(const Caller& caller, const RunInput& input) {
@@ -247,8 +253,8 @@ bj::value AgentRuntime::load_state(const Caller& caller, const RunInput& input) 
   return state;
 }
 
-void AgentRuntime::execute(const PreparedRun& run, http::EventSink& sink,
-                           const std::atomic<bool>& gone) {
+void AgentRuntime::execute(const PreparedRun& run, http::EventSink& sink, Stop& stop) {
+  const std::atomic<bool>& gone = stop.gone;
   const RunInput& in = run.input;
   const EpochMs deadline = now_ms() + settings_.run_deadline_ms;
   auto encoder = run.contract_events ? contract_encoder()
@@ -347,7 +353,7 @@ void AgentRuntime::execute(const PreparedRun& run, http::EventSink& sink,
         history = threads_.recent(*c, in.thread_id, settings_.history_window);
       }
       Turn turn(stream, cancelled);
-      planner_.complete({history, offered, system_prompt, model, state}, turn);
+      model_.complete({history, offered, system_prompt, model, state, &stop.cancellation}, turn);
       stream.end_message();
       {
         auto c = db_.acquire();
@@ -427,7 +433,12 @@ void AgentRuntime::execute(const PreparedRun& run, http::EventSink& sink,
   } catch (const AppError& e) {
     stream.error(e.what(), code_name(e.code()));
   } catch (const ModelError& e) {
-    stream.error(e.what(), "MODEL_ERROR");
+    if (stopping_)
+      stream.error("The server is shutting down", "SHUTDOWN");
+    else if (gone)
+      stream.finished({{"type", "cancelled"}});
+    else
+      stream.error(e.what(), "MODEL_ERROR");
   } catch (const std::exception& e) {
     log::error("agent run failed", {{"runId", in.run_id}, {"error", e.what()}});
     stream.error("The run failed", "INTERNAL_ERROR");

@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -48,7 +49,7 @@ class AgentRuntime {
  public:
   AgentRuntime(db::Database& db, auth::UserDirectory& users, devices::DeviceService& devices,
                projects::ProjectService& projects, avatars::AvatarService& avatars,
-               BackendTools& tools, Model& planner, RuntimeSettings settings);
+               BackendTools& tools, Model& model, RuntimeSettings settings);
   ~AgentRuntime();
 
   // Before any byte is streamed: the thread is the caller's (NOT_FOUND otherwise) and free
@@ -60,7 +61,13 @@ class AgentRuntime {
   void stop();
 
  private:
-  void execute(const PreparedRun& run, http::EventSink& sink, const std::atomic<bool>& gone);
+  // Why a run stops early: its client went away (or the server stops); either cancels what
+  // the run waits on (the model's request).
+  struct Stop {
+    std::atomic<bool> gone{false};
+    http::Cancellation cancellation;
+  };
+  void execute(const PreparedRun& run, http::EventSink& sink, Stop& stop);
   // The refusal of a run on a thread whose interrupts wait (expiring those past due), if any.
   std::optional<std::pair<std::string, std::string>> check_interrupts(db::Connection& c,
                                                                       const RunInput& input,
@@ -73,13 +80,13 @@ class AgentRuntime {
   projects::ProjectService& projects_;
   avatars::AvatarService& avatars_;
   BackendTools& tools_;
-  Model& planner_;
+  Model& model_;
   RuntimeSettings settings_;
   ThreadStore threads_;
 
   std::mutex mutex_;
   std::condition_variable idle_;
-  int running_ = 0;
+  std::vector<std::shared_ptr<Stop>> running_;
   std::atomic<bool> stopping_{false};
 };
 
