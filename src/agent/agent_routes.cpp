@@ -45,7 +45,7 @@ void mount_agent_routes(http::Router& router, AgentRuntime& runtime) {
                      "options?}"),
                  .replies = {{200, boost::json::object{{"type", "string"}},
                               "text/event-stream events", "text/event-stream"}},
-                 .errors = {409}});
+                 .errors = {404, 409}});
 }
 
 }  // namespace karma::agent
