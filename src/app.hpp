@@ -34,7 +34,11 @@ class App {
 
   void start();  // binds and serves; returns immediately
   std::uint16_t port() const { return server_->port(); }
-  void wait_for_signal() { server_->wait_for_signal(); }
+  // Blocks until SIGINT or SIGTERM, then shuts down gracefully (agent runs first).
+  void wait_for_signal() {
+    server_->wait_for_signal();
+    stop();
+  }
   void stop();  // graceful; idempotent
 
   db::Database& database() { return *db_; }

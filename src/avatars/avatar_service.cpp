@@ -157,6 +157,14 @@ std::pair<std::vector<AvatarView>, std::int64_t> AvatarService::store(const Call
   return {views(*c, caller, std::move(records)), total};
 }
 
+void AvatarService::agent_run(const Caller&, const std::string& id, std::optional<EpochMs> until) {
+  const auto changes = db_.transaction([&](db::Connection& c) {
+    store_.set_agent_run(c, id, until);
+    return refresh_statuses(c, {id}, now_ms());
+  });
+  publish(changes);
+}
+
 std::string AvatarService::store_stamp() {
   auto c = db_.acquire();
   constexpr EpochMs kDay = 86'400'000;

@@ -84,6 +84,9 @@ class AvatarService final : public AvatarDirectory {
   // Changes whenever what `store` answers does: the store's revision and the UTC day (earnings
   // are counted by day). A rendered page is reused while it matches.
   std::string store_stamp();
+  // The agent runs as the caller's avatar `id` until `until` (working meanwhile), or its run
+  // ended (nothing). The owner is told of the status change.
+  void agent_run(const Caller& caller, const std::string& id, std::optional<EpochMs> until);
   ReviewView review(const Caller& caller, const std::string& id, const NewReview& input);
   std::pair<std::vector<ReviewView>, std::int64_t> reviews(const Caller& caller,
                                                            const std::string& id,

@@ -334,8 +334,8 @@ std::pair<std::string, bool> AvatarStore::refresh_status(db::Connection& c,
                                                          EpochMs now) {
   const auto r = c.query(
       "SELECT status, EXISTS (SELECT 1 FROM avatar_work WHERE avatar_id = $1 AND in_progress) "
-      "FROM avatars WHERE id = $1",
-      {avatar_id});
+      "OR (agent_run_until IS NOT NULL AND agent_run_until > $2) FROM avatars WHERE id = $1",
+      {avatar_id, Timestamp{now}});
   if (r.empty()) return {"idle", false};
   const std::string before = r.first().is_null(0) ? "idle" : r.first().text(0);
   if (before == "error") return {before, false};
@@ -344,6 +344,12 @@ std::pair<std::string, bool> AvatarStore::refresh_status(db::Connection& c,
   c.query("UPDATE avatars SET status = $2, updated_at = $3 WHERE id = $1",
           {avatar_id, after, Timestamp{now}});
   return {after, true};
+}
+
+void AvatarStore::set_agent_run(db::Connection& c, const std::string& avatar_id,
+                                std::optional<EpochMs> until) {
+  c.query("UPDATE avatars SET agent_run_until = $2 WHERE id = $1",
+          {avatar_id, until ? Value(Timestamp{*until}) : Value(nullptr)});
 }
 
 bool AvatarStore::insert_review(db::Connection& c, const ReviewRecord& r) {

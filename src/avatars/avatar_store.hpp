@@ -111,6 +111,8 @@ class AvatarStore {
                    std::optional<EpochMs> completed_at, std::int64_t work_ms);
   // "working" while one of its tasks is in progress, else "idle" (an "error" stays); returns the
   // status after, and whether it changed.
+  // The agent runs as the avatar until `until` (nothing: its run ended).
+  void set_agent_run(db::Connection& c, const std::string& avatar_id, std::optional<EpochMs> until);
   std::pair<std::string, bool> refresh_status(db::Connection& c, const std::string& avatar_id,
                                               EpochMs now);
 

@@ -1150,7 +1150,6 @@ void Server::wait_for_signal() {
     log::info("shutting down", {{"signal", signal}});
   });
   signals_context.run();
-  stop();
 }
 
 void Server::stop() {

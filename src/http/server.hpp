@@ -45,7 +45,7 @@ class Server {
   // Binds and starts the I/O threads; returns once the port accepts connections.
   void start();
   std::uint16_t port() const;
-  // Blocks until SIGINT or SIGTERM, then shuts down gracefully.
+  // Blocks until SIGINT or SIGTERM (then call stop()).
   void wait_for_signal();
   // Stops accepting, lets in-flight requests finish (up to the grace period), closes idle
   // connections and joins every thread. Idempotent.

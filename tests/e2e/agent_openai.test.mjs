@@ -169,3 +169,106 @@ test('aborting the run ends it on the server within a second, provider request a
   }
   assert.ok(freed && freed - aborted < 1500, `freed ${freed - aborted} ms after the abort`);
 });
+
+// Reads a run's events as they come; `onEvent` may act mid-stream.
+async function streamRun(base, who, body, onEvent = () => {}) {
+  const res = await fetch(`${base}/api/agent`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${who.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      threadId: nextId('thread'), runId: nextId('run'), protocolVersion: '1.0', state: {},
+      tools: [], context: [], ...body,
+    }),
+  });
+  assert.equal(res.status, 200);
+  const events = [];
+  const decoder = new TextDecoder();
+  let pending = '';
+  for await (const bytes of res.body) {
+    pending += decoder.decode(bytes, { stream: true });
+    let end;
+    while ((end = pending.indexOf('\n\n')) >= 0) {
+      const block = pending.slice(0, end);
+      pending = pending.slice(end + 2);
+      if (!block.startsWith('data: ')) continue;
+      const event = JSON.parse(block.slice(6));
+      events.push(event);
+      await onEvent(event);
+    }
+  }
+  return events;
+}
+
+const say_ = (text) => ({ messages: [{ id: nextId('m'), role: 'user', content: text }] });
+
+test('running as an avatar uses its prompt, model and tools, and it is working meanwhile', async () => {
+  const who = await user();
+  const created = await api(server.url, 'POST', '/api/avatars', {
+    token: who.token,
+    body: { name: 'Ada', role: 'Analyst', description: '', isPublic: false, baseModel: 'ada-model',
+      systemPrompt: 'You are Ada, terse.', skills: [], tools: ['searchDatabase'] },
+  });
+  assert.equal(created.status, 201, created.text);
+  const avatar = created.body.data.avatar.id;
+  const statusOf = async () => (await api(server.url, 'GET', `/api/avatars/${avatar}`, { token: who.token })).body.data.status;
+  mock.onMessage('as ada please', { content: 'Ada here, '.repeat(20) }, { chunkSize: 10, latency: 30 });
+  let during;
+  const events = await streamRun(server.url, who, { ...say_('as ada please'), forwardedProps: { avatarId: avatar } },
+    async (e) => { if (e.type === 'TEXT_MESSAGE_CONTENT' && !during) during = await statusOf(); });
+  assert.equal(events.at(-1).type, 'RUN_FINISHED');
+  assert.equal(during, 'working');
+  assert.equal(await statusOf(), 'idle', 'idle again once the run ended');
+  const sent = mock.getRequests().filter((r) => JSON.stringify(r.body).includes('as ada please')).at(-1);
+  assert.equal(sent.body.model, 'ada-model');
+  assert.deepEqual(sent.body.messages[0], { role: 'system', content: 'You are Ada, terse.' });
+  assert.deepEqual(sent.body.tools.map((t) => t.function.name), ['searchDatabase']);
+});
+
+test('a tool the model calls badly or on what is not there answers with an error, and the run goes on', async () => {
+  const who = await user();
+  mock.on({ userMessage: 'break things', hasToolResult: false }, {
+    toolCalls: [
+      { id: 'call_bad', name: 'controlDevice', arguments: '{"deviceId":"x","command":"explode"}' },
+      { id: 'call_gone', name: 'controlDevice', arguments: '{"deviceId":"00000000-0000-4000-8000-000000000000","command":"ping"}' },
+      { id: 'call_json', name: 'searchDatabase', arguments: '{"type":' },
+    ],
+  });
+  mock.onToolResult('call_json', { content: 'Nothing worked.' });
+  const events = await streamRun(server.url, who, say_('break things'));
+  const results = Object.fromEntries(events.filter((e) => e.type === 'TOOL_CALL_RESULT')
+    .map((e) => [e.toolCallId, JSON.parse(e.content)]));
+  assert.equal(results.call_bad.code, 'INVALID_ARGUMENTS');
+  assert.equal(results.call_gone.code, 'NOT_FOUND');
+  assert.equal(results.call_json.code, 'INVALID_ARGUMENTS');
+  assert.equal(events.at(-1).type, 'RUN_FINISHED');
+});
+
+test('a model that keeps calling tools is stopped at the step cap', async () => {
+  const who = await user();
+  mock.onMessage('loop forever', { toolCalls: [{ name: 'searchDatabase', arguments: '{"type":"device"}' }] });
+  const events = await streamRun(server.url, who, say_('loop forever'));
+  assert.equal(events.filter((e) => e.type === 'TOOL_CALL_RESULT').length, 8);
+  assert.match(events.filter((e) => e.type === 'TEXT_MESSAGE_CONTENT').at(-1).delta, /stopped/);
+  assert.equal(events.at(-1).type, 'RUN_FINISHED');
+});
+
+test('a run past its deadline, or cut by shutdown, ends with RUN_ERROR', async () => {
+  mock.onMessage('take your time', { content: 'slow '.repeat(300) }, { chunkSize: 5, latency: 50 });
+  const short = await startServer({ OPENAI_BASE_URL: `${mock.url}/v1`, AGENT_RUN_TIMEOUT_SECONDS: '1' });
+  try {
+    const events = await streamRun(short.url, await user(short.url), say_('take your time'));
+    assert.equal(events.at(-1).type, 'RUN_ERROR');
+    assert.equal(events.at(-1).code, 'DEADLINE_EXCEEDED');
+  } finally {
+    await short.stop();
+  }
+  const doomed = await startServer({ OPENAI_BASE_URL: `${mock.url}/v1` });
+  let stopped;
+  const events = await streamRun(doomed.url, await user(doomed.url), say_('take your time'), (e) => {
+    if (e.type === 'TEXT_MESSAGE_CONTENT' && !stopped) stopped = doomed.stop();
+  });
+  const { code } = await stopped;
+  assert.equal(code, 0, 'a clean exit');
+  assert.equal(events.at(-1).type, 'RUN_ERROR');
+  assert.equal(events.at(-1).code, 'SHUTDOWN');
+});

@@ -270,7 +270,22 @@ void AgentRuntime::execute(const PreparedRun& run, http::EventSink& sink, Stop& 
     encoder->close(send);
     return;
   }
+  // Running as an avatar makes it `working` until the run ends, however it ends.
+  struct AvatarAtWork {
+    avatars::AvatarService& avatars;
+    const Caller& caller;
+    const std::optional<std::string>& id;
+    ~AvatarAtWork() {
+      if (!id) return;
+      try {
+        avatars.agent_run(caller, *id, std::nullopt);
+      } catch (const std::exception& e) {
+        log::error("agent run left its avatar working", {{"avatarId", *id}, {"error", e.what()}});
+      }
+    }
+  } at_work{avatars_, run.caller, in.avatar_id};
   try {
+    if (in.avatar_id) avatars_.agent_run(run.caller, *in.avatar_id, deadline);
     bj::value state = load_state(run.caller, in);
     stream.state_snapshot(state);
     // A tool's answer: kept as the thread's tool message, streamed on its call, and the state

@@ -9,3 +9,7 @@ ALTER TABLE agent_threads ADD COLUMN active_until INTEGER;
 ALTER TABLE agent_interrupts ADD COLUMN message TEXT NOT NULL DEFAULT '';
 ALTER TABLE agent_interrupts ADD COLUMN expires_at INTEGER;
 ALTER TABLE agent_interrupts ADD COLUMN result TEXT;
+
+-- An avatar the agent runs as is working until its run ends (or its deadline passes, should the
+-- instance running it die).
+ALTER TABLE avatars ADD COLUMN agent_run_until INTEGER;
