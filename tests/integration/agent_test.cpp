@@ -477,6 +477,49 @@ TEST_P(AgentTest, TheContractSpeaksInterruptsAndTakesResume) {
   EXPECT_EQ(result->json.at("result").at("command"), "reboot");
 }
 
+TEST_P(AgentTest, AThreadOf1000MessagesCostsARunNoMoreThanOneOfTen) {
+  auto& db = server().app->database();
+  const auto thread_of = [&](int messages) {
+    const std::string thread = "t-" + crypto_id();
+    stream(agui_input(thread, bj::array{user_message("first", "hello")}));
+    for (int i = 0; i < messages; ++i)
+      db.query(
+          "INSERT INTO agent_messages (thread_id, id, seq, role, content, created_at) VALUES ($1, "
+          "$2, $3, 'user', 'old words', $4)",
+          {thread, "old-" + std::to_string(i), std::int64_t{100 + i}, db::Timestamp{now_ms()}});
+    return thread;
+  };
+  const auto run_cost = [&](const std::string& thread) {
+    return statements_of(
+        [] {},
+        [&] {
+          return run(agui_input(thread, bj::array{user_message("new-" + crypto_id(), "hello")}));
+        });
+  };
+  const auto small = run_cost(thread_of(10));
+  const auto large = run_cost(thread_of(1000));
+  EXPECT_EQ(small, large);
+}
+
+TEST_P(AgentTest, AClientWithoutTheHistoryIsSentItFirst) {
+  const std::string thread = "t-" + crypto_id();
+  bj::array history{user_message("m1", "what can you do?")};
+  const auto first_run = stream(agui_input(thread, history));
+  EXPECT_EQ(count(first_run, "MESSAGES_SNAPSHOT"), 0u) << "a new thread has none to send";
+  // A page that reopened the thread sends only its new message.
+  const auto reopened = stream(agui_input(thread, bj::array{user_message("m9", "hello")}));
+  const auto* snapshot = first(reopened, "MESSAGES_SNAPSHOT");
+  ASSERT_TRUE(snapshot);
+  const auto& messages = snapshot->json.at("messages").as_array();
+  ASSERT_GE(messages.size(), 3u);
+  EXPECT_EQ(messages.at(0).at("id"), "m1");
+  EXPECT_EQ(messages.at(1).at("role"), "assistant");
+  // A client that sends the history (as HttpAgent does) is not sent it again.
+  history.push_back(bj::object{{"id", "m9"}, {"role", "user"}, {"content", "hello"}});
+  history.push_back(user_message("m10", "hello again"));
+  EXPECT_EQ(count(stream(agui_input(thread, history)), "MESSAGES_SNAPSHOT"), 0u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, AgentTest, ::testing::ValuesIn(backends()), backend_name);
 
 }  // namespace

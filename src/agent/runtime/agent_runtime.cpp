@@ -77,6 +77,24 @@ class Turn final : public ModelOutput {
   const std::string reasoning_id_ = crypto::uuid_v4();
 };
 
+constexpr std::int64_t kSnapshotMessages = 200;
+
+// The thread's messages as AG-UI spells them.
+bj::array agui_messages(const std::vector<StoredMessage>& messages) {
+  bj::array out;
+  for (const auto& m : messages) {
+    bj::object message{{"id", m.id}, {"role", m.role}, {"content", m.content}};
+    if (m.tool_call_id) message["toolCallId"] = *m.tool_call_id;
+    if (m.tool_calls) {
+      boost::system::error_code ec;
+      bj::value calls = bj::parse(*m.tool_calls, ec);
+      if (!ec && calls.is_array()) message["toolCalls"] = std::move(calls);
+    }
+    out.push_back(std::move(message));
+  }
+  return out;
+}
+
 double money(std::int64_t cents) {
   return static_cast<double>(cents) / 100.0;
 }
@@ -112,6 +130,7 @@ PreparedRun AgentRuntime::prepare(const Caller& caller, RunInput input, bool con
   }
   const EpochMs now = now_ms();
   std::optional<std::pair<std::string, std::string>> refusal;
+  bool lacks_history = false;
   db_.transaction([&](db::Connection& c) {
     const ThreadRecord thread = threads_.open(c, input.thread_id, caller.user_id, now);
     if (thread.user_id != caller.user_id) throw AppError::not_found("Thread");
@@ -124,11 +143,12 @@ PreparedRun AgentRuntime::prepare(const Caller& caller, RunInput input, bool con
     ids.reserve(input.messages.size());
     for (const auto& m : input.messages) ids.push_back(m.id);
     const auto known = threads_.known_ids(c, input.thread_id, ids);
+    lacks_history = known.empty() && !threads_.recent(c, input.thread_id, 1).empty();
     for (const auto& m : input.messages)
       if (std::find(known.begin(), known.end(), m.id) == known.end())
         threads_.append(c, input.thread_id, m, now);
   });
-  return {caller, std::move(input), contract_events, std::move(refusal)};
+  return {caller, std::move(input), contract_events, std::move(refusal), lacks_history};
 }
 
 std::optional<std::pair<std::string, std::string>> AgentRuntime::check_interrupts(
@@ -288,6 +308,10 @@ void AgentRuntime::execute(const PreparedRun& run, http::EventSink& sink, Stop& 
     if (in.avatar_id) avatars_.agent_run(run.caller, *in.avatar_id, deadline);
     bj::value state = load_state(run.caller, in);
     stream.state_snapshot(state);
+    if (run.client_lacks_history) {
+      auto c = db_.acquire();
+      stream.messages_snapshot(agui_messages(threads_.recent(*c, in.thread_id, kSnapshotMessages)));
+    }
     // A tool's answer: kept as the thread's tool message, streamed on its call, and the state
     // moved on when the tool changed it.
     const auto answer = [&](const std::string& tool_call_id, const std::string& content,

@@ -43,6 +43,9 @@ struct PreparedRun {
   // Why the run may not go on, said as its RUN_ERROR (message, code): new input while
   // interrupts wait, a resume that leaves some unanswered or names unknown ones.
   std::optional<std::pair<std::string, std::string>> refusal;
+  // The client sent none of the messages the thread holds (a page that reopened it): the run
+  // tells it the history first (MESSAGES_SNAPSHOT).
+  bool client_lacks_history = false;
 };
 
 class AgentRuntime {
