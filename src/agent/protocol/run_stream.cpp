@@ -90,7 +90,8 @@ void RunStream::tool_call_result(const std::string& message_id, const std::strin
 }
 
 void RunStream::step_started(const std::string& name) {
-  if (!live()) return;
+  if (!live() || std::find(open_steps_.begin(), open_steps_.end(), name) != open_steps_.end())
+    return;
   end_message();
   open_steps_.push_back(name);
   emit({EventType::step_started, {}, name, {}, {}, {}});
