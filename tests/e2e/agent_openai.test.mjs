@@ -272,3 +272,28 @@ test('a run past its deadline, or cut by shutdown, ends with RUN_ERROR', async (
   assert.equal(events.at(-1).type, 'RUN_ERROR');
   assert.equal(events.at(-1).code, 'SHUTDOWN');
 });
+
+test('reasoning streams as REASONING events; the request can name the model; a silent provider times out', async () => {
+  const who = await user();
+  mock.onMessage('think first', { content: 'Answer.', reasoning: 'Let me think about it.' });
+  const events = await streamRun(server.url, who, { ...say_('think first'), forwardedProps: { model: 'gpt-special' } });
+  const types = events.map((e) => e.type);
+  assert.ok(types.indexOf('REASONING_START') < types.indexOf('TEXT_MESSAGE_START'), types.join());
+  assert.equal(events.filter((e) => e.type === 'REASONING_MESSAGE_CONTENT').map((e) => e.delta).join(''),
+    'Let me think about it.');
+  assert.ok(types.includes('REASONING_END'));
+  const sent = mock.getRequests().filter((r) => JSON.stringify(r.body).includes('think first')).at(-1);
+  assert.equal(sent.body.model, 'gpt-special');
+
+  mock.onMessage('go quiet', { content: 'late' }, { latency: 3000 });
+  const impatient = await startServer({ OPENAI_BASE_URL: `${mock.url}/v1`, OPENAI_FIRST_BYTE_TIMEOUT_MS: '500', OPENAI_IDLE_TIMEOUT_MS: '500' });
+  try {
+    const started = Date.now();
+    const quiet = await streamRun(impatient.url, await user(impatient.url), say_('go quiet'));
+    assert.equal(quiet.at(-1).type, 'RUN_ERROR');
+    assert.equal(quiet.at(-1).code, 'MODEL_ERROR');
+    assert.ok(Date.now() - started < 2500, 'gave up at the timeout, not when the provider spoke');
+  } finally {
+    await impatient.stop();
+  }
+});

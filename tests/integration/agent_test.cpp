@@ -116,6 +116,19 @@ class AgentTest : public OwnerTest {
     EXPECT_EQ(r.status, 201) << r.body;
     return std::string(r.json().at("data").at("device").at("id").as_string());
   }
+  std::string create_avatar(const std::string& name) {
+    const auto r = call("POST", "/api/avatars",
+                        body({{"name", name},
+                              {"role", "Writer"},
+                              {"description", ""},
+                              {"isPublic", false},
+                              {"baseModel", "m"},
+                              {"systemPrompt", "p"},
+                              {"skills", bj::array{}},
+                              {"tools", bj::array{}}}));
+    EXPECT_EQ(r.status, 201) << r.body;
+    return std::string(r.json().at("data").at("avatar").at("id").as_string());
+  }
   std::int64_t stored_messages(const std::string& thread) {
     return server()
         .app->database()
@@ -150,19 +163,9 @@ TEST_P(AgentTest, WhatCanBeRefusedIsAJsonErrorBeforeAnyEvent) {
   const std::string thread = "thread-" + crypto_id();
   stream(agui_input(thread, bj::array{user_message("m1", "hello")}));
   refused(body(agui_input(thread, bj::array{user_message("m2", "hello")})), 404, &other);
-  const auto avatar = call("POST", "/api/avatars",
-                           body({{"name", "Mine"},
-                                 {"role", "r"},
-                                 {"description", ""},
-                                 {"isPublic", false},
-                                 {"baseModel", "m"},
-                                 {"systemPrompt", "p"},
-                                 {"skills", bj::array{}},
-                                 {"tools", bj::array{}}}));
-  ASSERT_EQ(avatar.status, 201) << avatar.body;
+  const std::string avatar = create_avatar("Mine");
   bj::object as_avatar = agui_input("t-" + crypto_id(), bj::array{user_message("m", "hi")});
-  as_avatar["forwardedProps"] =
-      bj::object{{"avatarId", avatar.json().at("data").at("avatar").at("id")}};
+  as_avatar["forwardedProps"] = bj::object{{"avatarId", avatar}};
   refused(body(as_avatar), 404, &other);
   EXPECT_EQ(stored_messages(thread), 2) << "the refused run stored nothing";
 }
@@ -182,6 +185,10 @@ TEST_P(AgentTest, ARunIsWellFormedInAgUi10AndPre10) {
   EXPECT_NE(std::string(text->json.at("delta").as_string()).find("list your devices"),
             std::string::npos);
   for (const auto& f : frames) EXPECT_FALSE(has_null(f.json)) << f.data;
+  // Each model call is a step.
+  ASSERT_EQ(count(frames, "STEP_STARTED"), 1u);
+  EXPECT_EQ(count(frames, "STEP_FINISHED"), 1u);
+  EXPECT_EQ(first(frames, "STEP_STARTED")->json.at("stepName"), "step 1");
   const auto& snapshot = first(frames, "STATE_SNAPSHOT")->json.at("snapshot");
   EXPECT_EQ(snapshot.at("user").at("id"), owner.id.c_str());
   for (const char* key : {"devices", "avatars", "earnings", "ui"})
@@ -233,16 +240,7 @@ TEST_P(AgentTest, BackendToolsRunWithTheCallersPermissions) {
 }
 
 TEST_P(AgentTest, AssigningATaskChangesTheStateByDeltasThatReplay) {
-  const auto avatar = call("POST", "/api/avatars",
-                           body({{"name", "Ada"},
-                                 {"role", "Writer"},
-                                 {"description", ""},
-                                 {"isPublic", false},
-                                 {"baseModel", "m"},
-                                 {"systemPrompt", "p"},
-                                 {"skills", bj::array{}},
-                                 {"tools", bj::array{}}}));
-  ASSERT_EQ(avatar.status, 201) << avatar.body;
+  const std::string avatar = create_avatar("Ada");
   const auto project = call("POST", "/api/projects", R"({"name":"Docs"})");
   const std::string p(project.json().at("data").at("project").at("id").as_string());
   const auto task = call("POST", "/api/projects/" + p + "/tasks",
@@ -260,11 +258,27 @@ TEST_P(AgentTest, AssigningATaskChangesTheStateByDeltasThatReplay) {
 
   bj::value state = first(frames, "STATE_SNAPSHOT")->json.at("snapshot");
   EXPECT_EQ(state.at("avatars").at(0).at("status"), "idle");
+  EXPECT_FALSE(state.as_object().contains("project")) << "no project named";
   ASSERT_EQ(count(frames, "STATE_DELTA"), 1u);
   for (const auto& f : frames)
     if (f.json.at("type") == "STATE_DELTA")
       state = agent::apply_patch(state, f.json.at("delta").as_array());
   EXPECT_EQ(state.at("avatars").at(0).at("status"), "working");
+}
+
+TEST_P(AgentTest, TheStateHoldsTheProjectTheRequestNames) {
+  const auto project = call("POST", "/api/projects", R"({"name":"Docs"})");
+  const std::string p(project.json().at("data").at("project").at("id").as_string());
+  ASSERT_EQ(call("POST", "/api/projects/" + p + "/tasks", R"({"title":"Write"})").status, 201);
+  bj::object in = agui_input("t-" + crypto_id(), bj::array{user_message("m1", "hello")});
+  in["context"] = bj::array{bj::object{{"description", "projectId"}, {"value", p}}};
+  const auto frames = stream(in);
+  const auto& state = first(frames, "STATE_SNAPSHOT")->json.at("snapshot");
+  EXPECT_EQ(state.at("project").at("name"), "Docs");
+  EXPECT_EQ(state.at("project").at("tasks").at(0).at("title"), "Write");
+  // Another user's project is refused before streaming.
+  const Account other = register_account(client());
+  EXPECT_EQ(run(in, &other).status, 404);
 }
 
 TEST_P(AgentTest, AFrontendToolEndsTheRunAndTheNextRunCarriesItsResult) {
@@ -275,6 +289,11 @@ TEST_P(AgentTest, AFrontendToolEndsTheRunAndTheNextRunCarriesItsResult) {
   ASSERT_TRUE(call_start);
   EXPECT_EQ(call_start->json.at("toolCallName"), "navigateTo");
   EXPECT_EQ(count(frames, "TOOL_CALL_RESULT"), 0u) << "the client runs it";
+  const auto* ui = first(frames, "CUSTOM");
+  ASSERT_TRUE(ui);
+  EXPECT_EQ(ui->json.at("name"), "ui");
+  EXPECT_EQ(ui->json.at("value").at("action"), "navigateTo");
+  EXPECT_EQ(ui->json.at("value").at("args").at("path"), "/devices");
   const std::string call_id(call_start->json.at("toolCallId").as_string());
   EXPECT_EQ(frames.back().json.at("outcome").at("pendingToolCallIds"), bj::array{call_id.c_str()});
   EXPECT_EQ(stored_messages(thread), 2);  // the request, the call
@@ -435,16 +454,7 @@ TEST_P(AgentTest, InterruptsExpireAndP0AssignmentsAskToo) {
                 .text(0),
             "expired");
 
-  const auto avatar = call("POST", "/api/avatars",
-                           body({{"name", "Ada"},
-                                 {"role", "Writer"},
-                                 {"description", ""},
-                                 {"isPublic", false},
-                                 {"baseModel", "m"},
-                                 {"systemPrompt", "p"},
-                                 {"skills", bj::array{}},
-                                 {"tools", bj::array{}}}));
-  ASSERT_EQ(avatar.status, 201);
+  const std::string avatar = create_avatar("Ada");
   const auto project = call("POST", "/api/projects", R"({"name":"Urgent"})");
   const std::string p(project.json().at("data").at("project").at("id").as_string());
   ASSERT_EQ(call("POST", "/api/projects/" + p + "/tasks", R"({"title":"Fix prod","priority":"p0"})")

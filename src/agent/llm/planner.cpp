@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include <array>
 #include <regex>
 
 #include "core/crypto.hpp"
@@ -69,6 +70,17 @@ struct Plan {
   std::string say;  // said before the call, or the whole answer
 };
 
+// The app's pages by the words that name them.
+struct Page {
+  std::array<std::string_view, 3> words;  // unused ones empty
+  const char* path;
+};
+const Page kPages[] = {{{"device", "设备"}, "/devices"},
+                       {{"project", "项目"}, "/projects"},
+                       {{"store", "商店"}, "/store"},
+                       {{"avatar", "分身"}, "/avatars"},
+                       {{"billing", "subscription", "订阅"}, "/billing"}};
+
 std::string time_range(const std::string& t) {
   if (has_any(t, {"today", "今天", "今日"})) return "day";
   if (has_any(t, {"month", "本月", "这个月", "月"})) return "month";
@@ -128,14 +140,10 @@ Plan plan_request(const std::string& said, const bj::value& state) {
     return {Call{"searchDatabase", {{"type", "device"}, {"query", query}, {"limit", 50}}}, ""};
   }
   if (has_any(t, {"go to", "open the", "navigate", "打开", "跳转", "前往"})) {
-    for (const auto& [words, path] :
-         std::initializer_list<std::pair<std::initializer_list<std::string_view>, const char*>>{
-             {{"device", "设备"}, "/devices"},
-             {{"project", "项目"}, "/projects"},
-             {{"store", "商店"}, "/store"},
-             {{"avatar", "分身"}, "/avatars"},
-             {{"billing", "subscription", "订阅"}, "/billing"}})
-      if (has_any(t, words)) return {Call{"navigateTo", {{"path", path}}}, ""};
+    for (const auto& [words, path] : kPages)
+      for (const std::string_view w : words)
+        if (!w.empty() && t.find(w) != std::string::npos)
+          return {Call{"navigateTo", {{"path", path}}}, ""};
   }
   return {std::nullopt,
           "I can list your devices (\"list online devices\"), control one (\"reboot device "

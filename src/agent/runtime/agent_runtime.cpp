@@ -391,6 +391,8 @@ void AgentRuntime::execute(const PreparedRun& run, http::EventSink& sink, Stop& 
         auto c = db_.acquire();
         history = threads_.recent(*c, in.thread_id, settings_.history_window);
       }
+      const std::string step_name = "step " + std::to_string(step + 1);
+      stream.step_started(step_name);
       Turn turn(stream, cancelled);
       model_.complete({history, offered, system_prompt, model, state, &stop.cancellation}, turn);
       stream.end_message();
@@ -399,18 +401,24 @@ void AgentRuntime::execute(const PreparedRun& run, http::EventSink& sink, Stop& 
         if (!turn.content.empty() || !turn.calls.empty())
           threads_.append(*c, in.thread_id, turn.message(), now_ms());
       }
-      if (turn.calls.empty() || cancelled()) break;
+      if (turn.calls.empty() || cancelled()) {
+        stream.step_finished(step_name);
+        break;
+      }
 
       bj::array pending, interrupts;
       for (const CalledTool& call : turn.calls) {
         const auto spec = std::find_if(offered.begin(), offered.end(),
                                        [&](const ToolSpec& t) { return t.name == call.name; });
-        if (spec != offered.end() && !spec->backend) {
-          pending.emplace_back(call.id);  // the client runs it
-          continue;
-        }
         boost::system::error_code ec;
         const bj::value args = bj::parse(call.args.empty() ? "{}" : call.args, ec);
+        if (spec != offered.end() && !spec->backend) {
+          pending.emplace_back(call.id);  // the client runs it; the contract's `ui` says so
+          stream.custom("ui", bj::object{{"action", call.name},
+                                         {"args", ec ? bj::value(call.args) : args},
+                                         {"toolCallId", call.id}});
+          continue;
+        }
         if (spec == offered.end()) {
           answer(call.id,
                  error_json("No tool named " + call.name + " is available", "UNKNOWN_TOOL"), false);
@@ -448,6 +456,7 @@ void AgentRuntime::execute(const PreparedRun& run, http::EventSink& sink, Stop& 
           answer(call.id, content, changed);
         }
       }
+      stream.step_finished(step_name);
       if (!interrupts.empty()) {
         outcome = {{"type", "interrupt"}, {"interrupts", std::move(interrupts)}};
         break;
