@@ -240,7 +240,7 @@ TEST_P(AgentTest, BackendToolsRunWithTheCallersPermissions) {
 }
 
 TEST_P(AgentTest, AssigningATaskChangesTheStateByDeltasThatReplay) {
-  const std::string avatar = create_avatar("Ada");
+  create_avatar("Ada");
   const auto project = call("POST", "/api/projects", R"({"name":"Docs"})");
   const std::string p(project.json().at("data").at("project").at("id").as_string());
   const auto task = call("POST", "/api/projects/" + p + "/tasks",
@@ -454,7 +454,7 @@ TEST_P(AgentTest, InterruptsExpireAndP0AssignmentsAskToo) {
                 .text(0),
             "expired");
 
-  const std::string avatar = create_avatar("Ada");
+  create_avatar("Ada");
   const auto project = call("POST", "/api/projects", R"({"name":"Urgent"})");
   const std::string p(project.json().at("data").at("project").at("id").as_string());
   ASSERT_EQ(call("POST", "/api/projects/" + p + "/tasks", R"({"title":"Fix prod","priority":"p0"})")
