@@ -1,9 +1,10 @@
-// The built-in planner, the run input's two forms and the tools' argument check.
+// The built-in planner, the run input's two forms, the tools' argument check, thread claims.
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
 
 #include "agent/llm/planner.hpp"
+#include "agent/runtime/agent_runtime.hpp"
 #include "agent/runtime/run_input.hpp"
 #include "core/app_error.hpp"
 
@@ -172,6 +173,19 @@ TEST(ToolArguments, AreCheckedAgainstTheToolsSchema) {
   EXPECT_TRUE(schema_violation(search, bj::parse(R"({"type":"task","limit":51})")));
   EXPECT_TRUE(schema_violation(search, bj::parse(R"({"type":"task","limit":1.5})")));
   EXPECT_FALSE(schema_violation(search, bj::parse(R"({"type":"task","limit":5.0})")));
+}
+
+TEST(ThreadClaim, ARunNeverStartedGivesItsThreadBackAndAStartedOneKeepsIt) {
+  int released = 0;
+  {
+    ThreadClaim dropped([&] { ++released; });
+  }
+  EXPECT_EQ(released, 1) << "the response was dropped before its head went out";
+  {
+    ThreadClaim taken([&] { ++released; });
+    taken.take_over();
+  }
+  EXPECT_EQ(released, 1) << "the run releases it when it ends";
 }
 
 }  // namespace

@@ -3,7 +3,7 @@
 #include <boost/json.hpp>
 
 #include <array>
-#include <regex>
+#include <optional>
 
 #include "core/crypto.hpp"
 #include "core/json.hpp"
@@ -70,6 +70,59 @@ struct Plan {
   std::string say;  // said before the call, or the whole answer
 };
 
+// "assign task <title> to <avatar>" / "把任务<title>分配给<avatar>": the title.
+std::optional<std::string> task_to_assign(const std::string& t) {
+  if (const auto at = t.find("把任务"); at != std::string::npos) {
+    const auto begin = at + std::string_view("把任务").size();
+    const auto to = t.find("分配给", begin);
+    if (to != std::string::npos && to > begin) return trimmed(t.substr(begin, to - begin));
+  }
+  const auto assign = t.find("assign ");
+  if (assign == std::string::npos) return std::nullopt;
+  auto begin = t.find("task ", assign);
+  if (begin == std::string::npos) return std::nullopt;
+  begin += 5;
+  const auto to = t.rfind(" to ");
+  if (to == std::string::npos || to <= begin) return std::nullopt;
+  return trimmed(t.substr(begin, to - begin));
+}
+
+// "search|find [my] <kind>[s] [about|for|named|called] <words>" / "搜索[关于]<words>的<kind>":
+// the kind and the words.
+std::optional<std::pair<std::string, std::string>> search_request(const std::string& t) {
+  static constexpr std::pair<std::string_view, std::string_view> kKinds[] = {
+      {"project", "项目"}, {"task", "任务"}, {"device", "设备"}, {"avatar", "分身"}};
+  for (const std::string_view verb : {"搜索", "查找"}) {
+    auto begin = t.find(verb);
+    if (begin == std::string::npos) continue;
+    begin += verb.size();
+    if (t.compare(begin, std::string_view("关于").size(), "关于") == 0)
+      begin += std::string_view("关于").size();
+    for (const auto& [kind, word] : kKinds) {
+      const auto of = t.find(std::string("的") + std::string(word), begin);
+      if (of != std::string::npos && of > begin)
+        return std::pair{std::string(kind), trimmed(t.substr(begin, of - begin))};
+    }
+  }
+  for (const std::string_view verb : {"search ", "find "}) {
+    auto at = t.find(verb);
+    if (at == std::string::npos) continue;
+    at += verb.size();
+    if (t.compare(at, 3, "my ") == 0) at += 3;
+    for (const auto& [kind, word] : kKinds) {
+      if (t.compare(at, kind.size(), kind) != 0) continue;
+      at += kind.size();
+      if (at < t.size() && t[at] == 's') ++at;
+      for (const std::string_view joint : {" about ", " for ", " named ", " called ", " "})
+        if (t.compare(at, joint.size(), joint) == 0) {
+          const std::string words = trimmed(t.substr(at + joint.size()));
+          if (!words.empty()) return std::pair{std::string(kind), words};
+        }
+    }
+  }
+  return std::nullopt;
+}
+
 // The app's pages by the words that name them.
 struct Page {
   std::array<std::string_view, 3> words;  // unused ones empty
@@ -90,13 +143,9 @@ std::string time_range(const std::string& t) {
 // The request in the user's words, read against the shared state.
 Plan plan_request(const std::string& said, const bj::value& state) {
   const std::string t = unicode_lower(said);
-  static const std::regex assign_en(R"(assign (?:the )?task (.+?) to (?:the )?(?:avatar )?(.+))",
-                                    std::regex::icase);
-  static const std::regex assign_zh("把任务(.+?)分配给(?:分身|头像)?(.+)");
-  std::smatch m;
-  if (std::regex_search(t, m, assign_en) || std::regex_search(t, m, assign_zh)) {
+  if (auto title = task_to_assign(t)) {
     // Find the task first; the answer to the search goes on with the assignment.
-    return {Call{"searchDatabase", {{"type", "task"}, {"query", trimmed(m[1].str())}}},
+    return {Call{"searchDatabase", {{"type", "task"}, {"query", *title}}},
             "Looking for the task first."};
   }
   if (has_any(t, {"reboot", "restart", "重启", "shutdown", "shut down", "关机", "firmware", "固件",
@@ -117,19 +166,8 @@ Plan plan_request(const std::string& said, const bj::value& state) {
         Call{"analyzePerformance", {{"avatarId", avatar->at("id")}, {"timeRange", time_range(t)}}},
         ""};
   }
-  static const std::regex search_en(
-      R"((?:search|find) (?:my )?(project|task|device|avatar)s?(?: about| for| named| called)? (.+))",
-      std::regex::icase);
-  static const std::regex search_zh("(?:搜索|查找)(?:关于)?(.+?)的(项目|任务|设备|分身)");
-  if (std::regex_search(t, m, search_en))
-    return {Call{"searchDatabase", {{"type", m[1].str()}, {"query", trimmed(m[2].str())}}}, ""};
-  if (std::regex_search(t, m, search_zh)) {
-    const std::string kind = m[2].str() == "项目"   ? "project"
-                             : m[2].str() == "任务" ? "task"
-                             : m[2].str() == "设备" ? "device"
-                                                    : "avatar";
-    return {Call{"searchDatabase", {{"type", kind}, {"query", trimmed(m[1].str())}}}, ""};
-  }
+  if (auto search = search_request(t))
+    return {Call{"searchDatabase", {{"type", search->first}, {"query", search->second}}}, ""};
   if (has_any(t, {"device", "设备"}) &&
       has_any(t, {"list", "show", "which", "列出", "显示", "哪些", "查看"})) {
     std::string query;

@@ -148,7 +148,23 @@ PreparedRun AgentRuntime::prepare(const Caller& caller, RunInput input, bool con
       if (std::find(known.begin(), known.end(), m.id) == known.end())
         threads_.append(c, input.thread_id, m, now);
   });
-  return {caller, std::move(input), contract_events, std::move(refusal), lacks_history};
+  auto claim = std::make_shared<ThreadClaim>(
+      [this, thread = input.thread_id, run = input.run_id] { release(thread, run); });
+  return {caller,        std::move(input), contract_events, std::move(refusal),
+          lacks_history, std::move(claim)};
+}
+
+ThreadClaim::~ThreadClaim() {
+  if (release_) release_();
+}
+
+void AgentRuntime::release(const std::string& thread_id, const std::string& run_id) {
+  try {
+    auto c = db_.acquire();
+    threads_.release(*c, thread_id, run_id);
+  } catch (const std::exception& e) {
+    log::error("agent run kept its thread", {{"runId", run_id}, {"error", e.what()}});
+  }
 }
 
 std::optional<std::pair<std::string, std::string>> AgentRuntime::check_interrupts(
@@ -180,6 +196,7 @@ std::optional<std::pair<std::string, std::string>> AgentRuntime::check_interrupt
 }
 
 void AgentRuntime::start(PreparedRun run, std::shared_ptr<http::EventSink> sink) {
+  run.claim->take_over();
   auto stop = std::make_shared<Stop>();
   {
     std::lock_guard lock(mutex_);
@@ -196,12 +213,7 @@ void AgentRuntime::start(PreparedRun run, std::shared_ptr<http::EventSink> sink)
     } catch (const std::exception& e) {
       log::error("agent run failed", {{"runId", run.input.run_id}, {"error", e.what()}});
     }
-    try {
-      auto c = db_.acquire();
-      threads_.release(*c, run.input.thread_id, run.input.run_id);
-    } catch (const std::exception& e) {
-      log::error("agent run kept its thread", {{"runId", run.input.run_id}, {"error", e.what()}});
-    }
+    release(run.input.thread_id, run.input.run_id);
     sink->close();
     std::lock_guard lock(mutex_);
     std::erase(running_, stop);

@@ -6,6 +6,7 @@
 // per thread at a time; threads, messages and state are kept per threadId, owned by their user.
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -35,6 +36,21 @@ struct RuntimeSettings {
   EpochMs interrupt_ttl_ms = 10 * 60'000;  // how long an approval may wait
 };
 
+// A thread's claim, released when the last holder drops it — unless the run took it over
+// (it releases the thread when it ends). A response whose client left before its head went out
+// is never started: its claim goes with it instead of holding the thread until the deadline.
+class ThreadClaim {
+ public:
+  explicit ThreadClaim(std::function<void()> release) : release_(std::move(release)) {}
+  ~ThreadClaim();
+  ThreadClaim(const ThreadClaim&) = delete;
+  ThreadClaim& operator=(const ThreadClaim&) = delete;
+  void take_over() { release_ = nullptr; }
+
+ private:
+  std::function<void()> release_;
+};
+
 // A run that passed every check and holds its thread; `start` streams it.
 struct PreparedRun {
   Caller caller;
@@ -46,6 +62,7 @@ struct PreparedRun {
   // The client sent none of the messages the thread holds (a page that reopened it): the run
   // tells it the history first (MESSAGES_SNAPSHOT).
   bool client_lacks_history = false;
+  std::shared_ptr<ThreadClaim> claim;
 };
 
 class AgentRuntime {
@@ -71,6 +88,7 @@ class AgentRuntime {
     http::Cancellation cancellation;
   };
   void execute(const PreparedRun& run, http::EventSink& sink, Stop& stop);
+  void release(const std::string& thread_id, const std::string& run_id);
   // The refusal of a run on a thread whose interrupts wait (expiring those past due), if any.
   std::optional<std::pair<std::string, std::string>> check_interrupts(db::Connection& c,
                                                                       const RunInput& input,
