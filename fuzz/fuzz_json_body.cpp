@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string>
 
+#include "agent/runtime/run_input.hpp"
 #include "auth/auth_json.hpp"
 #include "avatars/avatar_json.hpp"
 #include "devices/command_json.hpp"
@@ -20,6 +21,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     parsed = true;
   });
   if (!parsed) return 0;
+  fuzz::refusable([&] { (void)agent::parse_run_input(object); });
   fuzz::refusable([&] { (void)auth::parse_register(object); });
   fuzz::refusable([&] { (void)auth::parse_login(object); });
   fuzz::refusable([&] { (void)auth::parse_refresh_token(object); });

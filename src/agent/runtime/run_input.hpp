@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "agent/runtime/thread_store.hpp"
-#include "agent/tools/agent_tools.hpp"
+#include "agent/runtime/stored_message.hpp"
+#include "agent/tools/tool_spec.hpp"
 
 namespace karma::agent {
 

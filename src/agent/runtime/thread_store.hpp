@@ -4,25 +4,11 @@
 #include <string>
 #include <vector>
 
+#include "agent/runtime/stored_message.hpp"
 #include "core/clock.hpp"
 #include "db/database.hpp"
 
 namespace karma::agent {
-
-// One message as the thread keeps it (AG-UI's shape: tool calls as their JSON array text).
-struct StoredMessage {
-  std::string id;
-  std::string role;  // user | assistant | tool | system | developer
-  std::string content;
-  std::optional<std::string> tool_calls;    // JSON array text, assistant messages
-  std::optional<std::string> tool_call_id;  // tool messages
-};
-
-struct ThreadRecord {
-  std::string id;
-  std::string user_id;
-  std::string state;  // JSON object text
-};
 
 // A tool call waiting for the user's approval (human-in-the-loop).
 struct InterruptRecord {

@@ -1,8 +1,6 @@
 #pragma once
-// The agent's tools (API.md §7). Backend tools run here, with the caller's permissions, through
-// the same services as the REST routes; frontend tools (and any the request declares) are the
-// client's to run: the run ends after calling one. Every tool has a JSON Schema for its
-// arguments, sent to the model and checked before a backend tool runs.
+// The agent's backend tools (API.md §7): they run here, with the caller's permissions, through
+// the same services as the REST routes. Their specs and schemas are in tool_spec.hpp.
 #include <boost/json/object.hpp>
 
 #include <optional>
@@ -10,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "agent/tools/tool_spec.hpp"
 #include "avatars/avatar_service.hpp"
 #include "core/caller.hpp"
 #include "devices/command_service.hpp"
@@ -17,22 +16,6 @@
 #include "projects/project_service.hpp"
 
 namespace karma::agent {
-
-struct ToolSpec {
-  std::string name;
-  std::string description;
-  boost::json::object parameters;  // JSON Schema
-  bool backend = false;
-};
-
-// The built-in tools, backend first.
-const std::vector<ToolSpec>& builtin_tools();
-const ToolSpec* find_builtin(std::string_view name);
-
-// Why `args` does not satisfy `schema` (the subset our schemas use: type, properties, required,
-// additionalProperties, enum, minimum, maximum, minLength, maxLength), or nothing.
-std::optional<std::string> schema_violation(const boost::json::object& schema,
-                                            const boost::json::value& args);
 
 // What a backend tool answered: its result as JSON, and whether it changed what the shared
 // state shows.
