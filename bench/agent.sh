@@ -20,18 +20,8 @@ for i in $(seq 1 10); do
     -H "authorization: Bearer $TOKEN" \
     -d "{\"name\":\"Box $i\",\"model\":\"EOS-3A\",\"serialNumber\":\"AG-$RANDOM-$i\",\"mac\":\"02:00:00:00:00:0$((i % 10))\"}" >/dev/null
 done
-statements() { curl -sf "$base/metrics" | awk '$1 == "karma_db_statements_total" { print $2 }'; }
-
 backend=sqlite
 [[ "${DATABASE_URL:-}" == postgres* ]] && backend=postgresql
 echo "# karma $(git -C "$ROOT" rev-parse --short HEAD), $backend, $CONNECTIONS connections, $DURATION"
-wrk -t"$THREADS" -c"$CONNECTIONS" -d3s -s "$ROOT/bench/agent.lua" "$base/api/agent" >/dev/null
-before=$(statements)
-report=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$ROOT/bench/agent.lua" "$base/api/agent")
-after=$(statements)
-grep -E "Non-2xx|Socket errors" <<<"$report" || true
-requests=$(awk '/requests in/ { print $1 }' <<<"$report")
-awk -v s=$((after - before)) -v n="$requests" '
-  $1 == "50%" { p50 = $2 } $1 == "99%" { p99 = $2 } /Requests\/sec/ { rps = $2 }
-  END { printf "## POST /api/agent (planner, one run per request)\n   %s runs/s, p50 %s, p99 %s, %.1f statements per run\n", rps, p50, p99, s / n }' \
-  <<<"$report"
+wrk_bench "POST /api/agent (planner, one run per request)" -s "$ROOT/bench/agent.lua" \
+  "$base/api/agent"

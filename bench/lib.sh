@@ -24,3 +24,24 @@ start_server() {
     sed -E 's/.*"accessToken":"([^"]+)".*/\1/')
   export TOKEN
 }
+
+# The server's database statements so far (/metrics).
+statements() { curl -sf "$base/metrics" | awk '$1 == "karma_db_statements_total" { print $2 }'; }
+
+# wrk_bench NAME WRK_ARGS...: a warm-up, then a measured wrk run with $THREADS, $CONNECTIONS,
+# $DURATION; prints throughput, p50/p99 and the statements per request.
+wrk_bench() {
+  local name="$1" report before after requests
+  shift
+  echo "## $name"
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP:-3s}" "$@" >/dev/null
+  before=$(statements)
+  report=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@")
+  after=$(statements)
+  grep -E "Non-2xx|Socket errors" <<<"$report" || true
+  requests=$(awk '/requests in/ { print $1 }' <<<"$report")
+  awk -v s=$((after - before)) -v n="$requests" '
+    $1 == "50%" { p50 = $2 } $1 == "99%" { p99 = $2 } /Requests\/sec/ { rps = $2 }
+    END { printf "   %s req/s, p50 %s, p99 %s, %.2f statements per request\n", rps, p50, p99, s / n }' \
+    <<<"$report"
+}

@@ -18,34 +18,16 @@ on_exit 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$data_d
 start_server "$data_dir" "$PORT"
 node "$ROOT/bench/seed_projects.mjs" "$base"
 
-statements() { curl -sf "$base/metrics" | awk '$1 == "karma_db_statements_total" { print $2 }'; }
-
-run() {
-  local name="$1" report before after requests
-  shift
-  echo "## $name"
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP:-3s}" "$@" >/dev/null
-  before=$(statements)
-  report=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@")
-  after=$(statements)
-  grep -E "Non-2xx|Socket errors" <<<"$report" || true
-  requests=$(awk '/requests in/ { print $1 }' <<<"$report")
-  awk -v s=$((after - before)) -v n="$requests" '
-    $1 == "50%" { p50 = $2 } $1 == "99%" { p99 = $2 } /Requests\/sec/ { rps = $2 }
-    END { printf "   %s req/s, p50 %s, p99 %s, %.2f statements per request\n", rps, p50, p99, s / n }' \
-    <<<"$report"
-}
-
 backend=sqlite
 [[ "${DATABASE_URL:-}" == postgres* ]] && backend=postgresql
 echo "# karma $(git -C "$ROOT" rev-parse --short HEAD), $backend, $CONNECTIONS connections, $DURATION"
-run "GET /api/projects (20 projects x 10 tasks x 4 members)" -s "$ROOT/bench/bearer.lua" \
+wrk_bench "GET /api/projects (20 projects x 10 tasks x 4 members)" -s "$ROOT/bench/bearer.lua" \
   "$base/api/projects"
 # A word in about 5 % of the avatars (a skill, a trade), ranked; two words; the first word
 # typed half-way (a prefix), sorted by rating.
-run "GET /api/store/avatars?q=design (10 000 public avatars)" -s "$ROOT/bench/bearer.lua" \
+wrk_bench "GET /api/store/avatars?q=design (10 000 public avatars)" -s "$ROOT/bench/bearer.lua" \
   "$base/api/store/avatars?q=design"
-run "GET /api/store/avatars?q=video%20web" -s "$ROOT/bench/bearer.lua" \
+wrk_bench "GET /api/store/avatars?q=video%20web" -s "$ROOT/bench/bearer.lua" \
   "$base/api/store/avatars?q=video%20web"
-run "GET /api/store/avatars?q=desi&sort=rating" -s "$ROOT/bench/bearer.lua" \
+wrk_bench "GET /api/store/avatars?q=desi&sort=rating" -s "$ROOT/bench/bearer.lua" \
   "$base/api/store/avatars?q=desi&sort=rating"

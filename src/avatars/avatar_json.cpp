@@ -80,11 +80,7 @@ void append_abilities(std::string& out, std::string_view stored) {
 }
 
 void append_money(std::string& out, std::int64_t cents) {
-  json::append_number(out, static_cast<double>(cents) / 100.0);
-}
-
-double two_decimals(double value) {
-  return std::round(value * 100) / 100;
+  json::append_number(out, money(cents));
 }
 
 }  // namespace
@@ -107,11 +103,9 @@ void append_avatar_json(std::string& out, const AvatarView& view) {
   text(",\"status\":", a.status);
   out += ",\"performance\":{\"totalTasks\":" + std::to_string(s.total_tasks) +
          ",\"completedTasks\":" + std::to_string(s.completed_tasks) + ",\"averageTime\":";
-  json::append_number(out, two_decimals(s.average_work_ms / 3'600'000.0));
+  json::append_number(out, s.average_time_hours());
   out += ",\"successRate\":";
-  json::append_number(out, s.total_tasks == 0 ? 0.0
-                                              : two_decimals(100.0 * s.completed_tasks /
-                                                             static_cast<double>(s.total_tasks)));
+  json::append_number(out, s.success_rate());
   out += "},\"abilities\":";
   append_abilities(out, a.abilities);
   out += ",\"earnings\":{\"today\":";

@@ -46,7 +46,16 @@ struct AvatarStats {
   std::int64_t month_cents = 0;
   std::int64_t total_cents = 0;
   std::array<std::int64_t, 7> trend_cents{};  // the last 7 UTC days, oldest first, today last
+  // As the contract shows them, to two decimals: hours from assignment to completion; percent
+  // of assigned tasks completed.
+  double average_time_hours() const;
+  double success_rate() const;
 };
+
+// Cents as the contract's money (a number of currency units).
+inline double money(std::int64_t cents) {
+  return static_cast<double>(cents) / 100.0;
+}
 
 // The UTC boundaries earnings are summed over.
 struct EarningsWindows {

@@ -52,10 +52,11 @@ std::string keyed_text(std::string_view key, const Item& item, AppendItem append
   return out;
 }
 
-// {"<key>":[<items>]}: an unpaged list.
+// Appends {"<key>":[<items> — the open start of both envelopes below.
 template <class Items, class AppendItem>
-std::string list_text(std::string_view key, const Items& items, AppendItem append_item) {
-  std::string out = "{\"";
+void append_keyed_items(std::string& out, std::string_view key, const Items& items,
+                        AppendItem append_item) {
+  out += "{\"";
   out += key;
   out += "\":[";
   bool first = true;
@@ -64,6 +65,13 @@ std::string list_text(std::string_view key, const Items& items, AppendItem appen
     first = false;
     append_item(out, item);
   }
+}
+
+// {"<key>":[<items>]}: an unpaged list.
+template <class Items, class AppendItem>
+std::string list_text(std::string_view key, const Items& items, AppendItem append_item) {
+  std::string out;
+  append_keyed_items(out, key, items, append_item);
   out += "]}";
   return out;
 }
@@ -77,15 +85,7 @@ std::string page_text(std::string_view key, const Items& items, std::int64_t tot
                       std::size_t item_bytes = 256) {
   std::string out;
   out.reserve(items.size() * item_bytes + key.size() + 64);
-  out += "{\"";
-  out += key;
-  out += "\":[";
-  bool first = true;
-  for (const auto& item : items) {
-    if (!first) out += ',';
-    first = false;
-    append_item(out, item);
-  }
+  append_keyed_items(out, key, items, append_item);
   out += "],\"total\":" + std::to_string(total) + ",\"page\":" + std::to_string(page) +
          ",\"pageSize\":" + std::to_string(page_size) + "}";
   return out;

@@ -33,6 +33,13 @@ std::string id_in(Dialect dialect, std::string_view column, int n) {
   return std::string(column) + " = ANY(CAST(" + p + " AS uuid[]))";
 }
 
+std::string text_in(Dialect dialect, std::string_view column, int n) {
+  const std::string p = "$" + std::to_string(n);
+  if (dialect == Dialect::sqlite)
+    return std::string(column) + " IN (SELECT value FROM json_each(" + p + "))";
+  return std::string(column) + " IN (SELECT jsonb_array_elements_text(CAST(" + p + " AS jsonb)))";
+}
+
 std::string id_list(Dialect dialect, const std::vector<std::string>& ids) {
   if (dialect == Dialect::sqlite) return encode_text_array(ids);
   std::string out = "{";

@@ -35,6 +35,9 @@ std::string id_in(Dialect dialect, std::string_view column, int n);
 // The ids as id_in binds them: a JSON array for SQLite's json_each, an array literal that
 // PostgreSQL casts to uuid[] (measured ~40 % cheaper than unpacking JSON there).
 std::string id_list(Dialect dialect, const std::vector<std::string>& ids);
+// A condition: `column` (text) is one of the strings bound to parameter $n as
+// encode_text_array(strings) — any strings, quoted as JSON.
+std::string text_in(Dialect dialect, std::string_view column, int n);
 
 std::string encode_text_array(const std::vector<std::string>& items);
 std::vector<std::string> decode_text_array(std::string_view json);

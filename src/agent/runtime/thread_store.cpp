@@ -45,11 +45,8 @@ std::vector<std::string> ThreadStore::known_ids(db::Connection& c, const std::st
                                                 const std::vector<std::string>& ids) {
   std::vector<std::string> out;
   if (ids.empty()) return out;
-  // Message ids are the client's strings, not UUIDs: bound as a JSON array on both databases.
-  const std::string in = c.dialect() == db::Dialect::postgres
-                             ? "id IN (SELECT jsonb_array_elements_text(CAST($2 AS jsonb)))"
-                             : "id IN (SELECT value FROM json_each($2))";
-  for (const auto& row : c.query("SELECT id FROM agent_messages WHERE thread_id = $1 AND " + in,
+  for (const auto& row : c.query("SELECT id FROM agent_messages WHERE thread_id = $1 AND " +
+                                     db::text_in(c.dialect(), "id", 2),
                                  {thread_id, db::encode_text_array(ids)})
                              .rows)
     out.push_back(row.text(0));

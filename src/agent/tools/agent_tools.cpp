@@ -152,20 +152,15 @@ ToolResult BackendTools::analyze(const Caller& caller, const bj::object& args) {
   const std::int64_t cents = range == "day"     ? s.today_cents
                              : range == "month" ? s.month_cents
                                                 : s.week_cents;
-  const double success = s.total_tasks == 0
-                             ? 0.0
-                             : std::round(10000.0 * static_cast<double>(s.completed_tasks) /
-                                          static_cast<double>(s.total_tasks)) /
-                                   100.0;
   return {bj::object{{"avatarId", view.record.id},
                      {"name", view.record.name},
                      {"timeRange", range},
                      {"totalTasks", s.total_tasks},
                      {"completedTasks", s.completed_tasks},
-                     {"successRate", success},
-                     {"averageTimeHours", std::round(s.average_work_ms / 36'000.0) / 100.0},
-                     {"earnings", static_cast<double>(cents) / 100.0},
-                     {"totalEarnings", static_cast<double>(s.total_cents) / 100.0}},
+                     {"successRate", s.success_rate()},
+                     {"averageTimeHours", s.average_time_hours()},
+                     {"earnings", avatars::money(cents)},
+                     {"totalEarnings", avatars::money(s.total_cents)}},
           false};
 }
 

@@ -72,29 +72,12 @@ std::vector<ToolSpec> make_tools() {
   };
 }
 
-std::string_view kind_name(const bj::value& v) {
-  switch (v.kind()) {
-    case bj::kind::object:
-      return "object";
-    case bj::kind::array:
-      return "array";
-    case bj::kind::string:
-      return "string";
-    case bj::kind::bool_:
-      return "boolean";
-    case bj::kind::null:
-      return "null";
-    default:
-      return "number";
-  }
-}
-
 bool has_type(const bj::value& v, std::string_view type) {
   if (type == "integer")
     return v.is_int64() || v.is_uint64() ||
            (v.is_double() && std::trunc(v.get_double()) == v.get_double());
   if (type == "number") return v.is_number();
-  return kind_name(v) == type;
+  return json_kind(v) == type;
 }
 
 }  // namespace
@@ -113,7 +96,7 @@ const ToolSpec* find_builtin(std::string_view name) {
 std::optional<std::string> schema_violation(const bj::object& schema, const bj::value& args) {
   if (const auto* type = schema.if_contains("type"); type && type->is_string())
     if (!has_type(args, type->get_string()))
-      return "must be " + std::string(type->get_string()) + ", not " + std::string(kind_name(args));
+      return "must be " + std::string(type->get_string()) + ", not " + std::string(json_kind(args));
   if (const auto* values = schema.if_contains("enum"); values && values->is_array()) {
     const auto& list = values->get_array();
     if (std::find(list.begin(), list.end(), args) == list.end()) return "is not one of its values";
