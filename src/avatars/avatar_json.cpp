@@ -83,7 +83,21 @@ void append_money(std::string& out, std::int64_t cents) {
   json::append_number(out, money(cents));
 }
 
+double two_decimals(double value) {
+  return std::round(value * 100) / 100;
+}
+
 }  // namespace
+
+double AvatarStats::average_time_hours() const {
+  return two_decimals(average_work_ms / 3'600'000.0);
+}
+
+double AvatarStats::success_rate() const {
+  return total_tasks == 0
+             ? 0.0
+             : two_decimals(100.0 * completed_tasks / static_cast<double>(total_tasks));
+}
 
 void append_avatar_json(std::string& out, const AvatarView& view) {
   const AvatarRecord& a = view.record;

@@ -1,7 +1,5 @@
 #include "avatars/avatar_store.hpp"
 
-#include <cmath>
-
 #include <chrono>
 
 #include "db/sql.hpp"
@@ -412,24 +410,6 @@ bool AvatarStore::insert_acquisition(db::Connection& c, const std::string& user_
 
 void AvatarStore::count_download(db::Connection& c, const std::string& avatar_id) {
   c.query("UPDATE avatars SET download_count = download_count + 1 WHERE id = $1", {avatar_id});
-}
-
-namespace {
-
-double two_decimals(double value) {
-  return std::round(value * 100) / 100;
-}
-
-}  // namespace
-
-double AvatarStats::average_time_hours() const {
-  return two_decimals(average_work_ms / 3'600'000.0);
-}
-
-double AvatarStats::success_rate() const {
-  return total_tasks == 0
-             ? 0.0
-             : two_decimals(100.0 * completed_tasks / static_cast<double>(total_tasks));
 }
 
 std::int64_t AvatarStore::store_revision(db::Connection& c) {
