@@ -96,8 +96,16 @@ AvatarView AvatarService::create(const Caller& caller, const NewAvatar& input) {
   a.tools = input.tools;
   a.abilities = input.abilities;
   a.created_at = a.updated_at = now_ms();
-  db_.transaction([&](db::Connection& c) { store_.insert(c, a); });
+  db_.transaction([&](db::Connection& c) {
+    require_room(c, caller);
+    store_.insert(c, a);
+  });
   return {std::move(a), {}, true};
+}
+
+void AvatarService::require_room(db::Connection& c, const Caller& caller) {
+  plans_.require_room(c, caller.user_id, billing::Resource::avatars,
+                      [&] { return store_.count_created_by(c, caller.user_id); });
 }
 
 AvatarView AvatarService::view(db::Connection& c, const Caller& caller, AvatarRecord record) {
@@ -235,6 +243,7 @@ AvatarView AvatarService::acquire(const Caller& caller, const std::string& id) {
         plans_.plan_of(c, caller.user_id) == billing::Plan::free)
       throw AppError(ErrorCode::forbidden, "A paid avatar needs an active paid plan",
                      boost::json::object{{"plan", "free"}});
+    require_room(c, caller);
     AvatarRecord copy = original;
     copy.id = crypto::uuid_v4();
     copy.created_by = caller.user_id;

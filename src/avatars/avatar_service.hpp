@@ -109,6 +109,8 @@ class AvatarService final : public AvatarDirectory {
   AvatarRecord visible(db::Connection& c, const Caller& caller, const std::string& id,
                        bool lock = false);
   AvatarRecord owned(db::Connection& c, const Caller& caller, const std::string& id);
+  // The caller's plan allows one more avatar (created or acquired), or FORBIDDEN.
+  void require_room(db::Connection& c, const Caller& caller);
   std::vector<AvatarView> views(db::Connection& c, const Caller& caller,
                                 std::vector<AvatarRecord> records);
   AvatarView view(db::Connection& c, const Caller& caller, AvatarRecord record);

@@ -1,43 +1,138 @@
 #include "billing/plans.hpp"
 
+#include <charconv>
+#include <stdexcept>
+
+#include "core/app_error.hpp"
+#include "core/validation.hpp"
 #include "db/database.hpp"
 
 namespace karma::billing {
 namespace {
 
+constexpr std::array<std::string_view, 4> kPlanNames = {"free", "pro", "team", "enterprise"};
+
+std::optional<std::int64_t>* limit_slot(PlanLimits& limits, std::string_view key) {
+  if (key == "devices") return &limits.devices;
+  if (key == "avatars") return &limits.avatars;
+  if (key == "projects") return &limits.projects;
+  if (key == "storageBytes") return &limits.storage_bytes;
+  return nullptr;
+}
+
+// "devices=5,storageBytes=unlimited" over the defaults in `limits`.
+void apply_overrides(PlanLimits& limits, std::string_view plan, std::string_view text) {
+  std::size_t start = 0;
+  while (start < text.size()) {
+    const std::size_t comma = std::min(text.find(',', start), text.size());
+    const std::string_view item = trim(text.substr(start, comma - start));
+    start = comma + 1;
+    if (item.empty()) continue;
+    const std::size_t eq = item.find('=');
+    const auto bad = [&] {
+      return std::invalid_argument("PLAN_LIMITS_" + std::string(plan) + ": cannot read '" +
+                                   std::string(item) +
+                                   "' (devices|avatars|projects|storageBytes=N|unlimited)");
+    };
+    if (eq == std::string_view::npos) throw bad();
+    auto* slot = limit_slot(limits, trim(item.substr(0, eq)));
+    const std::string_view value = trim(item.substr(eq + 1));
+    if (slot == nullptr) throw bad();
+    if (value == "unlimited") {
+      *slot = std::nullopt;
+      continue;
+    }
+    std::int64_t n = 0;
+    const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), n);
+    if (error != std::errc() || end != value.data() + value.size() || n < 0) throw bad();
+    *slot = n;
+  }
+}
+
 class SubscriptionPlans final : public PlanDirectory {
  public:
+  SubscriptionPlans(const PlanCatalog& catalog, bool enforce)
+      : catalog_(catalog), enforce_(enforce) {}
+
   Plan plan_of(db::Connection& c, const std::string& user_id) override {
+    // past_due keeps the plan while Stripe retries the payment; it ends with the subscription.
     const auto r = c.query(
-        "SELECT plan FROM subscriptions WHERE user_id = $1 AND status IN ('active', 'trialing') "
-        "ORDER BY created_at DESC LIMIT 1",
+        "SELECT plan FROM subscriptions WHERE user_id = $1 "
+        "AND status IN ('active', 'trialing', 'past_due')",
         {user_id});
     if (r.empty()) return Plan::free;
-    const std::string plan = r.first().text(0);
-    for (Plan p : {Plan::pro, Plan::team, Plan::enterprise})
-      if (plan == plan_name(p)) return p;
-    return Plan::free;
+    return plan_named(r.first().text(0)).value_or(Plan::free);
   }
+
+  void require_room(db::Connection& c, const std::string& user_id, Resource resource,
+                    const std::function<std::int64_t()>& count) override {
+    if (!enforce_) return;
+    // SQLite's write transactions already run one at a time; PostgreSQL's wait here for the
+    // user's other creates to commit, so each counts what the one before it inserted.
+    if (c.dialect() == db::Dialect::postgres)
+      c.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", {"plan-limit:" + user_id});
+    const auto limit = catalog_.offer(plan_of(c, user_id)).limits.of(resource);
+    if (!limit || count() < *limit) return;
+    static constexpr std::array<const char*, 3> kWhat = {"devices", "avatars", "projects"};
+    throw AppError::plan_limit("Your plan allows " + std::to_string(*limit) + " " +
+                                   kWhat[static_cast<std::size_t>(resource)] +
+                                   "; upgrade it to add more",
+                               *limit);
+  }
+
+  std::optional<std::int64_t> storage_quota(db::Connection& c,
+                                            const std::string& user_id) override {
+    if (!enforce_) return std::nullopt;
+    return catalog_.offer(plan_of(c, user_id)).limits.storage_bytes;
+  }
+
+ private:
+  const PlanCatalog& catalog_;
+  bool enforce_;
 };
 
 }  // namespace
 
 std::string_view plan_name(Plan plan) {
-  switch (plan) {
-    case Plan::free:
-      return "free";
-    case Plan::pro:
-      return "pro";
-    case Plan::team:
-      return "team";
-    case Plan::enterprise:
-      return "enterprise";
-  }
-  return "free";
+  return kPlanNames[static_cast<std::size_t>(plan)];
 }
 
-std::unique_ptr<PlanDirectory> make_subscription_plans() {
-  return std::make_unique<SubscriptionPlans>();
+std::optional<Plan> plan_named(std::string_view name) {
+  for (std::size_t i = 0; i < kPlanNames.size(); ++i)
+    if (kPlanNames[i] == name) return static_cast<Plan>(i);
+  return std::nullopt;
+}
+
+const std::array<std::string_view, 4>& plan_names() {
+  return kPlanNames;
+}
+
+std::optional<std::int64_t> PlanLimits::of(Resource resource) const {
+  switch (resource) {
+    case Resource::devices:
+      return devices;
+    case Resource::avatars:
+      return avatars;
+    case Resource::projects:
+      return projects;
+  }
+  return std::nullopt;
+}
+
+PlanCatalog::PlanCatalog(std::int64_t free_storage_bytes,
+                         const std::array<std::string, 4>& overrides)
+    : offers_{{
+          {Plan::free, "Free", 0, 0, {3, 2, 3, free_storage_bytes}},
+          {Plan::pro, "Pro", 1900, 19000, {20, 20, 50, free_storage_bytes * 20}},
+          {Plan::team, "Team", 9900, 99000, {200, 100, 500, free_storage_bytes * 200}},
+          {Plan::enterprise, "Enterprise", 49900, 499000, {}},
+      }} {
+  for (std::size_t i = 0; i < offers_.size(); ++i)
+    apply_overrides(offers_[i].limits, kPlanNames[i], overrides[i]);
+}
+
+std::unique_ptr<PlanDirectory> make_subscription_plans(const PlanCatalog& catalog, bool enforce) {
+  return std::make_unique<SubscriptionPlans>(catalog, enforce);
 }
 
 }  // namespace karma::billing

@@ -59,6 +59,9 @@ void Config::validate() const {
     throw std::runtime_error("STORAGE_QUOTA_FREE_BYTES must not be negative");
   if (plan_limits != "on" && plan_limits != "off")
     throw std::runtime_error("PLAN_LIMITS must be on or off");
+  if (stripe_timeout_ms < 1) throw std::runtime_error("STRIPE_TIMEOUT_MS must be positive");
+  if (uses_stripe() && (billing_success_url.empty() || billing_cancel_url.empty()))
+    throw std::runtime_error("Stripe needs BILLING_SUCCESS_URL and BILLING_CANCEL_URL");
   if (uses_s3() && (aws_access_key_id.empty() || aws_secret_access_key.empty()))
     throw std::runtime_error("AWS_S3_BUCKET needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
   if (s3_part_size_bytes < 5 * 1024 * 1024)
@@ -131,7 +134,28 @@ void bind_config(CLI::App& cmd, Config& c) {
   setting("--storage-quota-free-bytes", c.storage_quota_free_bytes, "STORAGE_QUOTA_FREE_BYTES",
           "Storage of a free-plan user (pro: 20x, team: 200x, enterprise: unlimited)");
   setting("--plan-limits", c.plan_limits, "PLAN_LIMITS",
-          "on: enforce plan limits (devices, storage quota); off: none");
+          "on: enforce plan limits (devices, avatars, projects, storage); off: none");
+  setting("--plan-limits-free", c.plan_limit_overrides[0], "PLAN_LIMITS_FREE",
+          "Free plan limits over the defaults: devices=N,avatars=N,projects=N,storageBytes=N "
+          "(N or unlimited)",
+          false);
+  setting("--plan-limits-pro", c.plan_limit_overrides[1], "PLAN_LIMITS_PRO",
+          "Pro plan limits, as PLAN_LIMITS_FREE", false);
+  setting("--plan-limits-team", c.plan_limit_overrides[2], "PLAN_LIMITS_TEAM",
+          "Team plan limits, as PLAN_LIMITS_FREE", false);
+  setting("--plan-limits-enterprise", c.plan_limit_overrides[3], "PLAN_LIMITS_ENTERPRISE",
+          "Enterprise plan limits, as PLAN_LIMITS_FREE (default: unlimited)", false);
+  setting("--stripe-secret-key", c.stripe_secret_key, "STRIPE_SECRET_KEY",
+          "Bill through Stripe (default: the development checkout)", false);
+  setting("--stripe-webhook-secret", c.stripe_webhook_secret, "STRIPE_WEBHOOK_SECRET",
+          "Signing secret of the Stripe webhook endpoint (whsec_...)", false);
+  setting("--stripe-api-base", c.stripe_api_base, "STRIPE_API_BASE", "Stripe's API origin");
+  setting("--stripe-timeout-ms", c.stripe_timeout_ms, "STRIPE_TIMEOUT_MS",
+          "Longest wait for Stripe's API (connect, and each read)");
+  setting("--billing-success-url", c.billing_success_url, "BILLING_SUCCESS_URL",
+          "Where a completed checkout returns the user");
+  setting("--billing-cancel-url", c.billing_cancel_url, "BILLING_CANCEL_URL",
+          "Where an abandoned checkout returns the user");
   setting("--s3-bucket", c.s3_bucket, "AWS_S3_BUCKET",
           "Store file contents in this S3 bucket (default: under the data dir)", false);
   setting("--s3-endpoint", c.s3_endpoint, "S3_ENDPOINT",

@@ -1,5 +1,6 @@
 #pragma once
 // Every setting of the server. Precedence: flags > environment > .env file > defaults.
+#include <array>
 #include <cstddef>
 #include <string>
 
@@ -45,6 +46,16 @@ struct Config {
   std::int64_t upload_max_bytes = 5LL << 30;          // one uploaded file
   std::int64_t storage_quota_free_bytes = 5LL << 30;  // pro: 20x, team: 200x, enterprise: none
   std::string plan_limits = "on";  // "off": no plan limits (self-hosted, load tests)
+  // Per plan (free, pro, team, enterprise): "devices=N,avatars=N,projects=N,storageBytes=N"
+  // over the defaults, any of them "unlimited" (see billing::PlanCatalog).
+  std::array<std::string, 4> plan_limit_overrides;
+  // Billing: Stripe when a secret key is given, otherwise the development checkout.
+  std::string stripe_secret_key;
+  std::string stripe_webhook_secret;
+  std::string stripe_api_base = "https://api.stripe.com";
+  int stripe_timeout_ms = 10000;
+  std::string billing_success_url = "http://localhost:5173/settings?checkout=success";
+  std::string billing_cancel_url = "http://localhost:5173/settings?checkout=cancelled";
   // Blobs go to S3 when a bucket is named, otherwise under data_dir.
   std::string s3_bucket;
   std::string s3_endpoint;  // empty: AWS; else an S3-compatible server (MinIO …)
@@ -79,6 +90,7 @@ struct Config {
   int effective_db_pool_size() const;
   bool plan_limits_enforced() const { return plan_limits != "off"; }
   bool uses_s3() const { return !s3_bucket.empty(); }
+  bool uses_stripe() const { return !stripe_secret_key.empty(); }
   // Throws std::runtime_error naming the first unusable setting.
   void validate() const;
 };

@@ -29,8 +29,8 @@ std::optional<std::string> stored_json(const std::optional<bj::object>& value) {
 }  // namespace
 
 DeviceService::DeviceService(db::Database& db, db::GroupCommit& commits, realtime::EventBus& bus,
-                             DeviceSettings settings)
-    : db_(db), commits_(commits), bus_(bus), settings_(settings) {}
+                             billing::PlanDirectory& plans, DeviceSettings settings)
+    : db_(db), commits_(commits), plans_(plans), bus_(bus), settings_(settings) {}
 
 DeviceRecord DeviceService::owned_device(db::Connection& c, const Caller& caller,
                                          const std::string& id) {
@@ -91,6 +91,8 @@ CreatedDevice DeviceService::create(const Caller& caller, const NewDevice& input
   d.created_at = d.updated_at = now_ms();
   try {
     db_.transaction([&](db::Connection& c) {
+      plans_.require_room(c, caller.user_id, billing::Resource::devices,
+                          [&] { return store_.count_owned(c, caller.user_id); });
       store_.insert(c, d);
       created.token = issue_token(c, d.id, d.created_at);
     });

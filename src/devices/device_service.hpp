@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "billing/plans.hpp"
 #include "core/caller.hpp"
 #include "core/validation.hpp"
 #include "db/database.hpp"
@@ -63,7 +64,7 @@ class DeviceService final : public DeviceDirectory {
  public:
   // Heartbeats are frequent, small and independent: they go through `commits` in batches.
   DeviceService(db::Database& db, db::GroupCommit& commits, realtime::EventBus& bus,
-                DeviceSettings settings);
+                billing::PlanDirectory& plans, DeviceSettings settings);
 
   std::pair<std::vector<DeviceRecord>, std::int64_t> list(const Caller& caller,
                                                           const DeviceList& request);
@@ -103,6 +104,7 @@ class DeviceService final : public DeviceDirectory {
 
   db::Database& db_;
   db::GroupCommit& commits_;
+  billing::PlanDirectory& plans_;
   realtime::EventBus& bus_;
   DeviceSettings settings_;
   DeviceStore store_;

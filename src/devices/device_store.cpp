@@ -62,6 +62,10 @@ Value text_or_null(const std::optional<std::string>& text) {
 
 }  // namespace
 
+std::int64_t DeviceStore::count_owned(db::Connection& c, const std::string& user_id) {
+  return c.query("SELECT COUNT(*) FROM devices WHERE user_id = $1", {user_id}).first().integer(0);
+}
+
 std::pair<std::vector<DeviceRecord>, std::int64_t> DeviceStore::list(db::Connection& c,
                                                                      const DeviceQuery& q) {
   std::string where = " FROM devices WHERE user_id = $1";

@@ -79,6 +79,7 @@ struct StatusChange {
 
 class DeviceStore {
  public:
+  std::int64_t count_owned(db::Connection& c, const std::string& user_id);
   // One page and the total count of the caller's matching devices.
   std::pair<std::vector<DeviceRecord>, std::int64_t> list(db::Connection& c, const DeviceQuery& q);
   // The device when `user_id` owns it.

@@ -6,8 +6,8 @@
 
 namespace karma::devices {
 
-DevicesModule::DevicesModule(const Platform& platform)
-    : devices_(platform.db, platform.commits, platform.bus,
+DevicesModule::DevicesModule(const Platform& platform, billing::PlanDirectory& plans)
+    : devices_(platform.db, platform.commits, platform.bus, plans,
                DeviceSettings{platform.config.heartbeat_interval_seconds,
                               platform.config.metrics_max_samples,
                               platform.config.metrics_retention_days}),

@@ -11,7 +11,7 @@ namespace karma::devices {
 
 class DevicesModule final : public Module {
  public:
-  explicit DevicesModule(const Platform& platform);
+  DevicesModule(const Platform& platform, billing::PlanDirectory& plans);
   DeviceDirectory& directory() { return devices_; }
   DeviceService& service() { return devices_; }
   CommandService& commands() { return commands_; }

@@ -69,16 +69,6 @@ void FileService::require_device(const Caller& caller, const std::string& device
   require_device(*c, caller, device_id);
 }
 
-std::optional<std::int64_t> FileService::quota_of(db::Connection& c, const std::string& user_id) {
-  if (!settings_.enforce_quota) return std::nullopt;
-  const billing::Plan plan = plans_.plan_of(c, user_id);
-  if (plan == billing::Plan::enterprise) return std::nullopt;
-  const std::int64_t factor = plan == billing::Plan::team  ? 200
-                              : plan == billing::Plan::pro ? 20
-                                                           : 1;
-  return settings_.quota_free * factor;
-}
-
 void FileService::require_device(db::Connection& c, const Caller& caller,
                                  const std::string& device_id) {
   devices_.require_owned(c, caller, device_id);
@@ -94,7 +84,7 @@ FileRecord FileService::require_file(db::Connection& c, const Caller& caller,
 
 std::int64_t FileService::remaining_quota(const Caller& caller) {
   auto c = db_.acquire();
-  const auto quota = quota_of(*c, caller.user_id);
+  const auto quota = plans_.storage_quota(*c, caller.user_id);
   if (!quota) return INT64_MAX;
   return std::max<std::int64_t>(
       0, *quota - store_.used_bytes(*c, devices_.device_ids_of(*c, caller.user_id)));
@@ -121,7 +111,7 @@ bool FileService::ensure_folders(db::Connection& c, const std::string& device_id
 }
 
 void FileService::require_quota(db::Connection& c, const std::string& user_id, std::int64_t more) {
-  const auto quota = quota_of(c, user_id);
+  const auto quota = plans_.storage_quota(c, user_id);
   if (quota && store_.used_bytes(c, devices_.device_ids_of(c, user_id)) + more > *quota)
     throw AppError::plan_limit("Storage quota exceeded", *quota);
 }

@@ -19,11 +19,7 @@
 namespace karma::files {
 
 struct FileSettings {
-  std::int64_t max_file_bytes = 5LL << 30;
-  // Per-user storage by plan (pro 20x, team 200x the free plan's, enterprise unlimited);
-  // enforced unless plan limits are off.
-  bool enforce_quota = true;
-  std::int64_t quota_free = 5LL << 30;
+  std::int64_t max_file_bytes = 5LL << 30;  // per-user storage is the plan's (PlanDirectory)
 };
 
 // A file whose bytes are in the blob store, ready to be recorded.
@@ -133,7 +129,6 @@ class FileService {
   FileRecord require_file(db::Connection& c, const Caller& caller, const std::string& device_id,
                           const std::string& id);
   // The user's storage quota in bytes; nullopt when unlimited.
-  std::optional<std::int64_t> quota_of(db::Connection& c, const std::string& user_id);
   void drop_blob_if_unreferenced(const std::string& key);
   // Puts `file` at `target`/name: moved (the same row) or copied (a new row sharing the blob).
   FileRecord place(const Caller& caller, const std::string& device_id, const std::string& id,

@@ -8,9 +8,7 @@ namespace karma::files {
 FilesModule::FilesModule(const Platform& platform, devices::DeviceDirectory& devices,
                          billing::PlanDirectory& plans)
     : service_(platform.db, platform.blobs, devices, plans,
-               FileSettings{.max_file_bytes = platform.config.upload_max_bytes,
-                            .enforce_quota = platform.config.plan_limits_enforced(),
-                            .quota_free = platform.config.storage_quota_free_bytes}) {
+               FileSettings{.max_file_bytes = platform.config.upload_max_bytes}) {
   devices.on_remove([this](db::Connection& c, const std::string& device_id) {
     return service_.release_device(c, device_id);
   });

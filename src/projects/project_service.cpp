@@ -35,8 +35,9 @@ AppError needs_owner() {
 }  // namespace
 
 ProjectService::ProjectService(db::Database& db, realtime::EventBus& bus,
-                               auth::UserDirectory& users, avatars::AvatarDirectory& avatars)
-    : db_(db), bus_(bus), users_(users), avatars_(avatars) {}
+                               auth::UserDirectory& users, avatars::AvatarDirectory& avatars,
+                               billing::PlanDirectory& plans)
+    : db_(db), bus_(bus), users_(users), avatars_(avatars), plans_(plans) {}
 
 std::pair<ProjectRecord, std::string> ProjectService::require_role(db::Connection& c,
                                                                    const Caller& caller,
@@ -139,6 +140,8 @@ std::string ProjectService::list_stamp(const Caller& caller,
 
 ProjectView ProjectService::create(const Caller& caller, const NewProject& input) {
   return db_.transaction([&](db::Connection& c) {
+    plans_.require_room(c, caller.user_id, billing::Resource::projects,
+                        [&] { return store_.count_owned(c, caller.user_id); });
     ProjectRecord p;
     p.id = crypto::uuid_v4();
     p.name = input.name;

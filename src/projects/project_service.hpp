@@ -15,6 +15,7 @@
 
 #include "auth/user_directory.hpp"
 #include "avatars/avatar_directory.hpp"
+#include "billing/plans.hpp"
 #include "core/caller.hpp"
 #include "db/database.hpp"
 #include "projects/project_store.hpp"
@@ -86,7 +87,7 @@ struct ProjectView {
 class ProjectService {
  public:
   ProjectService(db::Database& db, realtime::EventBus& bus, auth::UserDirectory& users,
-                 avatars::AvatarDirectory& avatars);
+                 avatars::AvatarDirectory& avatars, billing::PlanDirectory& plans);
 
   // Each with its members and tasks, in a fixed number of statements whatever their number.
   std::vector<ProjectView> list(const Caller& caller, const std::optional<std::string>& status);
@@ -134,6 +135,7 @@ class ProjectService {
   realtime::EventBus& bus_;
   auth::UserDirectory& users_;
   avatars::AvatarDirectory& avatars_;
+  billing::PlanDirectory& plans_;
   ProjectStore store_;
 };
 

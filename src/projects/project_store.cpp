@@ -106,6 +106,12 @@ std::optional<std::pair<ProjectRecord, std::string>> ProjectStore::find_for_memb
   return std::pair{project_from(r.first()), r.first().text(9)};
 }
 
+std::int64_t ProjectStore::count_owned(db::Connection& c, const std::string& owner_id) {
+  return c.query("SELECT COUNT(*) FROM projects WHERE owner_id = $1", {owner_id})
+      .first()
+      .integer(0);
+}
+
 void ProjectStore::insert(db::Connection& c, const ProjectRecord& p) {
   c.query(
       "INSERT INTO projects (id, name, description, status, progress, progress_manual, owner_id, "

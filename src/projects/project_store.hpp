@@ -62,6 +62,7 @@ class ProjectStore {
                                                                        const std::string& user_id,
                                                                        bool lock);
   void insert(db::Connection& c, const ProjectRecord& p);
+  std::int64_t count_owned(db::Connection& c, const std::string& owner_id);
   void update(db::Connection& c, const ProjectRecord& p);
   void remove(db::Connection& c, const std::string& id);
 

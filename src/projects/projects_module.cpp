@@ -6,8 +6,8 @@
 namespace karma::projects {
 
 ProjectsModule::ProjectsModule(const Platform& platform, auth::UserDirectory& users,
-                               avatars::AvatarDirectory& avatars)
-    : service_(platform.db, platform.bus, users, avatars),
+                               avatars::AvatarDirectory& avatars, billing::PlanDirectory& plans)
+    : service_(platform.db, platform.bus, users, avatars, plans),
       rendered_lists_(platform.config.response_cache_bytes) {}
 
 void ProjectsModule::mount(http::Router& router, jobs::Scheduler&) {

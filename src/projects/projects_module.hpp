@@ -12,7 +12,7 @@ namespace karma::projects {
 class ProjectsModule final : public Module {
  public:
   ProjectsModule(const Platform& platform, auth::UserDirectory& users,
-                 avatars::AvatarDirectory& avatars);
+                 avatars::AvatarDirectory& avatars, billing::PlanDirectory& plans);
   ProjectService& service() { return service_; }
   void mount(http::Router& router, jobs::Scheduler& jobs) override;
 

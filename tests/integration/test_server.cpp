@@ -105,6 +105,8 @@ Config test_config(const std::string& backend) {
   config.shutdown_grace_seconds = 5;
   config.upload_max_bytes = 4 << 20;          // files_test uploads past it
   config.storage_quota_free_bytes = 6 << 20;  // and past this
+  // Suites create many devices, avatars and projects per user; billing_test runs the real limits.
+  config.plan_limit_overrides[0] = "devices=1000,avatars=1000,projects=1000";
   const auto dir =
       std::filesystem::temp_directory_path() / ("karma-it-" + crypto::hex(crypto::random_bytes(6)));
   std::filesystem::create_directories(dir);
