@@ -45,6 +45,7 @@ class App {
   auth::AuthService& auth() { return auth_.service(); }
   devices::DeviceService& devices() { return devices_.service(); }
   devices::CommandService& commands() { return devices_.commands(); }
+  billing::SubscriptionService& subscriptions() { return billing_.subscriptions(); }
   realtime::EventBus& events() { return *events_; }
   const Config& config() const { return config_; }
   const http::Router& router() const { return router_; }

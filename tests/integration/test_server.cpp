@@ -36,10 +36,10 @@ class Servers : public ::testing::Environment {
     }();
     return *servers;
   }
-  TestServer& get(const std::string& backend) {
+  TestServer& get(const std::string& name, const std::function<Config()>& config) {
     std::lock_guard lock(mutex_);
-    auto& slot = servers_[backend];
-    if (!slot) slot = start_server(test_config(backend));
+    auto& slot = servers_[name];
+    if (!slot) slot = start_server(config());
     return *slot;
   }
   void TearDown() override { servers_.clear(); }
@@ -138,7 +138,11 @@ std::unique_ptr<TestServer> start_server(Config config) {
 }
 
 TestServer& shared_server(const std::string& backend) {
-  return Servers::instance().get(backend);
+  return Servers::instance().get(backend, [&] { return test_config(backend); });
+}
+
+TestServer& shared_server(const std::string& name, const std::function<Config()>& config) {
+  return Servers::instance().get(name, config);
 }
 
 bool postgres_available() {
@@ -198,7 +202,7 @@ std::vector<S3Object> list_s3_objects(const std::string& prefix) {
 void BackendTest::SetUp() {
   require_services(GetParam());
   if (IsSkipped() || HasFatalFailure()) return;
-  server_ = &shared_server(GetParam());
+  server_ = &server_for(GetParam());
   client_ = server_->client();
 }
 

@@ -50,6 +50,9 @@ std::vector<S3Object> list_s3_objects(const std::string& prefix);
 std::unique_ptr<TestServer> start_server(Config config);
 // The shared server of `backend`, started on first use.
 TestServer& shared_server(const std::string& backend);
+// A server shared under `name` by the suites that need `config()` instead (started on first
+// use, stopped at the end of the run).
+TestServer& shared_server(const std::string& name, const std::function<Config()>& config);
 
 // Backends to instantiate parameterised suites with.
 std::vector<std::string> backends();
@@ -82,6 +85,8 @@ class BackendTest : public ::testing::TestWithParam<std::string> {
   void SetUp() override;
   TestServer& server() { return *server_; }
   http::HttpClient& client() { return *client_; }
+  // The server the test talks to: the backend's shared one unless a suite needs its own.
+  virtual TestServer& server_for(const std::string& backend) { return shared_server(backend); }
 
  private:
   TestServer* server_ = nullptr;
