@@ -57,7 +57,8 @@ void mount_avatar_routes(http::Router& router, AvatarService& service, StampedCa
                  .summary = "Create an avatar",
                  .tag = "Avatars",
                  .body = ref("NewAvatar"),
-                 .replies = {{201, avatar_reply}}});
+                 .replies = {{201, avatar_reply}},
+                 .errors = {403}});
 
   auto avatar = router.group("/api/avatars/:id");
   avatar

@@ -186,7 +186,8 @@ void mount_billing_routes(http::Router& router, const PlanCatalog& catalog,
                  .summary = "The development checkout (no payment provider): a page to confirm",
                  .tag = "Subscriptions",
                  .query = token_query,
-                 .replies = {{200, string(), "HTML page", "text/html"}}});
+                 .replies = {{200, string(), "HTML page", "text/html"}},
+                 .errors = {404}});
 
   subscriptions
       .post(
@@ -207,7 +208,7 @@ void mount_billing_routes(http::Router& router, const PlanCatalog& catalog,
                  .tag = "Subscriptions",
                  .query = token_query,
                  .replies = {{200, string(), "HTML page", "text/html"}},
-                 .errors = {409}});
+                 .errors = {404, 409}});
 
   http::RouteOptions signed_by_stripe{.guard = http::Guard::signature};
   signed_by_stripe.signature = [secret = settings.webhook_secret](const Request& req) {

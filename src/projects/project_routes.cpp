@@ -64,7 +64,7 @@ void mount_project_routes(http::Router& router, ProjectService& service, Stamped
                  .tag = "Projects",
                  .body = ref("NewProject"),
                  .replies = {{201, project_reply}},
-                 .errors = {404}});
+                 .errors = {403, 404}});
 
   auto project = router.group("/api/projects/:id");
   project
