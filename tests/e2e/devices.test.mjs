@@ -7,7 +7,8 @@ import { startServer, api, uniqueEmail } from './harness.mjs';
 let server;
 let token;
 before(async () => {
-  server = await startServer();
+  // One owner registers many devices here; billing.test.mjs covers the plan limits.
+  server = await startServer({ PLAN_LIMITS: 'off' });
   const reg = await api(server.url, 'POST', '/api/auth/register', {
     body: { email: uniqueEmail('owner'), password: 'password123', name: 'Owner' },
   });
