@@ -47,7 +47,7 @@ class AvatarsTest : public OwnerTest {
     return call("GET", "/api/avatars", {}, &who).json().at("data").at("avatars").as_array().size();
   }
 
-  // Puts `who` on a paid plan, as billing will once it lands.
+  // Puts `who` on a paid plan, as a completed checkout does (billing_test covers that path).
   void give_paid_plan(const Account& who) {
     server().app->database().query(
         "INSERT INTO subscriptions (id, user_id, plan, status, current_period_start, "
