@@ -209,6 +209,9 @@ describe('with Stripe', () => {
       assert.equal((await deliver(event('customer.subscription.created', gold))).status, 400);
       const invoice = event('invoice.paid', { id: 'in_1', subscription: 'sub_unknown', customer: 'cus_unknown' });
       assert.equal((await deliver(invoice)).status, 400);
+      // Signed, but not storable (PostgreSQL's JSONB refuses \u0000): a 400 like any body, not a 500.
+      const nul = await deliver(event('charge.refunded', { id: 'ch_nul', note: 'a\u0000b' }));
+      assert.equal(nul.status, 400, nul.text);
       assert.equal(await subscriptionOf(karma.url, user), null);
     });
 

@@ -96,6 +96,9 @@ TEST(StripeEvents, RefuseBodiesThatAreNotUsableEvents) {
   EXPECT_TRUE(refused(R"({"id":"evt","type":"invoice.paid","created":1})"));
   EXPECT_TRUE(refused(R"({"id":"evt","type":"invoice.paid","created":-1,"data":{"object":{}}})"));
   EXPECT_TRUE(refused(R"({"id":"evt","type":"invoice.paid","created":1,"data":{"object":{}}})"));
+  // PostgreSQL could not store it (JSONB refuses \u0000): refused like any request body.
+  EXPECT_TRUE(refused(R"({"id":"e","type":"charge.refunded","created":1,"data":{"object":
+    {"id":"ch","note":"a\u0000b"}}})"));
   // A price Karma does not sell.
   EXPECT_TRUE(refused(R"({"id":"e","type":"customer.subscription.created","created":1,
     "data":{"object":{"id":"sub","status":"active","items":{"data":[{"price":
