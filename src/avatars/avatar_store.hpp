@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/clock.hpp"
+#include "core/money.hpp"
 #include "db/database.hpp"
 
 namespace karma::avatars {
@@ -51,11 +52,6 @@ struct AvatarStats {
   double average_time_hours() const;
   double success_rate() const;
 };
-
-// Cents as the contract's money (a number of currency units).
-inline double money(std::int64_t cents) {
-  return static_cast<double>(cents) / 100.0;
-}
 
 // The UTC boundaries earnings are summed over.
 struct EarningsWindows {

@@ -2,6 +2,7 @@
 
 #include <boost/json/array.hpp>
 
+#include "core/money.hpp"
 #include "core/validation.hpp"
 #include "http/openapi.hpp"
 
@@ -13,10 +14,6 @@ namespace {
 
 bj::value limit_json(const std::optional<std::int64_t>& limit) {
   return limit ? bj::value(*limit) : bj::value(nullptr);
-}
-
-double money(std::int64_t cents) {
-  return static_cast<double>(cents) / 100.0;
 }
 
 }  // namespace

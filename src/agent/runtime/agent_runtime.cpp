@@ -256,10 +256,10 @@ bj::value AgentRuntime::load_state(const Caller& caller, const RunInput& input) 
     sum.total_cents += a.stats.total_cents;
   }
   state["avatars"] = std::move(avatars);
-  state["earnings"] = bj::object{{"today", avatars::money(sum.today_cents)},
-                                 {"thisWeek", avatars::money(sum.week_cents)},
-                                 {"thisMonth", avatars::money(sum.month_cents)},
-                                 {"total", avatars::money(sum.total_cents)}};
+  state["earnings"] = bj::object{{"today", money(sum.today_cents)},
+                                 {"thisWeek", money(sum.week_cents)},
+                                 {"thisMonth", money(sum.month_cents)},
+                                 {"total", money(sum.total_cents)}};
   if (input.project_id) {
     const auto p = projects_.get(caller, *input.project_id);
     bj::array tasks;

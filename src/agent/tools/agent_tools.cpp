@@ -159,8 +159,8 @@ ToolResult BackendTools::analyze(const Caller& caller, const bj::object& args) {
                      {"completedTasks", s.completed_tasks},
                      {"successRate", s.success_rate()},
                      {"averageTimeHours", s.average_time_hours()},
-                     {"earnings", avatars::money(cents)},
-                     {"totalEarnings", avatars::money(s.total_cents)}},
+                     {"earnings", money(cents)},
+                     {"totalEarnings", money(s.total_cents)}},
           false};
 }
 
