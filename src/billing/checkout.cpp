@@ -27,11 +27,13 @@ class DevelopmentCheckout final : public CheckoutProvider {
   explicit DevelopmentCheckout(std::string secret) : secret_(std::move(secret)) {}
   std::string_view name() const override { return "development"; }
 
-  std::string checkout_url(const CheckoutRecord& checkout,
-                           std::string_view server_origin) override {
-    return std::string(server_origin) + kDevelopmentCheckoutPath +
-           "?token=" + development_token(secret_, checkout.id);
+  OpenedCheckout open(const CheckoutRecord& checkout, std::string_view server_origin) override {
+    return {std::string(server_origin) + kDevelopmentCheckoutPath +
+                "?token=" + development_token(secret_, checkout.id),
+            std::nullopt};
   }
+
+  void close(const std::string&) override {}
 
   void cancel_at_period_end(const SubscriptionRecord&) override {}
 
@@ -56,7 +58,7 @@ class StripeCheckout final : public CheckoutProvider {
       : settings_(std::move(settings)), api_(settings_.api), db_(db), store_(store) {}
   std::string_view name() const override { return "stripe"; }
 
-  std::string checkout_url(const CheckoutRecord& checkout, std::string_view) override {
+  OpenedCheckout open(const CheckoutRecord& checkout, std::string_view) override {
     const std::string price = price_of(lookup_key_of(checkout.plan, checkout.billing_cycle));
     const std::string customer = customer_of(checkout.user_id);
     const bj::object session = api_.post("checkout/sessions",
@@ -73,9 +75,20 @@ class StripeCheckout final : public CheckoutProvider {
                                           {"success_url", settings_.success_url},
                                           {"cancel_url", settings_.cancel_url}},
                                          "karma-checkout-" + checkout.id);
-    const std::string url = text_of(session, "url");
-    if (url.empty()) throw stripe_unusable("checkout session without url");
-    return url;
+    OpenedCheckout opened{text_of(session, "url"), text_of(session, "id")};
+    if (opened.url.empty() || opened.session_id->empty())
+      throw stripe_unusable("checkout session without url or id");
+    return opened;
+  }
+
+  void close(const std::string& session_id) override {
+    try {
+      api_.post("checkout/sessions/" + crypto::percent_encode(session_id) + "/expire", {},
+                "karma-expire-" + session_id);
+    } catch (const AppError& e) {
+      // Stripe refuses to expire a session that was completed or has expired: nothing to do.
+      if (e.code() != ErrorCode::validation) throw;
+    }
   }
 
   void cancel_at_period_end(const SubscriptionRecord& s) override {

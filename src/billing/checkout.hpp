@@ -15,14 +15,21 @@ class Database;
 
 namespace karma::billing {
 
+struct OpenedCheckout {
+  std::string url;                        // where the user pays
+  std::optional<std::string> session_id;  // the provider's, when it keeps one
+};
+
 class CheckoutProvider {
  public:
   virtual ~CheckoutProvider() = default;
   virtual std::string_view name() const = 0;  // billing_checkouts.provider
-  // Where the user pays for `checkout` (stored already). `server_origin` is this server as the
+  // Opens the payment of `checkout` (stored already). `server_origin` is this server as the
   // request reached it, for pages it serves itself.
-  virtual std::string checkout_url(const CheckoutRecord& checkout,
-                                   std::string_view server_origin) = 0;
+  virtual OpenedCheckout open(const CheckoutRecord& checkout, std::string_view server_origin) = 0;
+  // Closes a session `open` answered, so it can no longer be paid (one that was paid or has
+  // expired meanwhile is fine).
+  virtual void close(const std::string& session_id) = 0;
   // Tells the provider `s` ends when its period does.
   virtual void cancel_at_period_end(const SubscriptionRecord& s) = 0;
 };

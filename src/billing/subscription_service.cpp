@@ -102,16 +102,30 @@ std::string SubscriptionService::start_checkout(const Caller& caller, Plan plan,
   checkout.provider = std::string(to.name());
   checkout.created_at = now_ms();
   checkout.expires_at = checkout.created_at + settings_.checkout_ttl_ms;
-  db_.transaction([&](db::Connection& c) {
+  // A user has one payable checkout at a time: the ones opened before are closed, so two tabs
+  // can never both become subscriptions.
+  const std::vector<std::string> earlier = db_.transaction([&](db::Connection& c) {
     if (const auto s = store_.find_by_user(c, caller.user_id, true); s && !ended(*s))
       throw AppError::conflict(
           "You already have a " + std::string(plan_name(s->plan)) +
               " subscription; cancel it, and subscribe again once it has ended",
           "plan");
+    auto sessions = store_.open_sessions(c, caller.user_id, checkout.created_at);
     store_.insert_checkout(c, checkout);
+    return sessions;
   });
   try {
-    return to.checkout_url(checkout, server_origin);
+    for (const std::string& session : earlier) {
+      to.close(session);
+      auto c = db_.acquire();
+      store_.end_session(*c, session, now_ms());
+    }
+    OpenedCheckout opened = to.open(checkout, server_origin);
+    if (opened.session_id) {
+      auto c = db_.acquire();
+      store_.set_checkout_session(*c, checkout.id, *opened.session_id);
+    }
+    return std::move(opened.url);
   } catch (...) {
     auto c = db_.acquire();  // a checkout the provider never opened is not left behind
     store_.delete_checkout(*c, checkout.id);

@@ -145,6 +145,27 @@ void SubscriptionStore::delete_checkout(db::Connection& c, const std::string& id
   c.query("DELETE FROM billing_checkouts WHERE id = $1", {id});
 }
 
+void SubscriptionStore::set_checkout_session(db::Connection& c, const std::string& id,
+                                             const std::string& session) {
+  c.query("UPDATE billing_checkouts SET provider_session_id = $2 WHERE id = $1", {id, session});
+}
+
+std::vector<std::string> SubscriptionStore::open_sessions(db::Connection& c,
+                                                          const std::string& user_id, EpochMs now) {
+  const auto r = c.query(
+      "SELECT provider_session_id FROM billing_checkouts WHERE user_id = $1 AND "
+      "completed_at IS NULL AND expires_at > $2 AND provider_session_id IS NOT NULL",
+      {user_id, Timestamp{now}});
+  std::vector<std::string> sessions;
+  for (const auto& row : r.rows) sessions.push_back(row.text(0));
+  return sessions;
+}
+
+void SubscriptionStore::end_session(db::Connection& c, const std::string& session_id, EpochMs now) {
+  c.query("UPDATE billing_checkouts SET expires_at = $2 WHERE provider_session_id = $1",
+          {session_id, Timestamp{now}});
+}
+
 bool SubscriptionStore::complete_checkout(db::Connection& c, const std::string& id, EpochMs now) {
   return c.query(
               "UPDATE billing_checkouts SET completed_at = $2 WHERE id = $1 AND "

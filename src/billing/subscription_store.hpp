@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "billing/plans.hpp"
 #include "core/clock.hpp"
@@ -32,6 +33,7 @@ struct CheckoutRecord {
   Plan plan = Plan::pro;
   std::string billing_cycle = "monthly";
   std::string provider;  // "stripe" | "development"
+  std::optional<std::string> provider_session_id;
   EpochMs created_at = 0;
   EpochMs expires_at = 0;
   std::optional<EpochMs> completed_at;
@@ -58,6 +60,12 @@ class SubscriptionStore {
   void insert_checkout(db::Connection& c, const CheckoutRecord& checkout);
   std::optional<CheckoutRecord> find_checkout(db::Connection& c, const std::string& id);
   void delete_checkout(db::Connection& c, const std::string& id);
+  void set_checkout_session(db::Connection& c, const std::string& id, const std::string& session);
+  // The provider sessions of `user_id`'s checkouts still open at `now`.
+  std::vector<std::string> open_sessions(db::Connection& c, const std::string& user_id,
+                                         EpochMs now);
+  // The checkout of a session the provider has closed ends at `now`.
+  void end_session(db::Connection& c, const std::string& session_id, EpochMs now);
   // Marks an open, unexpired checkout completed; false when it was not (used, expired).
   bool complete_checkout(db::Connection& c, const std::string& id, EpochMs now);
 

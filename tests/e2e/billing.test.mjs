@@ -15,7 +15,7 @@ const stripe = new Stripe(SECRET_KEY);
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 // What a Stripe-like API was sent, and how it answers checkout sessions next.
-const fake = { requests: [], sessionAnswer: 'ok', customers: 0 };
+const fake = { requests: [], sessionAnswer: 'ok', customers: 0, sessions: 0, expireAnswer: 'ok' };
 
 function startFakeStripe() {
   const server = createServer((req, res) => {
@@ -49,8 +49,16 @@ function startFakeStripe() {
           case 'timeout':
             return setTimeout(() => json(200, { id: 'cs_late', url: 'https://checkout.stripe.test/late' }), 3000);
           default:
-            return json(200, { id: 'cs_test_1', object: 'checkout.session', url: 'https://checkout.stripe.test/c/pay/cs_test_1' });
+            fake.sessions += 1;
+            return json(200, { id: `cs_test_${fake.sessions}`, object: 'checkout.session', url: `https://checkout.stripe.test/c/pay/cs_test_${fake.sessions}` });
         }
+      }
+      const expire = url.pathname.match(/^\/v1\/checkout\/sessions\/([^/]+)\/expire$/);
+      if (req.method === 'POST' && expire) {
+        if (fake.expireAnswer === 'completed')
+          return json(400, { error: { type: 'invalid_request_error', message: 'Only Checkout Sessions with a status in [\'open\'] can be expired.' } });
+        if (fake.expireAnswer === '500') return json(500, { error: { type: 'api_error' } });
+        return json(200, { id: expire[1], object: 'checkout.session', status: 'expired' });
       }
       if (req.method === 'POST' && url.pathname.startsWith('/v1/subscriptions/')) {
         return json(200, { id: url.pathname.split('/').pop(), object: 'subscription', cancel_at_period_end: form.get('cancel_at_period_end') === 'true' });
@@ -97,7 +105,8 @@ describe('with Stripe', () => {
     const user = await register(karma.url, 'stripe-checkout');
     const r = await create(user);
     assert.equal(r.status, 200, r.text);
-    assert.equal(r.body.data.checkoutUrl, 'https://checkout.stripe.test/c/pay/cs_test_1');
+    assert.equal(r.body.data.checkoutUrl, `https://checkout.stripe.test/c/pay/cs_test_${fake.sessions}`);
+    const firstSession = `cs_test_${fake.sessions}`;
 
     const [price, customer, session] = fake.requests;
     assert.equal(price.method, 'GET');
@@ -130,13 +139,30 @@ describe('with Stripe', () => {
       cancel_url: 'https://app.karma.test/settings?checkout=cancelled',
     });
 
-    // A second attempt: the same customer, the price from the cache, a key of its own.
+    // A second attempt (another tab): the first session is expired so only one can be paid;
+    // the same customer, the price from the cache, a key of its own.
     fake.requests = [];
     const again = await create(user);
     assert.equal(again.status, 200, again.text);
-    assert.deepEqual(fake.requests.map((x) => x.path), ['/v1/checkout/sessions']);
-    assert.equal(fake.requests[0].form.get('customer'), session.form.get('customer'));
-    assert.notEqual(fake.requests[0].headers['idempotency-key'], session.headers['idempotency-key']);
+    assert.deepEqual(fake.requests.map((x) => x.path), [`/v1/checkout/sessions/${firstSession}/expire`, '/v1/checkout/sessions']);
+    assert.ok(fake.requests[0].headers['idempotency-key']);
+    const [, second] = fake.requests;
+    assert.equal(second.form.get('customer'), session.form.get('customer'));
+    assert.notEqual(second.headers['idempotency-key'], session.headers['idempotency-key']);
+
+    // A session paid meanwhile cannot be expired: that is no error. Stripe down while closing
+    // one is (503), and nothing is left open that was not before.
+    fake.requests = [];
+    fake.expireAnswer = 'completed';
+    assert.equal((await create(user)).status, 200);
+    assert.equal(fake.requests[0].path, `/v1/checkout/sessions/cs_test_${fake.sessions - 1}/expire`);
+    fake.expireAnswer = '500';
+    const down = await create(user);
+    assert.equal(down.status, 503, down.text);
+    fake.expireAnswer = 'ok';
+    fake.requests = [];
+    assert.equal((await create(user)).status, 200);
+    assert.equal(fake.requests[0].path, `/v1/checkout/sessions/cs_test_${fake.sessions - 1}/expire`, 'the session Stripe could not close is closed on the next try');
     assert.equal(await subscriptionOf(karma.url, user), null, 'nothing is active until Stripe says so');
   });
 

@@ -12,13 +12,14 @@ CREATE TABLE billing_customers (
 );
 
 -- A checkout a user started: the plan it buys; completed once (the development checkout's
--- one-time token names it).
+-- one-time token names it). Stripe's session id, so a newer checkout can expire it.
 CREATE TABLE billing_checkouts (
   id UUID PRIMARY KEY,
   user_id UUID NOT NULL REFERENCES users(id) ON DELETE CASCADE,
   plan VARCHAR(50) NOT NULL,
   billing_cycle VARCHAR(16) NOT NULL,
   provider VARCHAR(16) NOT NULL,
+  provider_session_id VARCHAR(255),
   created_at TIMESTAMPTZ NOT NULL,
   expires_at TIMESTAMPTZ NOT NULL,
   completed_at TIMESTAMPTZ

@@ -12,13 +12,14 @@ CREATE TABLE billing_customers (
 );
 
 -- A checkout a user started: the plan it buys; completed once (the development checkout's
--- one-time token names it).
+-- one-time token names it). Stripe's session id, so a newer checkout can expire it.
 CREATE TABLE billing_checkouts (
   id TEXT PRIMARY KEY,
   user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
   plan TEXT NOT NULL,
   billing_cycle TEXT NOT NULL,
   provider TEXT NOT NULL,
+  provider_session_id TEXT,
   created_at INTEGER NOT NULL,
   expires_at INTEGER NOT NULL,
   completed_at INTEGER
