@@ -280,6 +280,11 @@ describe('with Stripe', () => {
       assert.equal(s.status, 'active');
       assert.equal(s.currentPeriodEnd, 1_905_184_000_000);
 
+      // Twenty deliveries of one event at once (Stripe retrying while the first is slow): applied once.
+      const burst = event('invoice.paid', { id: 'in_4', object: 'invoice', subscription: subscriptionObject().id, customer: 'cus_hook' }, created + 35);
+      const outcomes = (await Promise.all(Array.from({ length: 20 }, () => deliver(burst)))).map((r) => r.body.data.outcome).sort();
+      assert.deepEqual(outcomes, ['applied', ...Array(19).fill('duplicate')]);
+
       // Cancelling goes through Stripe, then shows at once.
       fake.requests = [];
       const cancelled = await api(karma.url, 'POST', '/api/subscriptions/cancel', { token: user.token });

@@ -68,7 +68,7 @@ class BillingTest : public OwnerTest {
     const auto r = call("GET", path);
     EXPECT_EQ(r.status, 200) << r.body;
     const bj::value json = r.json();
-  const auto& data = json.at("data");
+    const auto& data = json.at("data");
     if (const auto* t = data.as_object().if_contains("total")) return t->to_number<std::int64_t>();
     return static_cast<std::int64_t>(data.at(key).as_array().size());
   }
@@ -241,6 +241,24 @@ TEST_P(BillingTest, TheDevelopmentCheckoutActivatesThePlanOnce) {
   const auto second = call("POST", "/api/subscriptions/create",
                            body({{"plan", "pro"}, {"billingCycle", "monthly"}}));
   EXPECT_EQ(second.status, 409) << second.body;
+}
+
+TEST_P(BillingTest, ParallelConfirmationsActivateOnce) {
+  const std::string page = checkout("team", "monthly");
+  constexpr int kRequests = 20;
+  std::vector<int> statuses(kRequests);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kRequests; ++i)
+    threads.emplace_back(
+        [&, i] { statuses[i] = server().client()->request("POST", page, {}, {}).status; });
+  for (auto& t : threads) t.join();
+  std::map<int, int> by_status;
+  for (int s : statuses) ++by_status[s];
+  EXPECT_EQ(by_status, (std::map<int, int>{{200, 1}, {409, 19}}));
+  EXPECT_EQ(subscription().at("plan"), "team");
+  const auto rows = server().app->database().query(
+      "SELECT COUNT(*) FROM subscriptions WHERE user_id = $1", {owner.id});
+  EXPECT_EQ(rows.first().integer(0), 1);
 }
 
 TEST_P(BillingTest, ATokenNamesOneCheckoutOfItsOwner) {
