@@ -86,6 +86,25 @@ ensure_node_modules() {
 # Starts two s3rver instances on free ports, plain HTTP and HTTPS (a self-signed certificate
 # made here), each with the bucket karma-test, and exports their endpoints and the certificate
 # for the tests. Both stop, and their data goes, when the calling script exits.
+# start_redis: a throwaway redis-server on a free port for this run (KARMA_TEST_REDIS_URL).
+start_redis() {
+  local port dir
+  port=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
+  dir=$(mktemp -d "${TMPDIR:-/tmp}/karma-redis.XXXXXX")
+  redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$dir" \
+    >"$dir/redis.log" 2>&1 &
+  local pid=$!
+  on_exit "kill $pid 2>/dev/null; rm -rf '$dir'"
+  for _ in $(seq 1 100); do
+    [[ $(redis-cli -p "$port" ping 2>/dev/null) == PONG ]] && break
+    sleep 0.1
+  done
+  [[ $(redis-cli -p "$port" ping 2>/dev/null) == PONG ]] ||
+    { cat "$dir/redis.log" >&2; echo "redis-server did not start" >&2; return 1; }
+  export KARMA_TEST_REDIS_URL="redis://127.0.0.1:$port"
+  export KARMA_REQUIRE_REDIS=1
+}
+
 start_s3rver() {
   local dir bin
   dir=$(mktemp -d "${TMPDIR:-/tmp}/karma-s3.XXXXXX")

@@ -54,7 +54,8 @@ std::unique_ptr<db::Database> open_configured_database(const Config& config) {
 App::App(Config config)
     : config_(std::move(config)),
       db_(open_and_migrate(config_)),
-      events_(realtime::make_local_event_bus()),
+      events_(config_.redis_url.empty() ? realtime::make_local_event_bus()
+                                        : realtime::make_redis_event_bus(config_.redis_url)),
       commits_(*db_, config_.group_committers()),
       blobs_(make_blob_store(config_)),
       platform_{config_, *db_, commits_, *events_, *blobs_},

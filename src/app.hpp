@@ -22,6 +22,7 @@
 #include "platform/module.hpp"
 #include "projects/projects_module.hpp"
 #include "realtime/event_bus.hpp"
+#include "realtime/redis_event_bus.hpp"
 #include "storage/blob_store.hpp"
 
 namespace karma {

@@ -1,0 +1,68 @@
+// Two instances behind one load balancer: one database and one Redis (REDIS_URL). A device
+// connected to one instance gets the commands its owner queues through the other at once.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { startServer, api, tempDir, uniqueEmail, postgresSchema } from './harness.mjs';
+
+const REDIS = process.env.KARMA_TEST_REDIS_URL;
+const skip = !REDIS && process.env.KARMA_REQUIRE_REDIS !== '1' && 'KARMA_TEST_REDIS_URL not set';
+
+let a;
+let b;
+let schema;
+before(async () => {
+  if (skip) return;
+  assert.ok(REDIS, 'KARMA_REQUIRE_REDIS=1 but KARMA_TEST_REDIS_URL is not set');
+  schema = postgresSchema('instances');
+  const shared = {
+    SECRET_KEY: randomBytes(24).toString('hex'),
+    REDIS_URL: REDIS,
+    DATABASE_URL: schema ? schema.url : `sqlite://${join(tempDir(), 'shared.db')}`,
+  };
+  a = await startServer(shared);
+  b = await startServer(shared);
+});
+after(async () => {
+  await a?.stop();
+  await b?.stop();
+  schema?.drop();
+});
+
+test('a command queued on one instance reaches the device connected to the other', { skip }, async () => {
+  const reg = await api(a.url, 'POST', '/api/auth/register', { body: { email: uniqueEmail('lb'), password: 'password123', name: 'LB' } });
+  assert.equal(reg.status, 201, reg.text);
+  const token = reg.body.data.accessToken;
+  const created = await api(b.url, 'POST', '/api/devices', {
+    token, body: { name: 'Far box', model: 'EOS-3A', serialNumber: `LB-${process.pid}-${Date.now()}`, mac: '02:00:00:00:00:09' },
+  });
+  assert.equal(created.status, 201, created.text);
+  const { device, deviceToken } = created.body.data;
+
+  const ws = new WebSocket(b.url.replace('http', 'ws') + `/api/devices/${device.id}/connect`, { headers: { authorization: `Device ${deviceToken}` } });
+  const commands = [];
+  let arrived;
+  ws.on('message', (data) => {
+    const msg = JSON.parse(data.toString());
+    if (msg.type === 'command') { commands.push(msg.command); arrived?.(); }
+  });
+  await new Promise((resolve, reject) => { ws.on('open', resolve); ws.on('error', reject); });
+  try {
+    const next = () => new Promise((resolve, reject) => {
+      if (commands.length) return resolve(commands.shift());
+      const timer = setTimeout(() => reject(new Error('the command did not arrive')), 5000);
+      arrived = () => { clearTimeout(timer); arrived = null; resolve(commands.shift()); };
+    });
+    for (const name of ['ping', 'sync_files']) {
+      const queued = await api(a.url, 'POST', `/api/devices/${device.id}/commands`, { token, body: { command: name } });
+      assert.equal(queued.status, 202, queued.text);
+      const got = await next();
+      assert.equal(got.id, queued.body.data.command.id);
+      assert.equal(got.command, name);
+    }
+  } finally {
+    ws.close();
+  }
+});
