@@ -97,6 +97,10 @@ class RedisEventBus final : public EventBus {
     publisher_ = connect(target_, error, true);
     if (!publisher_) throw std::runtime_error("cannot connect to Redis: " + error);
     listener_ = std::thread([this] { listen(); });
+    // Serve only once other instances' events are heard (a retrying listener gives up waiting).
+    std::unique_lock lock(mutex_);
+    if (!wake_.wait_for(lock, std::chrono::seconds(2), [this] { return subscriber_fd_ >= 0; }))
+      log::warn("redis subscription not ready; events of other instances arrive once it is");
   }
 
   ~RedisEventBus() override {
@@ -153,6 +157,7 @@ class RedisEventBus final : public EventBus {
           if (stopping_) return;
           subscriber_fd_ = c->fd;
         }
+        wake_.notify_all();
         receive(c.get());
         std::lock_guard lock(mutex_);
         subscriber_fd_ = -1;
