@@ -13,18 +13,6 @@
 namespace karma {
 namespace {
 
-std::vector<std::string> split_origins(const std::string& text) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    const std::size_t comma = std::min(text.find(',', start), text.size());
-    const std::string_view item = trim(std::string_view(text).substr(start, comma - start));
-    if (!item.empty()) out.emplace_back(item);
-    start = comma + 1;
-  }
-  return out;
-}
-
 std::unique_ptr<db::Database> open_and_migrate(const Config& config) {
   auto db = open_configured_database(config);
   for (const auto& name : db::migrate(*db)) log::info("migration applied", {{"name", name}});
@@ -90,7 +78,8 @@ App::App(Config config)
   options.idle_timeout_seconds = config_.idle_timeout_seconds;
   options.event_stream_heartbeat_seconds = config_.event_stream_heartbeat_seconds;
   options.shutdown_grace_seconds = config_.shutdown_grace_seconds;
-  options.cors_origins = split_origins(config_.cors_origins);
+  const auto origins = split_list(config_.cors_origins);
+  options.cors_origins.assign(origins.begin(), origins.end());
   options.trust_proxy = config_.trust_proxy;
   server_ = std::make_unique<http::Server>(std::move(options), router_, metrics_);
 }

@@ -1,5 +1,4 @@
 // The plans on offer and what they allow, apart from the database (the webhook fuzzer links it).
-#include <charconv>
 #include <stdexcept>
 
 #include "billing/plans.hpp"
@@ -20,12 +19,8 @@ std::optional<std::int64_t>* limit_slot(PlanLimits& limits, std::string_view key
 
 // "devices=5,storageBytes=unlimited" over the defaults in `limits`.
 void apply_overrides(PlanLimits& limits, std::string_view plan, std::string_view text) {
-  std::size_t start = 0;
-  while (start < text.size()) {
-    const std::size_t comma = std::min(text.find(',', start), text.size());
-    const std::string_view item = trim(text.substr(start, comma - start));
-    start = comma + 1;
-    if (item.empty()) continue;
+  const auto items = split_list(text);
+  for (const std::string_view item : items) {
     const std::size_t eq = item.find('=');
     const auto bad = [&] {
       return std::invalid_argument("PLAN_LIMITS_" + std::string(plan) + ": cannot read '" +
@@ -40,9 +35,8 @@ void apply_overrides(PlanLimits& limits, std::string_view plan, std::string_view
       *slot = std::nullopt;
       continue;
     }
-    std::int64_t n = 0;
-    const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), n);
-    if (error != std::errc() || end != value.data() + value.size() || n < 0) throw bad();
+    const auto n = parse_int64(value);
+    if (!n || *n < 0) throw bad();
     *slot = n;
   }
 }

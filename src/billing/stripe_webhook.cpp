@@ -3,8 +3,6 @@
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
-#include <charconv>
-
 #include "core/app_error.hpp"
 #include "core/crypto.hpp"
 #include "core/json.hpp"
@@ -146,20 +144,15 @@ SignatureProblem verify_stripe_signature(std::string_view header, std::string_vi
   if (trim(header).empty()) return SignatureProblem::missing;
   std::optional<std::int64_t> t;
   std::vector<std::string_view> v1;
-  std::size_t start = 0;
-  while (start <= header.size()) {
-    const std::size_t comma = std::min(header.find(',', start), header.size());
-    const std::string_view item = trim(header.substr(start, comma - start));
-    start = comma + 1;
+  const auto items = split_list(header);
+  for (const std::string_view item : items) {
     const std::size_t eq = item.find('=');
     if (eq == std::string_view::npos) continue;
     const std::string_view key = item.substr(0, eq);
     const std::string_view value = item.substr(eq + 1);
     if (key == "t") {
-      std::int64_t seconds = 0;
-      const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), seconds);
-      if (error != std::errc() || end != value.data() + value.size() || t)
-        return SignatureProblem::malformed;
+      const auto seconds = parse_int64(value);
+      if (!seconds || t) return SignatureProblem::malformed;
       t = seconds;
     } else if (key == "v1") {
       v1.push_back(value);

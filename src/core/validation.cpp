@@ -324,6 +324,26 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
+std::optional<std::int64_t> parse_int64(std::string_view text) {
+  std::int64_t value = 0;
+  const char* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (text.empty() || ec != std::errc() || ptr != end) return std::nullopt;
+  return value;
+}
+
+std::vector<std::string_view> split_list(std::string_view text, char separator) {
+  std::vector<std::string_view> items;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t end = std::min(text.find(separator, start), text.size());
+    if (const std::string_view item = trim(text.substr(start, end - start)); !item.empty())
+      items.push_back(item);
+    start = end + 1;
+  }
+  return items;
+}
+
 std::string ascii_lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = (c >= 'A' && c <= 'Z') ? char(c + 32) : c;
@@ -377,13 +397,12 @@ std::optional<std::int64_t> QueryFields::optional_integer(std::string_view name,
                                                           std::int64_t max) {
   const auto text = raw(name);
   if (!text) return std::nullopt;
-  std::int64_t value = 0;
-  const auto* end = text->data() + text->size();
-  const auto [ptr, ec] = std::from_chars(text->data(), end, value);
-  if (text->empty() || ec != std::errc() || ptr != end) {
+  const auto parsed = parse_int64(*text);
+  if (!parsed) {
     violations_.add({std::string(name), "must be an integer", "integer", received_text(*text)});
     return std::nullopt;
   }
+  const std::int64_t value = *parsed;
   if (value < min || value > max) {
     violations_.add({std::string(name),
                      "must be between " + std::to_string(min) + " and " + std::to_string(max),

@@ -127,6 +127,10 @@ std::string_view utf8_prefix(std::string_view s, std::size_t max_bytes);
 // Throws VALIDATION_ERROR naming `field` unless `text` is storable.
 void require_storable(std::string_view field, std::string_view text);
 std::string_view trim(std::string_view s);
+// `text` as a whole decimal integer ("12"; not "", "1e3", "12x" or out of range).
+std::optional<std::int64_t> parse_int64(std::string_view text);
+// The items of a `separator`-separated list, trimmed, empty ones left out ("a, b,,c").
+std::vector<std::string_view> split_list(std::string_view text, char separator = ',');
 // ASCII letters lowercased, everything else kept (header names, emails, hex ids).
 std::string ascii_lower(std::string_view s);
 // A light syntactic email check: one '@', non-empty local part, dotted domain, no spaces.

@@ -94,5 +94,14 @@ TEST(Validation, EmailShape) {
     EXPECT_FALSE(looks_like_email(bad)) << bad;
 }
 
+TEST(Validation, ListsAndWholeIntegers) {
+  EXPECT_EQ(split_list(" a, b,,c ,"), (std::vector<std::string_view>{"a", "b", "c"}));
+  EXPECT_TRUE(split_list(" , ").empty());
+  EXPECT_EQ(parse_int64("42"), 42);
+  EXPECT_EQ(parse_int64("-7"), -7);
+  for (const char* bad : {"", "1e3", "12x", " 1", "99999999999999999999"})
+    EXPECT_FALSE(parse_int64(bad)) << bad;
+}
+
 }  // namespace
 }  // namespace karma
