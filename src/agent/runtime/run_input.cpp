@@ -26,6 +26,20 @@ const StringRule kContent{0, kMaxContentChars, false};
 const StringRule kName{1, 64};
 
 // AG-UI content: a string, or parts of which the text ones count.
+// Calls `read(object, field)` for each element of `items` that is an object, `field` naming it
+// ("messages[3]"); any other element is a violation.
+template <class Read>
+void each_object(const bj::array& items, std::string_view name, Violations& violations, Read read) {
+  std::size_t i = 0;
+  for (const auto& item : items) {
+    const std::string field = std::string(name) + "[" + std::to_string(i++) + "]";
+    if (const auto* o = item.if_object())
+      read(*o, field);
+    else
+      violations.add({field, "must be an object"});
+  }
+}
+
 std::optional<std::string> content_of(const bj::value* v, const std::string& field,
                                       Violations& violations) {
   if (!v || v->is_null()) return std::string();
@@ -67,30 +81,25 @@ std::vector<StoredMessage> read_messages(const bj::object& body, Violations& vio
     violations.add({"messages", "must hold at most 1000 messages"});
     return out;
   }
-  std::size_t i = 0;
-  for (const auto& item : list->get_array()) {
-    const std::string field = "messages[" + std::to_string(i++) + "]";
-    const auto* o = item.if_object();
-    if (!o) {
-      violations.add({field, "must be an object"});
-      continue;
-    }
-    const std::size_t before = violations.size();
-    JsonFields fields(*o, violations, field);
-    StoredMessage m;
-    m.id = fields.string("id", kId, false).value_or(crypto::uuid_v4());
-    m.role = fields.one_of("role", kRoles, true).value_or("");
-    if (auto content = content_of(o->if_contains("content"), field + ".content", violations))
-      m.content = std::move(*content);
-    if (m.role == "tool") m.tool_call_id = fields.string("toolCallId", kId, true);
-    if (const auto* calls = o->if_contains("toolCalls"); calls && !calls->is_null()) {
-      if (!calls->is_array() || m.role != "assistant")
-        fields.reject("toolCalls", "must be an array, on an assistant message");
-      else
-        m.tool_calls = json::serialize(*calls);
-    }
-    if (violations.size() == before) out.push_back(std::move(m));
-  }
+  each_object(
+      list->get_array(), "messages", violations,
+      [&](const bj::object& o, const std::string& field) {
+        const std::size_t before = violations.size();
+        JsonFields fields(o, violations, field);
+        StoredMessage m;
+        m.id = fields.string("id", kId, false).value_or(crypto::uuid_v4());
+        m.role = fields.one_of("role", kRoles, true).value_or("");
+        if (auto content = content_of(o.if_contains("content"), field + ".content", violations))
+          m.content = std::move(*content);
+        if (m.role == "tool") m.tool_call_id = fields.string("toolCallId", kId, true);
+        if (const auto* calls = o.if_contains("toolCalls"); calls && !calls->is_null()) {
+          if (!calls->is_array() || m.role != "assistant")
+            fields.reject("toolCalls", "must be an array, on an assistant message");
+          else
+            m.tool_calls = json::serialize(*calls);
+        }
+        if (violations.size() == before) out.push_back(std::move(m));
+      });
   return out;
 }
 
@@ -100,21 +109,14 @@ std::vector<ToolSpec> read_tools(const bj::array& tools, Violations& violations)
     violations.add({"tools", "must hold at most 64 tools"});
     return out;
   }
-  std::size_t i = 0;
-  for (const auto& item : tools) {
-    const std::string field = "tools[" + std::to_string(i++) + "]";
-    const auto* o = item.if_object();
-    if (!o) {
-      violations.add({field, "must be an object"});
-      continue;
-    }
-    JsonFields fields(*o, violations, field);
+  each_object(tools, "tools", violations, [&](const bj::object& o, const std::string& field) {
+    JsonFields fields(o, violations, field);
     ToolSpec t;
     t.name = fields.string("name", kName, true).value_or("");
     t.description = fields.string("description", {0, 2000}, false).value_or("");
     if (const auto* p = fields.object("parameters", false)) t.parameters = *p;
     if (!t.name.empty()) out.push_back(std::move(t));
-  }
+  });
   return out;
 }
 
@@ -179,21 +181,15 @@ RunInput parse_run_input(const bj::object& body) {
     if (!resume->is_array() || resume->get_array().size() > 100) {
       fields.reject("resume", "must be an array of at most 100 answers");
     } else {
-      std::size_t i = 0;
-      for (const auto& item : resume->get_array()) {
-        const std::string field = "resume[" + std::to_string(i++) + "]";
-        const auto* o = item.if_object();
-        if (!o) {
-          violations.add({field, "must be an object"});
-          continue;
-        }
-        JsonFields entry(*o, violations, field);
-        ResumeEntry r;
-        r.interrupt_id = entry.string("interruptId", kId, true).value_or("");
-        r.approved = entry.one_of("status", kResumeStatuses, true) == "resolved";
-        if (const auto* payload = o->if_contains("payload")) r.payload = *payload;
-        in.resume.push_back(std::move(r));
-      }
+      each_object(resume->get_array(), "resume", violations,
+                  [&](const bj::object& o, const std::string& field) {
+                    JsonFields entry(o, violations, field);
+                    ResumeEntry r;
+                    r.interrupt_id = entry.string("interruptId", kId, true).value_or("");
+                    r.approved = entry.one_of("status", kResumeStatuses, true) == "resolved";
+                    if (const auto* payload = o.if_contains("payload")) r.payload = *payload;
+                    in.resume.push_back(std::move(r));
+                  });
     }
   }
   violations.throw_if_any();
