@@ -38,8 +38,8 @@ std::vector<std::string> search_words(std::string_view q) {
 }  // namespace
 
 AvatarService::AvatarService(db::Database& db, realtime::EventBus& bus, auth::UserDirectory& users,
-                             billing::PlanDirectory& plans, bool paid_needs_plan)
-    : db_(db), bus_(bus), users_(users), plans_(plans), paid_needs_plan_(paid_needs_plan) {}
+                             billing::PlanDirectory& plans)
+    : db_(db), bus_(bus), users_(users), plans_(plans) {}
 
 AvatarRecord AvatarService::visible(db::Connection& c, const Caller& caller, const std::string& id,
                                     bool lock) {
@@ -239,10 +239,8 @@ AvatarView AvatarService::acquire(const Caller& caller, const std::string& id) {
     if (!original.is_public) throw AppError::not_found(kAvatar);
     if (original.created_by == caller.user_id)
       throw AppError::conflict("This avatar is yours already", "avatarId");
-    if (paid_needs_plan_ && original.price.value_or(0) > 0 &&
-        plans_.plan_of(c, caller.user_id) == billing::Plan::free)
-      throw AppError(ErrorCode::forbidden, "A paid avatar needs an active paid plan",
-                     boost::json::object{{"plan", "free"}});
+    if (original.price.value_or(0) > 0)
+      plans_.require_paid_plan(c, caller.user_id, "A paid avatar needs an active paid plan");
     require_room(c, caller);
     AvatarRecord copy = original;
     copy.id = crypto::uuid_v4();

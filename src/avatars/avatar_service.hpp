@@ -69,9 +69,9 @@ struct ReviewView {
 
 class AvatarService final : public AvatarDirectory {
  public:
-  // `paid_needs_plan`: acquiring a paid avatar needs a paid plan (off with PLAN_LIMITS=off).
+  // Acquiring a paid avatar needs a paid plan (`plans` decides; none with PLAN_LIMITS=off).
   AvatarService(db::Database& db, realtime::EventBus& bus, auth::UserDirectory& users,
-                billing::PlanDirectory& plans, bool paid_needs_plan = true);
+                billing::PlanDirectory& plans);
 
   std::vector<AvatarView> list(const Caller& caller);
   AvatarView create(const Caller& caller, const NewAvatar& input);
@@ -125,7 +125,6 @@ class AvatarService final : public AvatarDirectory {
   realtime::EventBus& bus_;
   auth::UserDirectory& users_;
   billing::PlanDirectory& plans_;
-  bool paid_needs_plan_;
   AvatarStore store_;
 };
 

@@ -7,7 +7,7 @@ namespace karma::avatars {
 
 AvatarsModule::AvatarsModule(const Platform& platform, auth::UserDirectory& users,
                              billing::PlanDirectory& plans)
-    : service_(platform.db, platform.bus, users, plans, platform.config.plan_limits_enforced()),
+    : service_(platform.db, platform.bus, users, plans),
       rendered_pages_(platform.config.response_cache_bytes) {}
 
 void AvatarsModule::mount(http::Router& router, jobs::Scheduler&) {

@@ -37,6 +37,12 @@ class SubscriptionPlans final : public PlanDirectory {
                                *limit);
   }
 
+  void require_paid_plan(db::Connection& c, const std::string& user_id,
+                         const std::string& message) override {
+    if (enforce_ && plan_of(c, user_id) == Plan::free)
+      throw AppError(ErrorCode::forbidden, message, boost::json::object{{"plan", "free"}});
+  }
+
   std::optional<std::int64_t> storage_quota(db::Connection& c,
                                             const std::string& user_id) override {
     if (!enforce_) return std::nullopt;

@@ -66,6 +66,10 @@ class PlanDirectory {
   // never overshoot (whatever the instance).
   virtual void require_room(db::Connection& c, const std::string& user_id, Resource resource,
                             const std::function<std::int64_t()>& count) = 0;
+  // Throws 403 FORBIDDEN {plan: "free"} with `message` while the user is on the free plan
+  // (paid avatars); nothing when limits are off.
+  virtual void require_paid_plan(db::Connection& c, const std::string& user_id,
+                                 const std::string& message) = 0;
   // Bytes the user may store; empty: unlimited (or limits are off).
   virtual std::optional<std::int64_t> storage_quota(db::Connection& c,
                                                     const std::string& user_id) = 0;
