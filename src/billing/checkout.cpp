@@ -8,7 +8,7 @@
 #include "billing/stripe_webhook.hpp"
 #include "core/app_error.hpp"
 #include "core/crypto.hpp"
-#include "core/log.hpp"
+#include "core/json.hpp"
 #include "db/database.hpp"
 
 namespace karma::billing {
@@ -41,17 +41,6 @@ class DevelopmentCheckout final : public CheckoutProvider {
   std::string secret_;
 };
 
-std::string text_of(const bj::object& object, std::string_view key) {
-  const auto* v = object.if_contains(key);
-  return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
-}
-
-AppError stripe_unusable(std::string_view what) {
-  log::error("stripe answer unusable", {{"what", std::string(what)}});
-  return AppError(ErrorCode::unavailable, "The payment provider is unavailable; try again later",
-                  bj::object{{"provider", "stripe"}});
-}
-
 class StripeCheckout final : public CheckoutProvider {
  public:
   StripeCheckout(StripeCheckoutSettings settings, db::Database& db, SubscriptionStore& store)
@@ -75,9 +64,9 @@ class StripeCheckout final : public CheckoutProvider {
                                           {"success_url", settings_.success_url},
                                           {"cancel_url", settings_.cancel_url}},
                                          "karma-checkout-" + checkout.id);
-    OpenedCheckout opened{text_of(session, "url"), text_of(session, "id")};
+    OpenedCheckout opened{json::string_member(session, "url"), json::string_member(session, "id")};
     if (opened.url.empty() || opened.session_id->empty())
-      throw stripe_unusable("checkout session without url or id");
+      throw stripe_unavailable("checkout session without url or id");
     return opened;
   }
 
@@ -108,9 +97,9 @@ class StripeCheckout final : public CheckoutProvider {
     const auto* data = found.if_contains("data");
     if (data == nullptr || !data->is_array() || data->get_array().empty() ||
         !data->get_array()[0].is_object())
-      throw stripe_unusable("no active price with lookup key " + lookup_key);
-    std::string id = text_of(data->get_array()[0].get_object(), "id");
-    if (id.empty()) throw stripe_unusable("price without id");
+      throw stripe_unavailable("no active price with lookup key " + lookup_key);
+    std::string id = json::string_member(data->get_array()[0].get_object(), "id");
+    if (id.empty()) throw stripe_unavailable("price without id");
     std::lock_guard lock(mutex_);
     prices_[lookup_key] = id;
     return id;
@@ -124,8 +113,8 @@ class StripeCheckout final : public CheckoutProvider {
     // The key makes two racing checkouts of one user get the same customer from Stripe.
     const bj::object customer =
         api_.post("customers", {{"metadata[userId]", user_id}}, "karma-customer-" + user_id);
-    const std::string id = text_of(customer, "id");
-    if (id.empty()) throw stripe_unusable("customer without id");
+    const std::string id = json::string_member(customer, "id");
+    if (id.empty()) throw stripe_unavailable("customer without id");
     auto c = db_.acquire();
     store_.save_stripe_customer(*c, user_id, id, now_ms());
     return store_.stripe_customer_of(*c, user_id).value_or(id);

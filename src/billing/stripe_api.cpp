@@ -4,6 +4,7 @@
 
 #include "core/app_error.hpp"
 #include "core/crypto.hpp"
+#include "core/json.hpp"
 #include "core/log.hpp"
 #include "http/outbound.hpp"
 
@@ -15,12 +16,6 @@ namespace {
 
 constexpr std::size_t kAnswerLimit = 1 << 20;
 constexpr const char* kStripeVersion = "2024-06-20";
-
-AppError stripe_unavailable(std::string_view why) {
-  log::warn("stripe unavailable", {{"reason", std::string(why)}});
-  return AppError(ErrorCode::unavailable, "The payment provider is unavailable; try again later",
-                  bj::object{{"provider", "stripe"}});
-}
 
 std::string key_encode(std::string_view key) {
   std::string out;
@@ -46,6 +41,12 @@ std::string form_encode(const FormFields& fields) {
   return out;
 }
 
+AppError stripe_unavailable(std::string_view why) {
+  log::warn("stripe unavailable", {{"reason", std::string(why)}});
+  return AppError(ErrorCode::unavailable, "The payment provider is unavailable; try again later",
+                  bj::object{{"provider", "stripe"}});
+}
+
 AppError stripe_error(int status, std::string_view body) {
   boost::system::error_code ec;
   const bj::value parsed = bj::parse(body, ec);
@@ -55,20 +56,18 @@ AppError stripe_error(int status, std::string_view body) {
       error = &e->get_object();
   if (error == nullptr)
     return stripe_unavailable("answer " + std::to_string(status) + " is not Stripe's JSON");
-  const auto text = [error](std::string_view key) -> std::string {
-    const auto* v = error->if_contains(key);
-    return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
-  };
-  const std::string type = text("type");
+  const std::string type = json::string_member(*error, "type");
   if (status >= 500 || status == 429 || type == "api_error" || type == "rate_limit_error")
     return stripe_unavailable("Stripe answered " + std::to_string(status) + " " + type);
   if (status == 401 || status == 403 || type == "authentication_error" ||
       type == "permission_error")
-    return stripe_unavailable("Stripe refused our key: " + text("message"));
+    return stripe_unavailable("Stripe refused our key: " + json::string_member(*error, "message"));
   bj::object details{{"provider", "stripe"}, {"type", type}};
-  if (const std::string code = text("code"); !code.empty()) details["code"] = code;
-  if (const std::string param = text("param"); !param.empty()) details["param"] = param;
-  std::string message = text("message");
+  if (const std::string code = json::string_member(*error, "code"); !code.empty())
+    details["code"] = code;
+  if (const std::string param = json::string_member(*error, "param"); !param.empty())
+    details["param"] = param;
+  std::string message = json::string_member(*error, "message");
   if (message.empty()) message = "The payment provider refused the request";
   return AppError(ErrorCode::validation, std::move(message), std::move(details));
 }

@@ -33,6 +33,8 @@ using FormFields = std::vector<std::pair<std::string, std::string>>;
 std::string form_encode(const FormFields& fields);
 // The contract's error for Stripe's answer `status` with `body`.
 AppError stripe_error(int status, std::string_view body);
+// 503: Stripe cannot be used now (`why` is logged, not shown).
+AppError stripe_unavailable(std::string_view why);
 
 class StripeApi {
  public:

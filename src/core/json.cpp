@@ -277,6 +277,11 @@ const char* unstorable(const bj::value& value, std::string& path) {
 
 }  // namespace
 
+std::string string_member(const bj::object& object, std::string_view key) {
+  const auto* v = object.if_contains(key);
+  return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
+}
+
 bj::object parse_object(std::string_view body) {
   if (body.empty()) {
     throw AppError(ErrorCode::validation, "Request body must be a JSON object");

@@ -25,6 +25,8 @@ std::string error_envelope(const AppError& error);
 
 // Parses a request body that must be a JSON object; throws VALIDATION_ERROR otherwise.
 boost::json::object parse_object(std::string_view body);
+// The string at `key`; empty when it is absent or not a string (answers of other services).
+std::string string_member(const boost::json::object& object, std::string_view key);
 
 // Compact JSON text of `v`; doubles in their shortest round-trip form ("12.5", not "1.25E1"),
 // non-finite ones as null, malformed UTF-8 as U+FFFD. Always strict JSON, unlike

@@ -188,15 +188,12 @@ class RedisEventBus final : public EventBus {
     bj::value message = bj::parse(text, ec);
     if (ec || !message.is_object()) return;
     auto& m = message.get_object();
-    const auto string_of = [&m](std::string_view key) -> std::string {
-      const auto* v = m.if_contains(key);
-      return v && v->is_string() ? std::string(v->get_string()) : std::string();
-    };
-    if (string_of("origin") == origin_) return;  // delivered locally when it was published
+    if (json::string_member(m, "origin") == origin_)
+      return;  // delivered locally when it was published
     auto* payload = m.if_contains("payload");
-    Event event{string_of("type"), string_of("userId"),
+    Event event{json::string_member(m, "type"), json::string_member(m, "userId"),
                 payload && payload->is_object() ? std::move(payload->get_object()) : bj::object{}};
-    local_->publish(string_of("topic"), std::move(event));
+    local_->publish(json::string_member(m, "topic"), std::move(event));
   }
 
   RedisTarget target_;

@@ -16,11 +16,6 @@ namespace bj = boost::json;
 
 namespace {
 
-std::string text_arg(const bj::object& args, std::string_view key) {
-  const auto* v = args.if_contains(key);
-  return v && v->is_string() ? std::string(v->get_string()) : std::string();
-}
-
 bool matches(std::string_view haystack, const std::string& lowered_query) {
   return lowered_query.empty() || unicode_lower(haystack).find(lowered_query) != std::string::npos;
 }
@@ -40,8 +35,8 @@ ToolResult BackendTools::run(const Caller& caller, std::string_view name, const 
 }
 
 ToolResult BackendTools::search(const Caller& caller, const bj::object& args) {
-  const std::string type = text_arg(args, "type");
-  const std::string query = unicode_lower(text_arg(args, "query"));
+  const std::string type = json::string_member(args, "type");
+  const std::string query = unicode_lower(json::string_member(args, "query"));
   const std::int64_t limit =
       args.contains("limit") ? args.at("limit").to_number<std::int64_t>() : 10;
   bj::array results;
@@ -98,17 +93,17 @@ std::optional<std::string> BackendTools::approval_needed(const Caller& caller,
                                                          const bj::object& args) {
   try {
     if (name == "controlDevice") {
-      const std::string command = text_arg(args, "command");
+      const std::string command = json::string_member(args, "command");
       if (command != "reboot" && command != "shutdown" && command != "update_firmware")
         return std::nullopt;
-      const auto device = devices_.get(caller, text_arg(args, "deviceId"));
+      const auto device = devices_.get(caller, json::string_member(args, "deviceId"));
       return "Send " + command + " to " + device.name + "?";
     }
     if (name == "assignTask") {
-      const auto task = find_task(caller, text_arg(args, "taskId"));
+      const auto task = find_task(caller, json::string_member(args, "taskId"));
       if (!task) return std::nullopt;
       const std::string priority =
-          args.contains("priority") ? text_arg(args, "priority") : task->task.priority;
+          args.contains("priority") ? json::string_member(args, "priority") : task->task.priority;
       if (priority != "p0") return std::nullopt;
       return "Assign the p0 task \"" + task->task.title + "\"?";
     }
@@ -119,10 +114,10 @@ std::optional<std::string> BackendTools::approval_needed(const Caller& caller,
 }
 
 ToolResult BackendTools::assign(const Caller& caller, const bj::object& args) {
-  const std::string task_id = text_arg(args, "taskId");
-  const std::string avatar_id = text_arg(args, "avatarId");
+  const std::string task_id = json::string_member(args, "taskId");
+  const std::string avatar_id = json::string_member(args, "avatarId");
   std::optional<std::string> priority;
-  if (args.contains("priority")) priority = text_arg(args, "priority");
+  if (args.contains("priority")) priority = json::string_member(args, "priority");
   const auto task = find_task(caller, task_id);
   if (!task) throw AppError::not_found("Task");
   const auto done = projects_.assign(caller, task->task.project_id, task_id, avatar_id, priority);
@@ -137,16 +132,17 @@ ToolResult BackendTools::assign(const Caller& caller, const bj::object& args) {
 
 ToolResult BackendTools::control(const Caller& caller, const bj::object& args) {
   devices::NewCommand command;
-  command.command = text_arg(args, "command");
+  command.command = json::string_member(args, "command");
   if (const auto* params = args.if_contains("params"); params && params->is_object())
     command.params = params->get_object();
-  const auto queued = commands_.create(caller, text_arg(args, "deviceId"), command);
+  const auto queued = commands_.create(caller, json::string_member(args, "deviceId"), command);
   return {devices::command_json(queued), true};
 }
 
 ToolResult BackendTools::analyze(const Caller& caller, const bj::object& args) {
-  const std::string range = args.contains("timeRange") ? text_arg(args, "timeRange") : "week";
-  const auto view = avatars_.get(caller, text_arg(args, "avatarId"));
+  const std::string range =
+      args.contains("timeRange") ? json::string_member(args, "timeRange") : "week";
+  const auto view = avatars_.get(caller, json::string_member(args, "avatarId"));
   if (view.record.created_by != caller.user_id) throw AppError::not_found("Avatar");
   const auto& s = view.stats;
   const std::int64_t cents = range == "day"     ? s.today_cents
