@@ -30,8 +30,14 @@ std::string error_message(const AppError& e) {
 class DeviceLink final : public http::WebSocketSession,
                          public std::enable_shared_from_this<DeviceLink> {
  public:
-  DeviceLink(DeviceGateway& gateway, std::string device_id, std::string token)
-      : gateway_(gateway), device_id_(std::move(device_id)), token_(std::move(token)) {}
+  DeviceLink(DeviceGateway& gateway, std::string device_id, std::string token,
+             std::uint64_t sequence)
+      : gateway_(gateway),
+        device_id_(std::move(device_id)),
+        token_(std::move(token)),
+        sequence_(sequence) {}
+
+  std::uint64_t sequence() const { return sequence_; }
 
   void on_open(std::shared_ptr<http::WebSocketConnection> connection) override {
     {
@@ -103,6 +109,7 @@ class DeviceLink final : public http::WebSocketSession,
   DeviceGateway& gateway_;
   const std::string device_id_;
   const std::string token_;
+  const std::uint64_t sequence_;
   std::mutex mutex_;
   std::shared_ptr<http::WebSocketConnection> connection_;
   realtime::EventBus::Subscription subscription_;
@@ -115,18 +122,30 @@ DeviceGateway::DeviceGateway(DeviceService& devices, CommandService& commands,
 std::shared_ptr<http::WebSocketSession> DeviceGateway::accept(http::Request& request) {
   const std::string id = request.id_param("id", "Device");
   devices_.verify_token(id, request.device_token);
-  return std::make_shared<DeviceLink>(*this, id, request.device_token);
+  std::uint64_t sequence = 0;
+  {
+    std::lock_guard lock(mutex_);
+    sequence = ++accepted_;
+  }
+  return std::make_shared<DeviceLink>(*this, id, request.device_token, sequence);
 }
 
 void DeviceGateway::attach(const std::string& device_id, const std::shared_ptr<DeviceLink>& link) {
-  std::shared_ptr<DeviceLink> previous;
+  // Links open in any order (their handshakes finish on different threads): the one accepted
+  // last stays, whichever attaches first.
+  std::shared_ptr<DeviceLink> stale;
   {
     std::lock_guard lock(mutex_);
     auto& slot = links_[device_id];
-    previous = slot.lock();
-    slot = link;
+    auto current = slot.lock();
+    if (current && current->sequence() > link->sequence()) {
+      stale = link;  // a newer link attached first
+    } else {
+      if (current != link) stale = std::move(current);
+      slot = link;
+    }
   }
-  if (previous && previous != link) previous->close("replaced by a newer connection");
+  if (stale) stale->close("replaced by a newer connection");
 }
 
 void DeviceGateway::detach(const std::string& device_id, const DeviceLink* link) {

@@ -3,6 +3,7 @@
 // connection per device (a new one replaces the old); queued commands are delivered on connect
 // and new ones as they are created (announced on the device's topic as `device_command`: the
 // instance holding the connection is the one subscribed to it).
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -38,6 +39,7 @@ class DeviceGateway {
   realtime::EventBus& bus_;
   mutable std::mutex mutex_;
   std::unordered_map<std::string, std::weak_ptr<DeviceLink>> links_;
+  std::uint64_t accepted_ = 0;  // links numbered in the order their upgrades were accepted
 };
 
 void mount_gateway_route(http::Router& router, DeviceGateway& gateway);
