@@ -238,6 +238,59 @@ TEST(SqliteWal, StaysBoundedUnderSteadyWrites) {
   std::filesystem::remove_all(dir);
 }
 
+// A database written by the release before 009: deleting a public avatar left its store-index
+// row behind, so the store counted it and the next public avatar collided with it. Opening the
+// damaged file with this release heals it.
+TEST(SqliteStoreRepair, MigrationHealsAStoreIndexDamagedByADeletedAvatar) {
+  const auto dir = std::filesystem::temp_directory_path() / ("karma-repair-" + crypto::uuid_v4());
+  std::filesystem::create_directories(dir);
+  const std::string url = "sqlite://" + (dir / "old.db").string();
+  const std::string user = crypto::uuid_v4();
+  auto add_public_avatar = [&](auto& db, const std::string& name) {
+    db.query(
+        "INSERT INTO avatars (id, created_by, name, role, is_public) VALUES ($1, $2, $3, "
+        "'writer', 1)",
+        {crypto::uuid_v4(), user, name});
+  };
+  {
+    auto db = db::open_database(url, 1);
+    auto c = db->acquire();
+    c->execute_script(
+        "CREATE TABLE schema_migrations (version TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)");
+    for (const auto& m : db::embedded_migrations()) {
+      if (std::string_view(m.dialect) != "sqlite" || std::string_view(m.name) >= "009") continue;
+      c->execute_script(m.sql);
+      c->query("INSERT INTO schema_migrations VALUES ($1, 0)", {std::string(m.name)});
+    }
+    c->query("INSERT INTO users (id, email, name, password_hash) VALUES ($1, 'r@x.io', 'R', 'x')",
+             {user});
+    add_public_avatar(*c, "Kept");
+    add_public_avatar(*c, "Deleted");
+    c->query("DELETE FROM avatars WHERE name = 'Deleted'");
+    // The damage as users met it: the index counts two, the next public avatar cannot be added.
+    EXPECT_EQ(c->query("SELECT COUNT(*) FROM avatar_search").first().integer(0), 2);
+    EXPECT_THROW(add_public_avatar(*c, "Next"), db::DbError);
+  }
+  auto db = db::open_database(url, 1);
+  EXPECT_EQ(db::migrate(*db), std::vector<std::string>{"009_store_search_repair"});
+  EXPECT_EQ(db->query("SELECT COUNT(*) FROM avatar_search").first().integer(0), 1);
+  EXPECT_EQ(db->query("SELECT COUNT(*) FROM avatar_search WHERE avatar_search MATCH 'kept'")
+                .first()
+                .integer(0),
+            1);
+  // And it stays healed: delete, add, search — the index matches the public avatars.
+  add_public_avatar(*db, "Next");
+  db->query("DELETE FROM avatars WHERE name = 'Kept'");
+  add_public_avatar(*db, "Last");
+  EXPECT_EQ(db->query("SELECT COUNT(*) FROM avatar_search").first().integer(0), 2);
+  EXPECT_EQ(db->query("SELECT COUNT(*) FROM avatar_search WHERE avatar_search MATCH 'kept'")
+                .first()
+                .integer(0),
+            0);
+  db.reset();
+  std::filesystem::remove_all(dir);
+}
+
 // The schema as a set of facts comparable across dialects: tables, columns with nullability,
 // primary keys, unique constraints, and named indexes (columns, unique, partial).
 using SchemaFacts = std::set<std::string>;
