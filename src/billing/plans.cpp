@@ -1,7 +1,7 @@
 #include "billing/plans.hpp"
 
+#include "billing/subscription_store.hpp"
 #include "core/app_error.hpp"
-#include "db/database.hpp"
 
 namespace karma::billing {
 namespace {
@@ -12,22 +12,13 @@ class SubscriptionPlans final : public PlanDirectory {
       : catalog_(catalog), enforce_(enforce) {}
 
   Plan plan_of(db::Connection& c, const std::string& user_id) override {
-    // past_due keeps the plan while Stripe retries the payment; it ends with the subscription.
-    const auto r = c.query(
-        "SELECT plan FROM subscriptions WHERE user_id = $1 "
-        "AND status IN ('active', 'trialing', 'past_due')",
-        {user_id});
-    if (r.empty()) return Plan::free;
-    return plan_named(r.first().text(0)).value_or(Plan::free);
+    return store_.plan_of(c, user_id);
   }
 
   void require_room(db::Connection& c, const std::string& user_id, Resource resource,
                     const std::function<std::int64_t()>& count) override {
     if (!enforce_) return;
-    // SQLite's write transactions already run one at a time; PostgreSQL's wait here for the
-    // user's other creates to commit, so each counts what the one before it inserted.
-    if (c.dialect() == db::Dialect::postgres)
-      c.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", {"plan-limit:" + user_id});
+    store_.lock_plan_limits(c, user_id);
     const auto limit = catalog_.offer(plan_of(c, user_id)).limits.of(resource);
     if (!limit || count() < *limit) return;
     static constexpr std::array<const char*, 3> kWhat = {"devices", "avatars", "projects"};
@@ -52,6 +43,7 @@ class SubscriptionPlans final : public PlanDirectory {
  private:
   const PlanCatalog& catalog_;
   bool enforce_;
+  SubscriptionStore store_;
 };
 
 }  // namespace

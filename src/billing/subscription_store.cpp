@@ -184,4 +184,18 @@ bool SubscriptionStore::record_stripe_event(db::Connection& c, const std::string
              .affected == 1;
 }
 
+Plan SubscriptionStore::plan_of(db::Connection& c, const std::string& user_id) {
+  const auto r = c.query(
+      "SELECT plan FROM subscriptions WHERE user_id = $1 "
+      "AND status IN ('active', 'trialing', 'past_due')",
+      {user_id});
+  if (r.empty()) return Plan::free;
+  return plan_named(r.first().text(0)).value_or(Plan::free);
+}
+
+void SubscriptionStore::lock_plan_limits(db::Connection& c, const std::string& user_id) {
+  if (c.dialect() == db::Dialect::postgres)
+    c.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", {"plan-limit:" + user_id});
+}
+
 }  // namespace karma::billing

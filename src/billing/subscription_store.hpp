@@ -43,6 +43,13 @@ class SubscriptionStore {
  public:
   std::optional<SubscriptionRecord> find_by_user(db::Connection& c, const std::string& user_id,
                                                  bool lock = false);
+  // The plan the user pays for now (free without a live subscription). past_due keeps the plan
+  // while Stripe retries the payment; it ends with the subscription.
+  Plan plan_of(db::Connection& c, const std::string& user_id);
+  // Holds the user's plan-limit lock until `c`'s transaction ends. SQLite's write transactions
+  // already run one at a time; PostgreSQL's wait here for the user's other creates to commit,
+  // so each counts what the one before it inserted.
+  void lock_plan_limits(db::Connection& c, const std::string& user_id);
   std::optional<SubscriptionRecord> find_by_stripe_id(db::Connection& c,
                                                       const std::string& stripe_subscription_id);
   // Inserts the user's subscription or replaces the one they have (one per user).

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "http/metrics.hpp"
+#include "ops/database_health.hpp"
 #include "platform/module.hpp"
 
 namespace karma::ops {
@@ -16,7 +17,7 @@ class OpsModule final : public Module {
   void mount(http::Router& router, jobs::Scheduler& jobs) override;
 
  private:
-  db::Database& db_;
+  DatabaseHealth health_;
   http::Metrics& metrics_;
   std::string version_;
   std::shared_ptr<const ApiDocs> docs_;

@@ -1,13 +1,9 @@
 #include "ops/ops_routes.hpp"
 
-#include <boost/json/array.hpp>
-
 #include <mutex>
 
-#include "core/app_error.hpp"
 #include "core/config.hpp"
 #include "core/json.hpp"
-#include "db/migrations.hpp"
 #include "ops/api_docs.hpp"
 #include "ops/ops_module.hpp"
 
@@ -16,7 +12,7 @@ namespace karma::ops {
 using http::Request;
 using http::Response;
 
-void mount_ops_routes(http::Router& router, db::Database& db, http::Metrics& metrics,
+void mount_ops_routes(http::Router& router, const DatabaseHealth& health, http::Metrics& metrics,
                       std::string version) {
   using namespace http::schema;
   // Liveness must answer even when every worker is busy: it runs inline and touches nothing.
@@ -34,17 +30,8 @@ void mount_ops_routes(http::Router& router, db::Database& db, http::Metrics& met
 
   router
       .get("/readyz",
-           [&db](Request&) {
-             if (!db.ping())
-               throw AppError(ErrorCode::unavailable, "Database unreachable",
-                              boost::json::object{{"database", "down"}});
-             const auto pending = db::pending_migrations(db);
-             if (!pending.empty()) {
-               boost::json::array names;
-               for (const auto& n : pending) names.emplace_back(n);
-               throw AppError(ErrorCode::unavailable, "Database migrations pending",
-                              boost::json::object{{"pendingMigrations", std::move(names)}});
-             }
+           [&health](Request&) {
+             health.require_ready();
              return Response::ok(boost::json::object{
                  {"status", "ready"}, {"database", "ok"}, {"migrations", "current"}});
            },
@@ -57,26 +44,7 @@ void mount_ops_routes(http::Router& router, db::Database& db, http::Metrics& met
                                            {"migrations", string()}},
                                           {"status", "database", "migrations"})}}});
 
-  metrics.add_collector([&db](std::string& out) {
-    const db::PoolStats s = db.stats();
-    out += "# HELP karma_db_pool_connections Database connections by state.\n";
-    out += "# TYPE karma_db_pool_connections gauge\n";
-    out += "karma_db_pool_connections{state=\"open\"} " + std::to_string(s.size) + "\n";
-    out += "karma_db_pool_connections{state=\"idle\"} " + std::to_string(s.idle) + "\n";
-    out += "karma_db_pool_connections{state=\"max\"} " + std::to_string(s.max_size) + "\n";
-    out += "# HELP karma_db_pool_waiting Callers waiting for a connection.\n";
-    out += "# TYPE karma_db_pool_waiting gauge\n";
-    out += "karma_db_pool_waiting " + std::to_string(s.waiting) + "\n";
-    out += "# HELP karma_db_pool_acquired_total Connections handed out.\n";
-    out += "# TYPE karma_db_pool_acquired_total counter\n";
-    out += "karma_db_pool_acquired_total " + std::to_string(s.acquired_total) + "\n";
-    out += "# HELP karma_db_pool_timeouts_total Waits for a connection that timed out.\n";
-    out += "# TYPE karma_db_pool_timeouts_total counter\n";
-    out += "karma_db_pool_timeouts_total " + std::to_string(s.timeouts_total) + "\n";
-    out += "# HELP karma_db_statements_total Statements run (counted as connections return).\n";
-    out += "# TYPE karma_db_statements_total counter\n";
-    out += "karma_db_statements_total " + std::to_string(s.statements_total) + "\n";
-  });
+  metrics.add_collector([&health](std::string& out) { health.append_metrics(out); });
   router
       .get("/metrics",
            [&metrics](Request&) {
@@ -109,7 +77,7 @@ void mount_ops_routes(http::Router& router, db::Database& db, http::Metrics& met
 }
 
 OpsModule::OpsModule(const Platform& platform, http::Metrics& metrics, std::string version)
-    : db_(platform.db),
+    : health_(platform.db),
       metrics_(metrics),
       version_(std::move(version)),
       docs_(std::make_shared<const ApiDocs>(
@@ -118,7 +86,7 @@ OpsModule::OpsModule(const Platform& platform, http::Metrics& metrics, std::stri
               : std::filesystem::path(platform.config.docs_assets_dir))) {}
 
 void OpsModule::mount(http::Router& router, jobs::Scheduler&) {
-  mount_ops_routes(router, db_, metrics_, version_);
+  mount_ops_routes(router, health_, metrics_, version_);
   mount_api_docs(router, docs_);
 }
 
