@@ -167,6 +167,11 @@ SubscriptionRecord SubscriptionService::confirm_development_checkout(std::string
     if (!store_.complete_checkout(c, checkout.id, now))
       throw AppError::conflict("This checkout was completed already or has expired", "token");
     const auto current = store_.find_by_user(c, checkout.user_id, true);
+    // Another checkout became the subscription first: as POST /subscriptions/create, a 409.
+    if (current && !ended(*current))
+      throw AppError::conflict("You already have a " + std::string(plan_name(current->plan)) +
+                                   " subscription; this checkout changes nothing",
+                               "token");
     SubscriptionRecord next = successor(current, checkout.user_id);
     activate(next, {checkout.plan, checkout.billing_cycle}, now);
     next.stripe_subscription_id.reset();

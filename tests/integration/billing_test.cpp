@@ -243,6 +243,18 @@ TEST_P(BillingTest, TheDevelopmentCheckoutActivatesThePlanOnce) {
   EXPECT_EQ(second.status, 409) << second.body;
 }
 
+// Two tabs, two development checkouts: the first confirmed becomes the subscription; the
+// second is refused as POST /subscriptions/create would refuse it, and switches nothing.
+TEST_P(BillingTest, ASecondCheckoutCannotSwitchAnActivePlan) {
+  const std::string team = checkout("team", "monthly");
+  const std::string pro = checkout("pro", "yearly");
+  ASSERT_EQ(client().request("POST", team, {}, {}).status, 200);
+  const bj::value before = subscription();
+  const auto second = client().request("POST", pro, {}, {});
+  EXPECT_EQ(second.status, 409) << second.body;
+  EXPECT_EQ(subscription(), before) << "the plan must not change";
+}
+
 TEST_P(BillingTest, ParallelConfirmationsActivateOnce) {
   const std::string page = checkout("team", "monthly");
   constexpr int kRequests = 20;
