@@ -43,7 +43,8 @@ AvatarService::AvatarService(db::Database& db, realtime::EventBus& bus, auth::Us
 
 AvatarRecord AvatarService::visible(db::Connection& c, const Caller& caller, const std::string& id,
                                     bool lock) {
-  auto avatar = store_.find(c, id, lock);
+  // An id that is no UUID names nothing (and PostgreSQL's uuid column would refuse it).
+  auto avatar = crypto::is_uuid(id) ? store_.find(c, id, lock) : std::nullopt;
   if (!avatar || (avatar->created_by != caller.user_id && !avatar->is_public))
     throw AppError::not_found(kAvatar);
   return std::move(*avatar);

@@ -9,7 +9,8 @@ CommandService::CommandService(db::Database& db, realtime::EventBus& bus) : db_(
 
 void CommandService::require_device(db::Connection& c, const Caller& caller,
                                     const std::string& device_id) {
-  if (!devices_.find_owned(c, device_id, caller.user_id)) throw AppError::not_found("Device");
+  if (!crypto::is_uuid(device_id) || !devices_.find_owned(c, device_id, caller.user_id))
+    throw AppError::not_found("Device");
 }
 
 CommandRecord CommandService::create(const Caller& caller, const std::string& device_id,
@@ -42,7 +43,7 @@ CommandRecord CommandService::get(const Caller& caller, const std::string& devic
                                   const std::string& id) {
   auto c = db_.acquire();
   require_device(*c, caller, device_id);
-  auto found = store_.find(*c, device_id, id);
+  auto found = crypto::is_uuid(id) ? store_.find(*c, device_id, id) : std::nullopt;
   if (!found) throw AppError::not_found("Command");
   return std::move(*found);
 }

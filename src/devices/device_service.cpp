@@ -34,13 +34,15 @@ DeviceService::DeviceService(db::Database& db, db::GroupCommit& commits, realtim
 
 DeviceRecord DeviceService::owned_device(db::Connection& c, const Caller& caller,
                                          const std::string& id) {
-  auto device = store_.find_owned(c, id, caller.user_id);
+  // An id that is no UUID names nothing (and PostgreSQL's uuid column would refuse it).
+  auto device = crypto::is_uuid(id) ? store_.find_owned(c, id, caller.user_id) : std::nullopt;
   if (!device) throw AppError::not_found(kDevice);
   return std::move(*device);
 }
 
 void DeviceService::require_owned(db::Connection& c, const Caller& caller, const std::string& id) {
-  if (!store_.owned(c, id, caller.user_id)) throw AppError::not_found(kDevice);
+  if (!crypto::is_uuid(id) || !store_.owned(c, id, caller.user_id))
+    throw AppError::not_found(kDevice);
 }
 
 std::vector<std::string> DeviceService::device_ids_of(db::Connection& c,

@@ -77,7 +77,7 @@ void FileService::require_device(db::Connection& c, const Caller& caller,
 FileRecord FileService::require_file(db::Connection& c, const Caller& caller,
                                      const std::string& device_id, const std::string& id) {
   require_device(c, caller, device_id);
-  auto file = store_.find_file(c, device_id, id);
+  auto file = crypto::is_uuid(id) ? store_.find_file(c, device_id, id) : std::nullopt;
   if (!file) throw AppError::not_found(kFile);
   return std::move(*file);
 }

@@ -44,7 +44,9 @@ std::pair<ProjectRecord, std::string> ProjectService::require_role(db::Connectio
                                                                    const std::string& id,
                                                                    std::string_view minimum,
                                                                    bool lock) {
-  auto found = store_.find_for_member(c, id, caller.user_id, lock);
+  // An id that is no UUID names nothing (and PostgreSQL's uuid column would refuse it).
+  auto found =
+      crypto::is_uuid(id) ? store_.find_for_member(c, id, caller.user_id, lock) : std::nullopt;
   if (!found) throw AppError::not_found(kProject);
   if (rank(found->second) < rank(minimum))
     throw AppError(ErrorCode::forbidden,
@@ -159,6 +161,14 @@ ProjectView ProjectService::create(const Caller& caller, const NewProject& input
     for (const auto& id : others) store_.insert_member(c, {p.id, id, "member", p.created_at});
     return view(c, std::move(p));
   });
+}
+
+TaskRecord ProjectService::require_task(db::Connection& c, const std::string& project_id,
+                                        const std::string& task_id, bool lock) {
+  auto task =
+      crypto::is_uuid(task_id) ? store_.find_task(c, project_id, task_id, lock) : std::nullopt;
+  if (!task) throw AppError::not_found("Task");
+  return std::move(*task);
 }
 
 ProjectView ProjectService::get(const Caller& caller, const std::string& id) {
@@ -321,9 +331,7 @@ TaskView ProjectService::get_task(const Caller& caller, const std::string& id,
                                   const std::string& task_id) {
   auto c = db_.acquire();
   require_role(*c, caller, id, "viewer");
-  auto task = store_.find_task(*c, id, task_id, false);
-  if (!task) throw AppError::not_found("Task");
-  return task_view(*c, std::move(*task));
+  return task_view(*c, require_task(*c, id, task_id, false));
 }
 
 TaskView ProjectService::update_task(const Caller& caller, const std::string& id,
@@ -332,9 +340,7 @@ TaskView ProjectService::update_task(const Caller& caller, const std::string& id
   std::vector<std::string> members;
   TaskView updated = db_.transaction([&](db::Connection& c) {
     require_role(c, caller, id, "member");
-    auto task = store_.find_task(c, id, task_id, true);
-    if (!task) throw AppError::not_found("Task");
-    TaskRecord& t = *task;
+    TaskRecord t = require_task(c, id, task_id, true);
     if (change.title) t.title = *change.title;
     if (change.description) t.description = *change.description;
     if (change.status) t.status = *change.status;
@@ -362,14 +368,13 @@ void ProjectService::delete_task(const Caller& caller, const std::string& id,
   std::vector<std::string> members;
   TaskView deleted = db_.transaction([&](db::Connection& c) {
     require_role(c, caller, id, "member");
-    auto task = store_.find_task(c, id, task_id, true);
-    if (!task) throw AppError::not_found("Task");
+    TaskRecord task = require_task(c, id, task_id, true);
     const EpochMs now = now_ms();
-    changes = avatars_.forget_work(c, {task->id}, now);
+    changes = avatars_.forget_work(c, {task.id}, now);
     store_.delete_task(c, task_id);
     store_.touch(c, id, now);
     members = member_ids(c, id);
-    return TaskView{std::move(*task), std::nullopt};
+    return TaskView{std::move(task), std::nullopt};
   });
   avatars_.publish(changes);
   publish_task(id, members, "deleted", deleted);

@@ -119,6 +119,9 @@ class ProjectService {
   std::pair<ProjectRecord, std::string> require_role(db::Connection& c, const Caller& caller,
                                                      const std::string& id,
                                                      std::string_view minimum, bool lock = false);
+  // A task of the project; NOT_FOUND otherwise.
+  TaskRecord require_task(db::Connection& c, const std::string& project_id,
+                          const std::string& task_id, bool lock);
   std::vector<ProjectView> views(db::Connection& c, std::vector<ProjectRecord> projects);
   ProjectView view(db::Connection& c, ProjectRecord project);
   std::vector<TaskView> task_views(db::Connection& c, std::vector<TaskRecord> tasks);
