@@ -3,6 +3,7 @@
 // state, threads.
 #include <boost/json.hpp>
 
+#include "../unit/agent_stream_rules.hpp"
 #include "agent/protocol/json_patch.hpp"
 #include "test_server.hpp"
 
@@ -155,6 +156,22 @@ TEST_P(AgentTest, WhatCanBeRefusedIsAJsonErrorBeforeAnyEvent) {
   refused(R"({"messages":[],"state":[1]})", 400);
   refused(R"({"messages":[],"context":{"projectId":"00000000-0000-4000-8000-000000000000"}})", 404);
   refused("not json", 400);
+  // Nothing to answer: no messages on a thread with no history, in both forms.
+  refused(R"({"messages":[]})", 400);
+  refused(R"({"messages":[],"context":{"userId":"u"}})", 400);
+  refused(body(agui_input("t-" + crypto_id(), bj::array{})), 400);
+  refused(R"({"threadId":"t","messages":null})", 400);
+  // Ids that are no UUIDs name nothing: 404 on both databases (PostgreSQL once answered 500).
+  for (const char* bad : {"nope", "' OR 1=1 --", "00000000-0000-4000-8000-00000000000g"}) {
+    const bj::array hi{user_message("m", "hi")};
+    refused(body({{"messages", hi}, {"context", {{"avatarId", bad}}}}), 404);
+    refused(body({{"messages", hi}, {"context", {{"projectId", bad}}}}), 404);
+    refused(body({{"messages", hi}, {"forwardedProps", {{"avatarId", bad}}}}), 404);
+    refused(body({{"messages", hi}, {"forwardedProps", {{"projectId", bad}}}}), 404);
+    bj::object listed = agui_input("t-" + crypto_id(), hi);
+    listed["context"] = bj::array{bj::object{{"description", "avatarId"}, {"value", bad}}};
+    refused(body(listed), 404);
+  }
   EXPECT_EQ(call("POST", "/api/agent", "{}", nullptr).status, 400);
   EXPECT_EQ(client().request("POST", "/api/agent", R"({"messages":[]})").status, 401);
 
@@ -168,6 +185,9 @@ TEST_P(AgentTest, WhatCanBeRefusedIsAJsonErrorBeforeAnyEvent) {
   as_avatar["forwardedProps"] = bj::object{{"avatarId", avatar}};
   refused(body(as_avatar), 404, &other);
   EXPECT_EQ(stored_messages(thread), 2) << "the refused run stored nothing";
+  // A thread with history may be run again without new messages.
+  const auto again = stream(agui_input(thread, bj::array{}));
+  EXPECT_EQ(types_of(again).back(), "RUN_FINISHED");
 }
 
 TEST_P(AgentTest, ARunIsWellFormedInAgUi10AndPre10) {
@@ -368,7 +388,43 @@ TEST_P(AgentTest, TheContractsEventsAreNamedAndEndWithDone) {
         EXPECT_EQ(f.event, f.json.at("type").as_string());
       }
     EXPECT_TRUE(frames.front().json.at("threadId").is_string()) << "a generated thread id";
+    // Every event shaped as the web app's types say (webapp/src/types/api.ts).
+    for (std::size_t i = 0; i + 1 < frames.size(); ++i)
+      EXPECT_EQ(agent::testing::contract_shape_violation(frames[i].json.as_object()), "")
+          << frames[i].data;
+    EXPECT_EQ(first(frames, "tool_call")->json.at("execution"), "backend");
+    EXPECT_EQ(first(frames, "tool_call")->json.at("arguments").at("type"), "device");
+    EXPECT_EQ(first(frames, "tool_result")->json.at("id"),
+              first(frames, "tool_call")->json.at("id"));
+    const auto& summary = first(frames, "done")->json.at("summary");
+    EXPECT_EQ(summary.at("toolsCalled"), 1);
+    EXPECT_GE(summary.at("messagesCount").to_number<int>(), 1);
+    EXPECT_GE(summary.at("statesUpdated").to_number<int>(), 1);
   }
+  // A frontend tool: `execution: frontend`, a `ui` naming it, never a tool_result.
+  const auto r =
+      run(bj::parse(R"({"messages":[{"role":"user","content":"go to the store"}]})").as_object(),
+          nullptr, "?events=contract");
+  const auto frames = frames_of(r.body);
+  ASSERT_TRUE(first(frames, "tool_call"));
+  EXPECT_EQ(first(frames, "tool_call")->json.at("execution"), "frontend");
+  EXPECT_EQ(first(frames, "tool_call")->json.at("arguments").at("path"), "/store");
+  EXPECT_EQ(count(frames, "tool_result"), 0u);
+  ASSERT_TRUE(first(frames, "ui"));
+  EXPECT_EQ(first(frames, "ui")->json.at("component"), "navigateTo");
+  EXPECT_EQ(first(frames, "ui")->json.at("props").at("path"), "/store");
+  // An approval: interrupt {reason, options: [{label, value}]} before done.
+  const auto asked =
+      frames_of(run(bj::parse(R"({"messages":[{"role":"user","content":"reboot device Atlas"}]})")
+                        .as_object(),
+                    nullptr, "?events=contract")
+                    .body);
+  const auto* interrupt = first(asked, "interrupt");
+  ASSERT_TRUE(interrupt);
+  EXPECT_EQ(agent::testing::contract_shape_violation(interrupt->json.as_object()), "");
+  EXPECT_EQ(interrupt->json.at("options").at(0).at("value"), "resolved");
+  EXPECT_TRUE(interrupt->json.at("toolCallId").is_string());
+  EXPECT_EQ(first(asked, "done")->json.at("outcome"), "interrupt");
 }
 
 // Destructive device commands and p0 assignments wait for the user: the run ends with an
@@ -400,10 +456,22 @@ TEST_P(AgentTest, DestructiveCommandsWaitForApprovalAndResumeRunsThemOnce) {
   EXPECT_EQ(types_of(busy).back(), "RUN_ERROR");
   EXPECT_EQ(busy.back().json.at("code"), "INTERRUPTS_OPEN");
   EXPECT_EQ(stored_messages(thread), before);
-  // A resume naming something else leaves it unanswered.
-  bj::object wrong = agui_input(thread, history);
-  wrong["resume"] = bj::array{bj::object{{"interruptId", "nope"}, {"status", "resolved"}}};
-  EXPECT_EQ(stream(wrong).back().json.at("code"), "INTERRUPTS_UNANSWERED");
+  // A resume naming an interrupt this thread does not have — none, or another user's, resumed
+  // from one's own thread — is a 404 before any event, as another user's thread is.
+  const Account other = register_account(client());
+  const std::string theirs = create_device("Atlas", &other);
+  const auto their_run = stream(
+      agui_input("t-" + crypto_id(), bj::array{user_message("o1", "reboot device Atlas")}), &other);
+  const std::string their_interrupt(
+      their_run.back().json.at("outcome").at("interrupts").at(0).at("id").as_string());
+  for (const std::string& id : {std::string("nope"), their_interrupt}) {
+    bj::object wrong = agui_input(thread, history);
+    wrong["resume"] = bj::array{bj::object{{"interruptId", id}, {"status", "resolved"}}};
+    const auto refused = run(wrong);
+    EXPECT_EQ(refused.status, 404) << refused.body;
+    EXPECT_EQ(error_code(refused), "NOT_FOUND");
+  }
+  EXPECT_EQ(stored_messages(thread), before);
 
   bj::object approve = agui_input(thread, history);
   approve["resume"] = bj::array{bj::object{{"interruptId", interrupt_id}, {"status", "resolved"}}};
@@ -483,7 +551,7 @@ TEST_P(AgentTest, TheContractSpeaksInterruptsAndTakesResume) {
   const auto resumed = frames_of(run(resume, nullptr, "?events=contract").body);
   const auto* result = first(resumed, "tool_result");
   ASSERT_TRUE(result);
-  EXPECT_EQ(result->json.at("toolCallId"), asked->json.at("toolCallId"));
+  EXPECT_EQ(result->json.at("id"), asked->json.at("toolCallId"));
   EXPECT_EQ(result->json.at("result").at("command"), "reboot");
 }
 

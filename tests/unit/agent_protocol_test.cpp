@@ -124,32 +124,85 @@ TEST(ContractEncoder, SpeaksTheContractsEventsAndEndsWithDone) {
   Recorder r(contract_encoder());
   r.stream.started("t", "r");
   r.stream.state_snapshot(bj::object{{"user", bj::object{{"id", "u"}}}});
+  r.stream.step_started("step 1");
   r.stream.text("m1", "On ");
   r.stream.text("m1", "it.");
   r.stream.reasoning("m2", "hmm");
   r.stream.tool_call_start("c1", "searchDatabase", "m1");
   r.stream.tool_call_args("c1", "{\"query\":");
   r.stream.tool_call_args("c1", "\"x\"}");
+  r.stream.tool_call_start("c2", "navigateTo", "m1", true);
+  r.stream.tool_call_args("c2", "{\"path\":\"/store\"}");
+  r.stream.tool_call_start("c3", "assignTask", "m1");
+  r.stream.tool_call_args("c3", "[1]");
+  for (const char* call : {"c1", "c2", "c3"}) r.stream.tool_call_end(call);
   r.stream.tool_call_result("m3", "c1", "{\"results\":[]}");
+  r.stream.tool_call_result("m4", "c3", "{\"error\":\"No such task\",\"code\":\"NOT_FOUND\"}");
   r.stream.state_delta(
-      bj::parse(R"([{"op":"replace","path":"/a","value":1},{"op":"remove","path":"/b"}])")
+      bj::parse(
+          R"([{"op":"replace","path":"/project/progress","value":1},{"op":"remove","path":"/a~1b"}])")
           .as_array());
-  r.stream.custom("ui", bj::object{{"action", "navigateTo"}});
+  r.stream.custom(
+      "ui",
+      bj::object{{"action", "navigateTo"}, {"args", {{"path", "/store"}}}, {"toolCallId", "c2"}});
+  r.stream.step_finished("step 1");
   r.stream.finished({{"type", "interrupt"},
                      {"interrupts", bj::array{bj::object{{"id", "i1"}, {"reason", "approval"}}}}});
   r.close();
-  EXPECT_EQ(r.types(), (Types{"progress", "state_update", "message", "message", "thinking",
-                              "tool_call", "tool_result", "state_update", "state_update", "ui",
-                              "interrupt", "done", "[DONE]"}));
+  EXPECT_EQ(
+      r.types(),
+      (Types{"progress",    "state_update", "progress",     "message",   "message",   "thinking",
+             "thinking",    "thinking",     "tool_call",    "tool_call", "tool_call", "tool_result",
+             "tool_result", "state_update", "state_update", "ui",        "progress",  "interrupt",
+             "progress",    "done",         "[DONE]"}));
   for (std::size_t i = 0; i + 1 < r.frames.size(); ++i)
     EXPECT_EQ(r.frames[i].event, r.frames[i].data.at("type").as_string()) << "named on event:";
-  EXPECT_EQ(r.frames[0].data.at("threadId"), "t");
-  EXPECT_EQ(r.frames[5].data.at("args").at("query"), "x");
-  EXPECT_EQ(r.frames[6].data.at("result"), bj::parse("{\"results\":[]}"));
-  EXPECT_EQ(r.frames[7].data.at("operation"), "set");
-  EXPECT_EQ(r.frames[8].data.at("operation"), "delete");
-  EXPECT_EQ(r.frames[11].data.at("summary"), "On it.");
-  EXPECT_EQ(r.frames[11].data.at("outcome"), "interrupt");
+  const auto frame = [&](std::size_t i) -> const bj::object& {
+    return r.frames[i].data.as_object();
+  };
+  EXPECT_EQ(frame(0).at("threadId"), "t");
+  EXPECT_EQ(frame(0).at("percentage"), 0);
+  EXPECT_EQ(frame(3).at("content"), "On ");
+  EXPECT_EQ(frame(3).at("role"), "assistant");
+  EXPECT_EQ(frame(6).at("status"), "thinking");
+  // tool_call {id, name, arguments: object, execution}: the app's ToolCallEvent.
+  EXPECT_EQ(frame(8).at("id"), "c1");
+  EXPECT_EQ(frame(8).at("arguments").at("query"), "x");
+  EXPECT_EQ(frame(8).at("execution"), "backend");
+  EXPECT_EQ(frame(9).at("execution"), "frontend");
+  EXPECT_EQ(frame(10).at("arguments"), bj::object{}) << "arguments that are no object";
+  EXPECT_EQ(frame(10).at("argumentsText"), "[1]");
+  // tool_result {id, result, error?}
+  EXPECT_EQ(frame(11).at("id"), "c1");
+  EXPECT_EQ(frame(11).at("result"), bj::parse("{\"results\":[]}"));
+  EXPECT_FALSE(frame(11).contains("error"));
+  EXPECT_EQ(frame(12).at("error"), "No such task");
+  // state_update {path (dotted), value, operation}
+  EXPECT_EQ(frame(13).at("path"), "project.progress");
+  EXPECT_EQ(frame(13).at("operation"), "set");
+  EXPECT_EQ(frame(14).at("path"), "a/b");
+  EXPECT_EQ(frame(14).at("operation"), "delete");
+  EXPECT_TRUE(frame(14).contains("value"));
+  // ui {component, props}
+  EXPECT_EQ(frame(15).at("component"), "navigateTo");
+  EXPECT_EQ(frame(15).at("props").at("path"), "/store");
+  EXPECT_EQ(frame(16).at("percentage"), 50) << "one step of an unknown number done";
+  // interrupt {reason, options: [{label, value}]}
+  EXPECT_EQ(frame(17).at("reason"), "approval");
+  EXPECT_EQ(frame(17).at("options").at(0).at("value"), "resolved");
+  EXPECT_EQ(frame(17).at("options").at(1).at("value"), "cancelled");
+  EXPECT_EQ(frame(18).at("percentage"), 100);
+  // done {summary: {messagesCount, toolsCalled, statesUpdated}}
+  EXPECT_EQ(frame(19).at("summary"),
+            (bj::object{{"messagesCount", 1}, {"toolsCalled", 3}, {"statesUpdated", 3}}));
+  EXPECT_EQ(frame(19).at("outcome"), "interrupt");
+}
+
+TEST(ContractEncoder, StatePathsAreDotted) {
+  EXPECT_EQ(dotted_path(""), "");
+  EXPECT_EQ(dotted_path("/devices"), "devices");
+  EXPECT_EQ(dotted_path("/devices/0/status"), "devices.0.status");
+  EXPECT_EQ(dotted_path("/ui/a~0b~1c"), "ui.a~b/c");
 }
 
 }  // namespace

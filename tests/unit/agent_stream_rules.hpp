@@ -170,16 +170,83 @@ inline std::string agui_violation(const std::vector<Frame>& frames) {
   return "";
 }
 
-// The contract's rules: every frame a named JSON event, `done` or `error` last, then [DONE].
+// The shape of one contract event: the web app's own types (webapp/src/types/api.ts, API.md
+// §7) name these fields; a renamed or missing one is a violation. Extra fields are allowed.
+inline std::string contract_shape_violation(const boost::json::object& e) {
+  const auto str = [&](const char* key) {
+    const auto* v = e.if_contains(key);
+    return v && v->is_string();
+  };
+  const auto optional_str = [&](const char* key) {
+    const auto* v = e.if_contains(key);
+    return !v || v->is_string();
+  };
+  const auto in = [&](const char* key, std::initializer_list<const char*> values) {
+    const auto* v = e.if_contains(key);
+    if (!v || !v->is_string()) return false;
+    for (const char* allowed : values)
+      if (v->get_string() == allowed) return true;
+    return false;
+  };
+  const auto obj = [&](const char* key) {
+    const auto* v = e.if_contains(key);
+    return v && v->is_object();
+  };
+  const std::string type(e.at("type").as_string());
+  bool ok = true;
+  if (type == "message") {
+    ok = in("role", {"assistant", "user", "system"}) && str("content");
+  } else if (type == "tool_call") {
+    ok = str("id") && str("name") && obj("arguments") && in("execution", {"frontend", "backend"});
+  } else if (type == "tool_result") {
+    ok = str("id") && e.contains("result") && optional_str("error");
+  } else if (type == "state_update") {
+    ok = str("path") && e.contains("value") && in("operation", {"set", "merge", "delete"});
+  } else if (type == "ui") {
+    ok = str("component") && obj("props");
+  } else if (type == "thinking") {
+    ok = str("status");
+  } else if (type == "progress") {
+    const auto* p = e.if_contains("percentage");
+    ok = p && p->is_number() && p->to_number<double>() >= 0 && p->to_number<double>() <= 100 &&
+         optional_str("message");
+  } else if (type == "interrupt") {
+    const auto* options = e.if_contains("options");
+    ok = str("reason") && options && options->is_array() && !options->get_array().empty();
+    if (ok)
+      for (const auto& o : options->get_array())
+        ok = ok && o.is_object() && o.as_object().contains("label") && o.at("label").is_string() &&
+             o.as_object().contains("value") && o.at("value").is_string();
+  } else if (type == "error") {
+    ok = str("message") && optional_str("code");
+  } else if (type == "done") {
+    const auto* summary = e.if_contains("summary");
+    ok = !summary || (summary->is_object() && summary->as_object().size() >= 3);
+    if (ok && summary)
+      for (const char* key : {"messagesCount", "toolsCalled", "statesUpdated"})
+        ok = ok && summary->as_object().contains(key) && summary->at(key).is_int64();
+  } else {
+    return "an event type the contract does not have: " + type;
+  }
+  return ok ? "" : "a " + type + " event not shaped as the contract says";
+}
+
+// The contract's rules: every frame a named JSON event of the right shape, `done` or `error`
+// last, then [DONE].
 inline std::string contract_violation(const std::vector<Frame>& frames) {
   if (frames.size() < 2 || frames.back().data != "[DONE]") return "no [DONE] at the end";
   for (std::size_t i = 0; i + 1 < frames.size(); ++i) {
     boost::system::error_code ec;
-    const boost::json::value v = boost::json::parse(frames[i].data, ec);
+    boost::json::value v = boost::json::parse(frames[i].data, ec);
     if (ec || !v.is_object()) return "a frame is not a JSON object: " + frames[i].data;
-    if (has_null(v)) return "an explicit null: " + frames[i].data;
     const std::string type(v.at("type").as_string());
     if (frames[i].event != type) return "event: " + frames[i].event + " names a " + type;
+    if (auto why = contract_shape_violation(v.as_object()); !why.empty())
+      return why + ": " + frames[i].data;
+    // Values carry what the state or a tool holds; everything else omits what it lacks.
+    v.as_object().erase("value");
+    v.as_object().erase("result");
+    if (has_null(v)) return "an explicit null: " + frames[i].data;
     const bool last = i + 2 == frames.size();
     if (last != (type == "done" || type == "error")) return "done or error must come last, once";
   }

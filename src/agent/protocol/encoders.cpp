@@ -120,6 +120,35 @@ bj::value parsed_or_text(const std::string& text) {
   return v;
 }
 
+// The value as an object: itself, or {value} around anything else.
+bj::object as_props(const bj::value& v) {
+  if (const auto* o = v.if_object()) return *o;
+  if (v.is_null()) return {};
+  return {{"value", v}};
+}
+
+}  // namespace
+
+std::string dotted_path(std::string_view pointer) {
+  std::string out;
+  for (std::size_t i = 0; i < pointer.size(); ++i) {
+    const char c = pointer[i];
+    if (c == '/') {
+      if (i > 0) out += '.';
+    } else if (c == '~' && i + 1 < pointer.size() &&
+               (pointer[i + 1] == '0' || pointer[i + 1] == '1')) {
+      out += pointer[++i] == '0' ? '~' : '/';
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+namespace {
+
+// The web app's own event types (webapp/src/types/api.ts, API.md §7): the fields they name are
+// binding; Karma's additions (messageId, threadId, outcome …) ride along as extra fields.
 class ContractEncoder final : public Encoder {
  public:
   void encode(const Event& e, const Send& send) override {
@@ -130,14 +159,26 @@ class ContractEncoder final : public Encoder {
     };
     switch (e.type) {
       case EventType::run_started:
-        event("progress", {{"status", "started"}, {"threadId", e.name}, {"runId", e.id}});
+        event(
+            "progress",
+            {{"percentage", 0}, {"message", "Run started"}, {"threadId", e.name}, {"runId", e.id}});
         break;
       case EventType::run_finished: {
         const auto& outcome = e.value.as_object();
         if (const auto* interrupts = outcome.if_contains("interrupts"))
-          for (const auto& interrupt : interrupts->as_array())
-            event("interrupt", interrupt.as_object());
-        bj::object done{{"summary", summary_}, {"outcome", outcome.at("type")}};
+          for (const auto& interrupt : interrupts->as_array()) {
+            bj::object fields = interrupt.as_object();
+            // The values are what a resume answers with (`status`).
+            fields["options"] = bj::array{bj::object{{"label", "Approve"}, {"value", "resolved"}},
+                                          bj::object{{"label", "Reject"}, {"value", "cancelled"}}};
+            event("interrupt", std::move(fields));
+          }
+        event("progress", {{"percentage", 100}, {"message", "Run finished"}});
+        bj::object done{{"summary",
+                         {{"messagesCount", messages_},
+                          {"toolsCalled", tools_called_},
+                          {"statesUpdated", states_updated_}}},
+                        {"outcome", outcome.at("type")}};
         if (const auto* pending = outcome.if_contains("pendingToolCallIds"))
           done["pendingToolCallIds"] = *pending;
         event("done", std::move(done));
@@ -149,60 +190,101 @@ class ContractEncoder final : public Encoder {
         event("error", std::move(fields));
         break;
       }
+      // A run has no known number of steps: each finished step halves what is left.
       case EventType::step_started:
-        event("progress", {{"step", e.name}, {"status", "started"}});
+        event("progress",
+              {{"percentage", percentage()}, {"message", e.name + " started"}, {"step", e.name}});
         break;
       case EventType::step_finished:
-        event("progress", {{"step", e.name}, {"status", "finished"}});
+        ++steps_done_;
+        event("progress",
+              {{"percentage", percentage()}, {"message", e.name + " finished"}, {"step", e.name}});
+        break;
+      case EventType::text_start:
+        ++messages_;
         break;
       case EventType::text_content:
-        if (!summary_.empty() && summary_message_ != e.id) summary_ += '\n';
-        summary_message_ = e.id;
-        summary_ += e.text;
-        event("message", {{"messageId", e.id}, {"role", "assistant"}, {"content", e.text}});
+        event("message", {{"messageId", e.id},
+                          {"role", "assistant"},
+                          {"content", e.text},
+                          {"metadata", {{"timestamp", now_ms()}}}});
+        break;
+      case EventType::reasoning_start:
+        event("thinking", {{"status", "started"}, {"messageId", e.id}});
         break;
       case EventType::reasoning_content:
-        event("thinking", {{"messageId", e.id}, {"content", e.text}});
+        event("thinking", {{"status", "thinking"}, {"messageId", e.id}, {"content", e.text}});
+        break;
+      case EventType::reasoning_end:
+        event("thinking", {{"status", "done"}, {"messageId", e.id}});
         break;
       case EventType::tool_call_start:
-        calls_[e.id] = {e.name, {}};
+        calls_[e.id] = {e.name, {}, e.client_runs};
         break;
       case EventType::tool_call_args:
-        if (auto it = calls_.find(e.id); it != calls_.end()) it->second.second += e.text;
+        if (auto it = calls_.find(e.id); it != calls_.end()) it->second.args += e.text;
         break;
       case EventType::tool_call_end:
         if (auto it = calls_.find(e.id); it != calls_.end()) {
-          event("tool_call", {{"toolCallId", e.id},
-                              {"name", it->second.first},
-                              {"args", parsed_or_text(it->second.second)}});
+          const Call& call = it->second;
+          bj::object fields{{"id", e.id},
+                            {"name", call.name},
+                            {"execution", call.client_runs ? "frontend" : "backend"}};
+          boost::system::error_code ec;
+          bj::value args = bj::parse(call.args.empty() ? "{}" : call.args, ec);
+          if (!ec && args.is_object()) {
+            fields["arguments"] = std::move(args);
+          } else {  // what a model sent that is no object: the app still gets an object
+            fields["arguments"] = bj::object{};
+            fields["argumentsText"] = call.args;
+          }
+          ++tools_called_;
+          event("tool_call", std::move(fields));
           calls_.erase(it);
         }
         break;
-      case EventType::tool_call_result:
-        event("tool_result", {{"toolCallId", e.parent}, {"result", parsed_or_text(e.text)}});
+      case EventType::tool_call_result: {
+        bj::value result = parsed_or_text(e.text);
+        bj::object fields{{"id", e.parent}};
+        // A tool's failure is its result {error, code}: the app reads it from `error`.
+        if (const auto* o = result.if_object())
+          if (const auto* error = o->if_contains("error"); error && error->is_string())
+            fields["error"] = *error;
+        fields["result"] = std::move(result);
+        event("tool_result", std::move(fields));
         break;
+      }
       case EventType::state_snapshot:
+        ++states_updated_;
         event("state_update", {{"path", ""}, {"value", e.value}, {"operation", "set"}});
         break;
       case EventType::state_delta:
         for (const auto& op : e.value.as_array()) {
           const auto& o = op.as_object();
           const bool removal = o.at("op") == "remove";
-          bj::object fields{{"path", o.at("path")}, {"operation", removal ? "delete" : "set"}};
-          if (!removal) fields["value"] = o.contains("value") ? o.at("value") : bj::value();
+          bj::object fields{{"path", dotted_path(o.at("path").as_string())},
+                            {"operation", removal ? "delete" : "set"}};
+          // The app's type has `value` on every update; a removal's is null.
+          fields["value"] = !removal && o.contains("value") ? o.at("value") : bj::value();
+          ++states_updated_;
           event("state_update", std::move(fields));
         }
         break;
-      case EventType::custom:
-        if (e.name == "ui" || e.name == "progress")
-          event(e.name, e.value.is_object() ? e.value.as_object() : bj::object{{"value", e.value}});
-        else
-          event("ui", {{"name", e.name}, {"value", e.value}});
+      case EventType::custom: {
+        // A frontend tool's call ({action, args, toolCallId}) names the component it shows.
+        bj::object value = as_props(e.value);
+        bj::object fields;
+        const auto* action = value.if_contains("action");
+        fields["component"] = action && action->is_string() ? *action : bj::value(e.name);
+        const auto* args = value.if_contains("args");
+        fields["props"] = args && args->is_object() ? *args : bj::value(std::move(value));
+        if (const auto* call =
+                e.value.is_object() ? e.value.as_object().if_contains("toolCallId") : nullptr)
+          fields["toolCallId"] = *call;
+        event("ui", std::move(fields));
         break;
-      case EventType::text_start:
+      }
       case EventType::text_end:
-      case EventType::reasoning_start:
-      case EventType::reasoning_end:
       case EventType::messages_snapshot:
         break;
     }
@@ -211,9 +293,17 @@ class ContractEncoder final : public Encoder {
   void close(const Send& send) override { send("[DONE]", {}); }
 
  private:
-  std::string summary_;          // the run's text, for `done`
-  std::string summary_message_;  // the message summary_ ends in
-  std::map<std::string, std::pair<std::string, std::string>> calls_;  // id → (name, args)
+  struct Call {
+    std::string name, args;
+    bool client_runs = false;
+  };
+  int percentage() const { return 100 - 100 / (steps_done_ + 1); }
+
+  int steps_done_ = 0;
+  int messages_ = 0;
+  int tools_called_ = 0;
+  int states_updated_ = 0;
+  std::map<std::string, Call> calls_;
 };
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "agent/protocol/events.hpp"
 
@@ -17,5 +18,8 @@ namespace karma::agent {
 
 std::unique_ptr<Encoder> agui_encoder(bool protocol_1_0, std::string thread_id, std::string run_id);
 std::unique_ptr<Encoder> contract_encoder();
+// An RFC 6901 pointer as the contract's dotted state path: "/project/progress" →
+// "project.progress", "" → "".
+std::string dotted_path(std::string_view pointer);
 
 }  // namespace karma::agent

@@ -22,7 +22,7 @@ enum class EventType {
   reasoning_start,    // id
   reasoning_content,  // id, text
   reasoning_end,      // id
-  tool_call_start,    // id: tool call id, name: tool, parent: message id
+  tool_call_start,    // id: tool call id, name: tool, parent: message id, client_runs
   tool_call_args,     // id, text: delta of the JSON arguments
   tool_call_end,      // id
   tool_call_result,   // id: message id, parent: tool call id, text: content
@@ -39,6 +39,7 @@ struct Event {
   std::string text;
   std::string parent;
   boost::json::value value;
+  bool client_runs = false;  // tool_call_start: a frontend tool (the client runs it, no result)
 };
 
 // Turns events into the frames of one dialect: each frame is the data of one SSE event and, for

@@ -63,12 +63,12 @@ void RunStream::reasoning(const std::string& message_id, std::string_view delta)
 }
 
 void RunStream::tool_call_start(const std::string& id, const std::string& name,
-                                const std::string& parent_message_id) {
+                                const std::string& parent_message_id, bool client_runs) {
   if (!live()) return;
   if (open_calls_.contains(id) || ended_calls_.contains(id)) return;
   end_message();
   open_calls_.insert(id);
-  emit({EventType::tool_call_start, id, name, {}, parent_message_id, {}});
+  emit({EventType::tool_call_start, id, name, {}, parent_message_id, {}, client_runs});
 }
 
 void RunStream::tool_call_args(const std::string& id, std::string_view delta) {

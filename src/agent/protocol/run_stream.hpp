@@ -25,8 +25,9 @@ class RunStream {
   void reasoning(const std::string& message_id, std::string_view delta);
   // Closes the open text message or reasoning block, if any.
   void end_message();
+  // `client_runs`: a frontend tool, whose result the client produces.
   void tool_call_start(const std::string& id, const std::string& name,
-                       const std::string& parent_message_id);
+                       const std::string& parent_message_id, bool client_runs = false);
   // Ignored for a call that is not open (a provider's stray delta).
   void tool_call_args(const std::string& id, std::string_view delta);
   void tool_call_end(const std::string& id);

@@ -26,8 +26,9 @@ struct CalledTool {
 // assistant message and the tool calls to run.
 class Turn final : public ModelOutput {
  public:
-  Turn(RunStream& stream, std::function<bool()> cancelled)
-      : stream_(stream), cancelled_(std::move(cancelled)) {}
+  Turn(RunStream& stream, std::function<bool()> cancelled,
+       std::function<bool(const std::string&)> client_runs)
+      : stream_(stream), cancelled_(std::move(cancelled)), client_runs_(std::move(client_runs)) {}
 
   void text(std::string_view delta) override {
     content += delta;
@@ -37,7 +38,7 @@ class Turn final : public ModelOutput {
   void tool_call_start(const std::string& id, const std::string& name) override {
     if (find(id)) return;
     calls.push_back({id, name, {}});
-    stream_.tool_call_start(id, name, message_id);
+    stream_.tool_call_start(id, name, message_id, client_runs_(name));
   }
   void tool_call_args(const std::string& id, std::string_view delta) override {
     if (CalledTool* call = find(id)) {
@@ -74,6 +75,7 @@ class Turn final : public ModelOutput {
   }
   RunStream& stream_;
   std::function<bool()> cancelled_;
+  std::function<bool(const std::string&)> client_runs_;
   const std::string reasoning_id_ = crypto::uuid_v4();
 };
 
@@ -130,6 +132,9 @@ PreparedRun AgentRuntime::prepare(const Caller& caller, RunInput input, bool con
   db_.transaction([&](db::Connection& c) {
     const ThreadRecord thread = threads_.open(c, input.thread_id, caller.user_id, now);
     if (thread.user_id != caller.user_id) throw AppError::not_found("Thread");
+    if (input.messages.empty() && input.resume.empty() &&
+        threads_.recent(c, input.thread_id, 1).empty())
+      throw AppError::invalid("messages", "must not be empty: the thread has nothing to answer");
     if (!threads_.claim(c, input.thread_id, input.run_id, now, now + settings_.run_deadline_ms))
       throw AppError::conflict("Another run is active on this thread", "threadId");
     refusal = check_interrupts(c, input, now);
@@ -175,6 +180,9 @@ std::optional<std::pair<std::string, std::string>> AgentRuntime::check_interrupt
   }
   std::vector<std::string> answered;
   for (const auto& r : input.resume) answered.push_back(r.interrupt_id);
+  // Another thread's (or user's) interrupt is not there for this caller: 404 before streaming.
+  if (threads_.interrupts(c, input.thread_id, answered).size() != answered.size())
+    throw AppError::not_found("Interrupt");
   std::string missing;
   for (const auto& id : open)
     if (std::find(answered.begin(), answered.end(), id) == answered.end())
@@ -185,9 +193,6 @@ std::optional<std::pair<std::string, std::string>> AgentRuntime::check_interrupt
             ? "The thread waits for answers to its interrupts (" + missing + "): resume them first"
             : "The resume leaves interrupts unanswered: " + missing,
         std::string(input.resume.empty() ? "INTERRUPTS_OPEN" : "INTERRUPTS_UNANSWERED")};
-  if (threads_.interrupts(c, input.thread_id, answered).size() != answered.size())
-    return std::pair{std::string("The resume names an interrupt this thread does not have"),
-                     std::string("INTERRUPT_NOT_FOUND")};
   return std::nullopt;
 }
 
@@ -385,6 +390,14 @@ void AgentRuntime::execute(const PreparedRun& run, http::EventSink& sink, Stop& 
         offered.push_back(t);
     for (const auto& t : in.client_tools)
       if (!find_builtin(t.name)) offered.push_back(t);
+    const auto offered_tool = [&](const std::string& name) {
+      return std::find_if(offered.begin(), offered.end(),
+                          [&](const ToolSpec& t) { return t.name == name; });
+    };
+    const auto client_runs = [&](const std::string& name) {
+      const auto spec = offered_tool(name);
+      return spec != offered.end() && !spec->backend;
+    };
 
     bj::object outcome{{"type", "success"}};
     const bool replay_only = !in.resume.empty() && !answered_now;
@@ -401,7 +414,7 @@ void AgentRuntime::execute(const PreparedRun& run, http::EventSink& sink, Stop& 
       }
       const std::string step_name = "step " + std::to_string(step + 1);
       stream.step_started(step_name);
-      Turn turn(stream, cancelled);
+      Turn turn(stream, cancelled, client_runs);
       model_.complete({history, offered, system_prompt, model, state, &stop.cancellation}, turn);
       stream.end_message();
       {
@@ -416,11 +429,10 @@ void AgentRuntime::execute(const PreparedRun& run, http::EventSink& sink, Stop& 
 
       bj::array pending, interrupts;
       for (const CalledTool& call : turn.calls) {
-        const auto spec = std::find_if(offered.begin(), offered.end(),
-                                       [&](const ToolSpec& t) { return t.name == call.name; });
+        const auto spec = offered_tool(call.name);
         boost::system::error_code ec;
         const bj::value args = bj::parse(call.args.empty() ? "{}" : call.args, ec);
-        if (spec != offered.end() && !spec->backend) {
+        if (client_runs(call.name)) {
           pending.emplace_back(call.id);  // the client runs it; the contract's `ui` says so
           stream.custom("ui", bj::object{{"action", call.name},
                                          {"args", ec ? bj::value(call.args) : args},
