@@ -75,6 +75,68 @@ TEST(Planner, MapsChineseAndEnglishRequestsOntoTools) {
   }
 }
 
+// Ids are accepted wherever a name is; frontend tools are called by what they are for.
+TEST(Planner, TakesIdsAndCallsFrontendToolsByPurpose) {
+  constexpr const char* kTask = "0b5e6c1e-4a52-4c3e-9a0f-6f2b1d9e8c7a";
+  constexpr const char* kAvatar = "7d4c2b1a-9e8f-4a6b-8c5d-3e2f1a0b9c8d";
+  constexpr const char* kDevice = "5a6b7c8d-1e2f-4a3b-9c4d-5e6f7a8b9c0d";
+  struct Case {
+    std::string said;
+    const char* tool;
+    std::string args;
+  };
+  for (const Case& c : {
+           Case{std::string("assign task ") + kTask + " to avatar " + kAvatar, "assignTask",
+                std::string(R"({"taskId":")") + kTask + R"(","avatarId":")" + kAvatar + "\"}"},
+           Case{std::string("assign task ") + kTask + " to Ada", "assignTask",
+                std::string(R"({"taskId":")") + kTask + R"(","avatarId":"a1"})"},
+           Case{std::string("把任务") + kTask + "分配给" + kAvatar, "assignTask",
+                std::string(R"({"taskId":")") + kTask + R"(","avatarId":")" + kAvatar + "\"}"},
+           Case{std::string("reboot device ") + kDevice, "controlDevice",
+                std::string(R"({"deviceId":")") + kDevice + R"(","command":"reboot"})"},
+           Case{std::string("重启设备 ") + kDevice, "controlDevice",
+                std::string(R"({"deviceId":")") + kDevice + R"(","command":"reboot"})"},
+           Case{std::string("how is avatar ") + kAvatar + " doing this month", "analyzePerformance",
+                std::string(R"({"avatarId":")") + kAvatar + R"(","timeRange":"month"})"},
+           Case{"show a notification saying Hi there", "showNotification",
+                R"({"title":"Notification","message":"Hi there","type":"info"})"},
+           Case{"notify me with a warning: disk almost full", "showNotification",
+                R"({"title":"Notification","message":"disk almost full","type":"warning"})"},
+           Case{"显示一条通知：你好", "showNotification",
+                R"({"title":"通知","message":"你好","type":"info"})"},
+           Case{"go to the projects page", "navigateTo", R"({"path":"/projects"})"},
+           Case{"跳转到项目页面", "navigateTo", R"({"path":"/projects"})"},
+           Case{"open the new project dialog", "openModal", R"({"modalType":"createProject"})"},
+           Case{"打开新建项目对话框", "openModal", R"({"modalType":"createProject"})"},
+           Case{"open the add device form", "openModal", R"({"modalType":"addDevice"})"},
+       }) {
+    SCOPED_TRACE(c.said);
+    const Recorded out = ask(c.said);
+    EXPECT_EQ(out.tool, c.tool);
+    EXPECT_EQ(out.args.empty() ? bj::value() : out.arguments(), bj::parse(c.args));
+  }
+}
+
+TEST(Planner, CallsAToolThePageDeclaresByItsPurpose) {
+  std::vector<ToolSpec> tools = builtin_tools();
+  tools.push_back({"setTheme", "Switch the page between the light and the dark theme",
+                   bj::parse(R"({"type":"object","properties":{"theme":{"type":"string",
+                     "enum":["light","dark"]}},"required":["theme"]})")
+                       .as_object(),
+                   false});
+  Planner planner;
+  Recorded out;
+  const std::string prompt, model;
+  const std::vector<StoredMessage> messages{{"m", "user", "please use the dark theme", {}, {}}};
+  planner.complete({messages, tools, prompt, model, kState}, out);
+  EXPECT_EQ(out.tool, "setTheme");
+  EXPECT_EQ(out.arguments(), bj::parse(R"({"theme":"dark"})"));
+  Recorded unrelated;
+  const std::vector<StoredMessage> joke{{"m", "user", "tell me a joke", {}, {}}};
+  planner.complete({joke, tools, prompt, model, kState}, unrelated);
+  EXPECT_TRUE(unrelated.tool.empty());
+}
+
 TEST(Planner, AnswersPlainlyWhatItCannotMap) {
   for (const char* said : {"tell me a joke", "reboot device Nowhere", "how is Bob doing"}) {
     SCOPED_TRACE(said);

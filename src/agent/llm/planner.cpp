@@ -2,7 +2,9 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 #include <optional>
 
 #include "core/crypto.hpp"
@@ -21,27 +23,39 @@ bool has_any(const std::string& text, std::initializer_list<std::string_view> wo
   return false;
 }
 
-// The entry of state[list] whose name (or id) the text mentions; the longest name wins.
-const bj::object* mentioned(const bj::value& state, std::string_view list,
-                            const std::string& text) {
+// The first UUID written in the text (ids are accepted wherever a name is).
+std::optional<std::string> uuid_in(std::string_view text) {
+  constexpr std::size_t kLength = 36;
+  for (std::size_t i = 0; i + kLength <= text.size(); ++i)
+    if (crypto::is_uuid(text.substr(i, kLength))) return std::string(text.substr(i, kLength));
+  return std::nullopt;
+}
+
+// The entry of state[list] whose name or id the text mentions (the longest name wins), or else
+// one named by a UUID in the text that the state does not list (the tool checks it is the
+// caller's).
+std::optional<bj::object> mentioned(const bj::value& state, std::string_view list,
+                                    const std::string& text) {
   const bj::object* best = nullptr;
   std::size_t best_length = 0;
   const auto* items = state.is_object() ? state.as_object().if_contains(list) : nullptr;
-  if (!items || !items->is_array()) return nullptr;
-  for (const auto& item : items->as_array()) {
-    if (!item.is_object()) continue;
-    const auto& o = item.as_object();
-    for (const char* key : {"name", "id"}) {
-      const auto* v = o.if_contains(key);
-      if (!v || !v->is_string() || v->get_string().empty()) continue;
-      const std::string name = unicode_lower(v->get_string());
-      if (text.find(name) != std::string::npos && name.size() > best_length) {
-        best = &o;
-        best_length = name.size();
+  if (items && items->is_array())
+    for (const auto& item : items->as_array()) {
+      if (!item.is_object()) continue;
+      const auto& o = item.as_object();
+      for (const char* key : {"name", "id"}) {
+        const auto* v = o.if_contains(key);
+        if (!v || !v->is_string() || v->get_string().empty()) continue;
+        const std::string name = unicode_lower(v->get_string());
+        if (text.find(name) != std::string::npos && name.size() > best_length) {
+          best = &o;
+          best_length = name.size();
+        }
       }
     }
-  }
-  return best;
+  if (best) return *best;
+  if (auto id = uuid_in(text)) return bj::object{{"id", *id}, {"name", *id}};
+  return std::nullopt;
 }
 
 std::string trimmed(std::string s) {
@@ -70,7 +84,21 @@ struct Plan {
   std::string say;  // said before the call, or the whole answer
 };
 
-// "assign task <title> to <avatar>" / "把任务<title>分配给<avatar>": the title.
+// What a request is read with: the message lowercased (`text`) and as written (`said`), the
+// shared state and the tools this run offers.
+struct Request {
+  const std::string& text;
+  const std::string& said;
+  const bj::value& state;
+  const std::vector<ToolSpec>& tools;
+
+  // The message as written from `at` (a position in `text`) on, when lowering kept positions.
+  std::string said_from(std::size_t at) const {
+    return trimmed((said.size() == text.size() ? said : text).substr(at));
+  }
+};
+
+// "assign task <title or id> to <avatar>" / "把任务<title>分配给<avatar>": the title.
 std::optional<std::string> task_to_assign(const std::string& t) {
   if (const auto at = t.find("把任务"); at != std::string::npos) {
     const auto begin = at + std::string_view("把任务").size();
@@ -85,6 +113,12 @@ std::optional<std::string> task_to_assign(const std::string& t) {
   const auto to = t.rfind(" to ");
   if (to == std::string::npos || to <= begin) return std::nullopt;
   return trimmed(t.substr(begin, to - begin));
+}
+
+// The part of an assignment that names the avatar: after " to " / "分配给".
+std::string assignee_part(const std::string& t) {
+  const std::size_t to = t.rfind(has_any(t, {"分配给"}) ? "分配给" : " to ");
+  return to == std::string::npos ? t : t.substr(to);
 }
 
 // "search|find [my] <kind>[s] [about|for|named|called] <words>" / "搜索[关于]<words>的<kind>":
@@ -134,60 +168,212 @@ const Page kPages[] = {{{"device", "设备"}, "/devices"},
                        {{"avatar", "分身"}, "/avatars"},
                        {{"billing", "subscription", "订阅"}, "/billing"}};
 
+// The app's dialogs (openModal's modalType) by the words that name them.
+struct Dialog {
+  std::array<std::string_view, 4> words;
+  const char* modal_type;
+};
+const Dialog kDialogs[] = {
+    {{"new project", "create project", "新建项目", "创建项目"}, "createProject"},
+    {{"new task", "create task", "新建任务", "创建任务"}, "createTask"},
+    {{"new device", "add device", "添加设备", "新建设备"}, "addDevice"},
+    {{"new avatar", "create avatar", "创建分身", "新建分身"}, "createAvatar"},
+    {{"upgrade", "subscribe", "升级", "订阅"}, "subscribe"}};
+
 std::string time_range(const std::string& t) {
   if (has_any(t, {"today", "今天", "今日"})) return "day";
   if (has_any(t, {"month", "本月", "这个月", "月"})) return "month";
   return "week";
 }
 
+// Each intent reads one kind of request; the first that recognises the message plans it.
+
+std::optional<Plan> assign_task(const Request& r) {
+  auto title = task_to_assign(r.text);
+  if (!title) return std::nullopt;
+  if (crypto::is_uuid(*title)) {  // named by its id: no search needed
+    const auto avatar = mentioned(r.state, "avatars", assignee_part(r.text));
+    if (!avatar) return Plan{std::nullopt, "Which avatar? I could not find one by that name."};
+    return Plan{Call{"assignTask", {{"taskId", *title}, {"avatarId", avatar->at("id")}}}, ""};
+  }
+  // Find the task first; the answer to the search goes on with the assignment.
+  return Plan{Call{"searchDatabase", {{"type", "task"}, {"query", *title}}},
+              "Looking for the task first."};
+}
+
+std::optional<Plan> control_device(const Request& r) {
+  if (!has_any(r.text, {"reboot", "restart", "重启", "shutdown", "shut down", "关机", "firmware",
+                        "固件", "ping"}))
+    return std::nullopt;
+  const auto device = mentioned(r.state, "devices", r.text);
+  if (!device) return Plan{std::nullopt, "Which device? I could not find one by that name."};
+  const std::string command = has_any(r.text, {"reboot", "restart", "重启"})       ? "reboot"
+                              : has_any(r.text, {"shutdown", "shut down", "关机"}) ? "shutdown"
+                              : has_any(r.text, {"firmware", "固件"}) ? "update_firmware"
+                                                                      : "ping";
+  return Plan{Call{"controlDevice", {{"deviceId", device->at("id")}, {"command", command}}},
+              "Sending " + command + " to " + std::string(device->at("name").as_string()) + "."};
+}
+
+std::optional<Plan> avatar_performance(const Request& r) {
+  if (!has_any(r.text,
+               {"how is", "how's", "performance", "doing", "表现", "业绩", "怎么样", "如何"}))
+    return std::nullopt;
+  const auto avatar = mentioned(r.state, "avatars", r.text);
+  if (!avatar) return Plan{std::nullopt, "Which avatar? I could not find one by that name."};
+  return Plan{Call{"analyzePerformance",
+                   {{"avatarId", avatar->at("id")}, {"timeRange", time_range(r.text)}}},
+              ""};
+}
+
+std::optional<Plan> search(const Request& r) {
+  auto found = search_request(r.text);
+  if (!found) return std::nullopt;
+  return Plan{Call{"searchDatabase", {{"type", found->first}, {"query", found->second}}}, ""};
+}
+
+std::optional<Plan> show_notification(const Request& r) {
+  if (!has_any(r.text, {"notification", "notify", "通知", "提醒"})) return std::nullopt;
+  std::string message;
+  for (const std::string_view cue : {"saying", "that says", "says", ":", "：", "说", "内容是"})
+    if (const auto at = r.text.find(cue); at != std::string::npos) {
+      message = r.said_from(at + cue.size());
+      break;
+    }
+  if (message.empty()) return std::nullopt;
+  const std::string type = has_any(r.text, {"error", "错误"})     ? "error"
+                           : has_any(r.text, {"warning", "警告"}) ? "warning"
+                           : has_any(r.text, {"success", "成功"}) ? "success"
+                                                                  : "info";
+  const bool chinese = has_any(r.text, {"通知", "提醒"});
+  return Plan{
+      Call{"showNotification",
+           {{"title", chinese ? "通知" : "Notification"}, {"message", message}, {"type", type}}},
+      ""};
+}
+
+std::optional<Plan> open_dialog(const Request& r) {
+  if (!has_any(r.text, {"dialog", "modal", "form", "对话框", "弹窗", "窗口"})) return std::nullopt;
+  for (const auto& [words, modal_type] : kDialogs)
+    for (const std::string_view w : words)
+      if (!w.empty() && r.text.find(w) != std::string::npos)
+        return Plan{Call{"openModal", {{"modalType", modal_type}}}, ""};
+  return std::nullopt;
+}
+
+std::optional<Plan> list_devices(const Request& r) {
+  if (!has_any(r.text, {"device", "设备"}) ||
+      !has_any(r.text, {"list", "show", "which", "列出", "显示", "哪些", "查看"}))
+    return std::nullopt;
+  std::string query;
+  if (has_any(r.text, {"offline", "离线"}))
+    query = "offline";
+  else if (has_any(r.text, {"online", "在线"}))
+    query = "online";
+  return Plan{Call{"searchDatabase", {{"type", "device"}, {"query", query}, {"limit", 50}}}, ""};
+}
+
+std::optional<Plan> go_to_page(const Request& r) {
+  if (!has_any(r.text, {"go to", "open the", "navigate", "take me", "打开", "跳转", "前往", "去"}))
+    return std::nullopt;
+  for (const auto& [words, path] : kPages)
+    for (const std::string_view w : words)
+      if (!w.empty() && r.text.find(w) != std::string::npos)
+        return Plan{Call{"navigateTo", {{"path", path}}}, ""};
+  return std::nullopt;
+}
+
+// The words of a tool's name ("setTheme" → set, theme) and description, lowercased.
+std::vector<std::string> words_of(const ToolSpec& tool) {
+  std::vector<std::string> words;
+  std::string word;
+  const auto flush = [&] {
+    if (word.size() > 2) words.push_back(word);
+    word.clear();
+  };
+  for (const char ch : tool.name) {
+    if (std::isupper(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-') flush();
+    if (std::isalnum(static_cast<unsigned char>(ch)))
+      word += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  }
+  flush();
+  for (const char ch : unicode_lower(tool.description)) {
+    if (std::isalnum(static_cast<unsigned char>(ch)))
+      word += ch;
+    else
+      flush();
+  }
+  flush();
+  return words;
+}
+
+// A tool the page declared, asked for by its purpose: the one whose name and description share
+// the most words with the message (two at least, or its name). Its enum arguments take the value
+// the message names.
+std::optional<Plan> declared_tool(const Request& r) {
+  const ToolSpec* best = nullptr;
+  int best_score = 0;
+  for (const ToolSpec& tool : r.tools) {
+    if (tool.backend || find_builtin(tool.name)) continue;
+    int score = r.text.find(unicode_lower(tool.name)) != std::string::npos ? 2 : 0;
+    const auto words = words_of(tool);
+    for (std::size_t i = 0; i < words.size(); ++i)
+      if (std::find(words.begin(), words.begin() + static_cast<std::ptrdiff_t>(i), words[i]) ==
+              words.begin() + static_cast<std::ptrdiff_t>(i) &&
+          r.text.find(words[i]) != std::string::npos)
+        ++score;
+    if (score >= 2 && score > best_score) {
+      best = &tool;
+      best_score = score;
+    }
+  }
+  if (!best) return std::nullopt;
+  bj::object args;
+  if (const auto* props = best->parameters.if_contains("properties"); props && props->is_object())
+    for (const auto& [name, schema] : props->as_object()) {
+      const auto* values = schema.is_object() ? schema.as_object().if_contains("enum") : nullptr;
+      if (!values || !values->is_array()) continue;
+      for (const auto& v : values->as_array())
+        if (v.is_string() && r.text.find(unicode_lower(v.get_string())) != std::string::npos) {
+          args[name] = v;
+          break;
+        }
+    }
+  return Plan{Call{best->name, std::move(args)}, ""};
+}
+
+struct Intent {
+  const char* what;  // as the fallback answer lists it
+  std::optional<Plan> (*read)(const Request&);
+};
+
+// In order: the first intent that recognises a message plans it. Extend here.
+const Intent kIntents[] = {
+    {"assign a task to an avatar (\"assign task Write docs to avatar Ada\")", assign_task},
+    {"control a device (\"reboot device Atlas\")", control_device},
+    {"tell how an avatar is doing (\"how is Ada doing this week\")", avatar_performance},
+    {"search your projects (\"search projects about launch\")", search},
+    {"show a notification (\"show a notification saying hi\")", show_notification},
+    {"open a dialog (\"open the new project dialog\")", open_dialog},
+    {"list your devices (\"list online devices\")", list_devices},
+    {"go to a page (\"go to the projects page\")", go_to_page},
+    {"run a tool of this page by its purpose", declared_tool},
+};
+
 // The request in the user's words, read against the shared state.
-Plan plan_request(const std::string& said, const bj::value& state) {
-  const std::string t = unicode_lower(said);
-  if (auto title = task_to_assign(t)) {
-    // Find the task first; the answer to the search goes on with the assignment.
-    return {Call{"searchDatabase", {{"type", "task"}, {"query", *title}}},
-            "Looking for the task first."};
-  }
-  if (has_any(t, {"reboot", "restart", "重启", "shutdown", "shut down", "关机", "firmware", "固件",
-                  "ping"})) {
-    const bj::object* device = mentioned(state, "devices", t);
-    if (!device) return {std::nullopt, "Which device? I could not find one by that name."};
-    const std::string command = has_any(t, {"reboot", "restart", "重启"})       ? "reboot"
-                                : has_any(t, {"shutdown", "shut down", "关机"}) ? "shutdown"
-                                : has_any(t, {"firmware", "固件"})              ? "update_firmware"
-                                                                                : "ping";
-    return {Call{"controlDevice", {{"deviceId", device->at("id")}, {"command", command}}},
-            "Sending " + command + " to " + std::string(device->at("name").as_string()) + "."};
-  }
-  if (has_any(t, {"how is", "how's", "performance", "doing", "表现", "业绩", "怎么样", "如何"})) {
-    const bj::object* avatar = mentioned(state, "avatars", t);
-    if (!avatar) return {std::nullopt, "Which avatar? I could not find one by that name."};
-    return {
-        Call{"analyzePerformance", {{"avatarId", avatar->at("id")}, {"timeRange", time_range(t)}}},
-        ""};
-  }
-  if (auto search = search_request(t))
-    return {Call{"searchDatabase", {{"type", search->first}, {"query", search->second}}}, ""};
-  if (has_any(t, {"device", "设备"}) &&
-      has_any(t, {"list", "show", "which", "列出", "显示", "哪些", "查看"})) {
-    std::string query;
-    if (has_any(t, {"offline", "离线"}))
-      query = "offline";
-    else if (has_any(t, {"online", "在线"}))
-      query = "online";
-    return {Call{"searchDatabase", {{"type", "device"}, {"query", query}, {"limit", 50}}}, ""};
-  }
-  if (has_any(t, {"go to", "open the", "navigate", "打开", "跳转", "前往"})) {
-    for (const auto& [words, path] : kPages)
-      for (const std::string_view w : words)
-        if (!w.empty() && t.find(w) != std::string::npos)
-          return {Call{"navigateTo", {{"path", path}}}, ""};
-  }
-  return {std::nullopt,
-          "I can list your devices (\"list online devices\"), control one (\"reboot device "
-          "Atlas\"), assign a task to an avatar (\"assign task Write docs to avatar Ada\"), tell "
-          "how an avatar is doing (\"how is Ada doing this week\") and search your projects "
-          "(\"search projects about launch\")."};
+Plan plan_request(const std::string& said, const bj::value& state,
+                  const std::vector<ToolSpec>& tools) {
+  const std::string text = unicode_lower(said);
+  const Request request{text, said, state, tools};
+  for (const Intent& intent : kIntents)
+    if (auto plan = intent.read(request)) return std::move(*plan);
+  std::string can = "I can ";
+  for (std::size_t i = 0; i < std::size(kIntents); ++i)
+    can += std::string(i == 0                         ? ""
+                       : i + 1 == std::size(kIntents) ? " and "
+                                                      : ", ") +
+           kIntents[i].what;
+  return {std::nullopt, can + "."};
 }
 
 std::string list_names(const bj::array& results, std::string_view field) {
@@ -222,9 +408,7 @@ Plan plan_after(const StoredMessage& result, const std::vector<StoredMessage>& m
         return {std::nullopt, found.empty() ? "I found no task by that name."
                                             : "Several tasks match: " + list_names(found, "title") +
                                                   ". Which one?"};
-      const std::size_t to = t.rfind(has_any(t, {"分配给"}) ? "分配给" : " to ");
-      const bj::object* avatar =
-          mentioned(state, "avatars", to == std::string::npos ? t : t.substr(to));
+      const auto avatar = mentioned(state, "avatars", assignee_part(t));
       if (!avatar) return {std::nullopt, "Which avatar? I could not find one by that name."};
       return {Call{"assignTask", {{"taskId", found[0].at("id")}, {"avatarId", avatar->at("id")}}},
               ""};
@@ -270,7 +454,7 @@ void Planner::complete(const ModelRequest& request, ModelOutput& out) {
   }
   const StoredMessage& last = request.messages.back();
   const Plan plan = last.role == "tool"   ? plan_after(last, request.messages, request.state)
-                    : last.role == "user" ? plan_request(last.content, request.state)
+                    : last.role == "user" ? plan_request(last.content, request.state, request.tools)
                                           : Plan{std::nullopt, ""};
   if (!plan.say.empty()) out.text(plan.say);
   if (!plan.call || out.cancelled()) return;

@@ -49,11 +49,12 @@ ToolResult BackendTools::search(const Caller& caller, const bj::object& args) {
     devices::DeviceList request;
     request.paging.page_size = 100;
     for (const auto& d : devices_.list(caller, request).first)
-      if (matches(d.name, query) || matches(d.model, query) || matches(d.status, query))
+      if (d.id == query || matches(d.name, query) || matches(d.model, query) ||
+          matches(d.status, query))
         add({{"id", d.id}, {"name", d.name}, {"model", d.model}, {"status", d.status}});
   } else if (type == "avatar") {
     for (const auto& a : avatars_.list(caller))
-      if (matches(a.record.name, query) || matches(a.record.role, query))
+      if (a.record.id == query || matches(a.record.name, query) || matches(a.record.role, query))
         add({{"id", a.record.id},
              {"name", a.record.name},
              {"role", a.record.role},
@@ -61,7 +62,8 @@ ToolResult BackendTools::search(const Caller& caller, const bj::object& args) {
   } else {
     for (const auto& p : projects_.list(caller, std::nullopt)) {
       if (type == "project") {
-        if (matches(p.project.name, query) || matches(p.project.description, query))
+        if (p.project.id == query || matches(p.project.name, query) ||
+            matches(p.project.description, query))
           add({{"id", p.project.id},
                {"name", p.project.name},
                {"status", p.project.status},
@@ -69,7 +71,8 @@ ToolResult BackendTools::search(const Caller& caller, const bj::object& args) {
         continue;
       }
       for (const auto& t : p.tasks)
-        if (matches(t.task.title, query) || matches(t.task.description, query))
+        if (t.task.id == query || matches(t.task.title, query) ||
+            matches(t.task.description, query))
           add({{"id", t.task.id},
                {"projectId", p.project.id},
                {"title", t.task.title},
