@@ -171,3 +171,50 @@ test('another user cannot run on a thread that is not theirs', async () => {
   intruder.addMessage({ id: nextId('user'), role: 'user', content: 'hello' });
   await assert.rejects(intruder.runAgent({ runId: nextId('run') }), /404/);
 });
+
+// The planner's intents through the official client, in English and Chinese: ids wherever names
+// go, and the frontend tools by what they are for (built in, or declared by the page).
+test('the planner understands ids and asks for frontend tools by their purpose', async () => {
+  const ann = await user('Ann');
+  const call = (method, path, body) => api(server.url, method, path, { token: ann.token, body });
+  const avatar = (await call('POST', '/api/avatars', {
+    name: 'Ada', role: 'Writer', description: '', isPublic: false, baseModel: 'm',
+    systemPrompt: 'p', skills: [], tools: [],
+  })).body.data.avatar.id;
+  const project = (await call('POST', '/api/projects', { name: 'Docs' })).body.data.project.id;
+  const task = (await call('POST', `/api/projects/${project}/tasks`, { title: 'Write the guide' })).body.data.task.id;
+  const device = (await call('POST', '/api/devices', {
+    name: 'Atlas', model: 'EOS-3A', serialNumber: nextId('sn'), mac: 'AA:BB:CC:DD:EE:FF',
+  })).body.data.device.id;
+  const setTheme = {
+    name: 'setTheme',
+    description: 'Switch the page between the light and the dark theme',
+    parameters: { type: 'object', properties: { theme: { type: 'string', enum: ['light', 'dark'] } }, required: ['theme'] },
+  };
+  const firstCall = (events) => {
+    const start = events.find((e) => e.type === 'TOOL_CALL_START');
+    if (!start) return null;
+    const args = events.filter((e) => e.type === 'TOOL_CALL_ARGS' && e.toolCallId === start.toolCallId)
+      .map((e) => e.delta).join('');
+    return { name: start.toolCallName, args: JSON.parse(args) };
+  };
+  for (const [said, name, args] of [
+    [`assign task ${task} to avatar ${avatar}`, 'assignTask', { taskId: task, avatarId: avatar }],
+    [`把任务${task}分配给${avatar}`, 'assignTask', { taskId: task, avatarId: avatar }],
+    [`ping device ${device}`, 'controlDevice', { deviceId: device, command: 'ping' }],
+    [`how is avatar ${avatar} doing today`, 'analyzePerformance', { avatarId: avatar, timeRange: 'day' }],
+    ['show a notification saying hi', 'showNotification', { title: 'Notification', message: 'hi', type: 'info' }],
+    ['显示通知：你好', 'showNotification', { title: '通知', message: '你好', type: 'info' }],
+    ['go to the projects page', 'navigateTo', { path: '/projects' }],
+    ['前往商店', 'navigateTo', { path: '/store' }],
+    ['open the new project dialog', 'openModal', { modalType: 'createProject' }],
+    ['打开新建项目对话框', 'openModal', { modalType: 'createProject' }],
+    ['please use the dark theme', 'setTheme', { theme: 'dark' }],
+  ]) {
+    const agent = agentFor(ann);
+    const { events, types } = await say(agent, said, { tools: [setTheme] });
+    assert.deepEqual(firstCall(events), { name, args }, said);
+    assert.equal(types.at(-1), 'RUN_FINISHED', said);
+    if (name === 'assignTask') assert.match(lastAssistantText(agent), /Assigned "Write the guide" to Ada/);
+  }
+});
