@@ -55,6 +55,7 @@ App::App(Config config)
       projects_(platform_, auth_.users(), avatars_.directory(), billing_.plans()),
       agent_(platform_, auth_.users(), devices_.service(), devices_.commands(), projects_.service(),
              avatars_.service()),
+      hub_(platform_, auth_.service(), devices_.service(), projects_.service(), avatars_.service()),
       ops_(platform_, metrics_, KARMA_VERSION) {
   router_.set_error_translator([](const std::exception& e) -> std::optional<AppError> {
     if (const auto* db_error = dynamic_cast<const db::DbError*>(&e);
@@ -63,8 +64,8 @@ App::App(Config config)
     }
     return std::nullopt;
   });
-  for (Module* module : std::initializer_list<Module*>{&auth_, &billing_, &devices_, &files_,
-                                                       &avatars_, &projects_, &agent_, &ops_})
+  for (Module* module : std::initializer_list<Module*>{
+           &auth_, &billing_, &devices_, &files_, &avatars_, &projects_, &agent_, &hub_, &ops_})
     module->mount(router_, scheduler_);
 
   http::ServerOptions options;

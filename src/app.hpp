@@ -22,6 +22,7 @@
 #include "platform/module.hpp"
 #include "projects/projects_module.hpp"
 #include "realtime/event_bus.hpp"
+#include "realtime/hub_module.hpp"
 #include "realtime/redis_event_bus.hpp"
 #include "storage/blob_store.hpp"
 
@@ -67,6 +68,7 @@ class App {
   avatars::AvatarsModule avatars_;
   projects::ProjectsModule projects_;
   agent::AgentModule agent_;
+  realtime::HubModule hub_;
   ops::OpsModule ops_;
   jobs::Scheduler scheduler_;
   http::Router router_;

@@ -215,6 +215,10 @@ void AuthService::change_password(const Caller& caller, const PasswordChange& ch
 }
 
 Caller AuthService::authenticate(std::string_view bearer_token) {
+  return verify(bearer_token).caller;
+}
+
+VerifiedToken AuthService::verify(std::string_view bearer_token) {
   if (bearer_token.empty()) throw AppError::unauthorized("Authentication required");
   JwtProblem problem;
   const auto claims = jwt_.verify(bearer_token, now_ms() / 1000, &problem);
@@ -222,12 +226,13 @@ Caller AuthService::authenticate(std::string_view bearer_token) {
     throw AppError(ErrorCode::unauthorized, "Invalid or expired access token",
                    boost::json::object{{"reason", describe(problem)}});
   }
+  const EpochMs expires_at = claims->expires_at * 1000;
   if (auto role = recent_users_.role_of(claims->subject))
-    return Caller{claims->subject, std::move(*role)};
+    return {Caller{claims->subject, std::move(*role)}, expires_at};
   auto c = db_.acquire();
   const UserRecord user = require_user(*c, claims->subject);
   recent_users_.remember(user.id, user.role);
-  return Caller{user.id, user.role};
+  return {Caller{user.id, user.role}, expires_at};
 }
 
 }  // namespace karma::auth

@@ -14,6 +14,7 @@
 #include "auth/password.hpp"
 #include "auth/user_directory.hpp"
 #include "core/caller.hpp"
+#include "core/clock.hpp"
 #include "core/rate_limiter.hpp"
 #include "db/database.hpp"
 
@@ -48,6 +49,12 @@ class RecentUsers {
   std::chrono::milliseconds ttl_;
   std::mutex mutex_;
   std::unordered_map<std::string, Entry> entries_;
+};
+
+// An access token's caller and when the token expires.
+struct VerifiedToken {
+  Caller caller;
+  EpochMs expires_at = 0;
 };
 
 struct RegisterInput {
@@ -95,6 +102,8 @@ class AuthService final : public UserDirectory {
 
   // The guard: a valid, unexpired access token of an existing user, or UNAUTHORIZED.
   Caller authenticate(std::string_view bearer_token);
+  // The same, with the token's expiry (long-lived sessions end with it).
+  VerifiedToken verify(std::string_view bearer_token);
 
   // UserDirectory, for the features that show users (project members, reviews).
   std::vector<UserProfile> profiles(db::Connection& c,

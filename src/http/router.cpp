@@ -127,7 +127,9 @@ Match Router::match(std::string_view method, std::string_view raw_path) const {
       }
       pos = end + 1;
     }
-    if (!matched || pos <= path.size()) continue;
+    // The root route ("/", no segments) is the path "/" alone.
+    const bool whole = pos > path.size() || (route->segments.empty() && path == "/");
+    if (!matched || !whole) continue;
     if (route->method == method) {
       result.route = route.get();
       result.params = std::move(params);

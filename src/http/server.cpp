@@ -199,6 +199,9 @@ class WsConnection final : public WebSocketConnection,
   void close(std::string reason) override {
     close_with(websocket::close_code::normal, std::move(reason));
   }
+  void close(int code, std::string reason) override {
+    close_with(static_cast<websocket::close_code>(code), std::move(reason));
+  }
 
   // Sends a close frame with `code` after the queued messages; later sends are dropped.
   void close_with(websocket::close_code code, std::string reason) {
@@ -594,7 +597,7 @@ asio::awaitable<void> Session::run_websocket(BeastRequest request,
   auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
   timeouts.idle_timeout = std::chrono::seconds(server_.options.idle_timeout_seconds);
   ws.set_option(timeouts);
-  ws.read_message_max(64 * 1024);
+  ws.read_message_max(application->max_frame_bytes());
   auto [accept_ec] = co_await ws.async_accept(request, nothrow_awaitable);
   if (accept_ec) co_return;
 
@@ -615,6 +618,10 @@ asio::awaitable<void> Session::run_websocket(BeastRequest request,
     if (read_ec) break;
     std::string text = beast::buffers_to_string(frame.data());
     frame.consume(frame.size());
+    if (!ws.got_text() && application->close_on_binary()) {
+      ws_->close_with(websocket::close_code::unknown_data, "binary frames are not accepted");
+      continue;
+    }
     if (!ws.got_text()) {
       connection->send(
           R"({"type":"error","error":{"code":"VALIDATION_ERROR","message":"Only text frames are accepted"}})");

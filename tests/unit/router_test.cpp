@@ -39,6 +39,17 @@ TEST_F(RouterTest, MatchesStaticAndParameterisedPaths) {
   EXPECT_EQ(m.params[1], (std::pair<std::string, std::string>{"fileId", "xyz"}));
 }
 
+// The realtime hub also answers at "/" (the web app's session manager connects to the bare host).
+TEST_F(RouterTest, TheRootRouteIsTheRootPathAlone) {
+  EXPECT_EQ(router.match("GET", "/").route, nullptr) << "no root route yet";
+  router.get("/", [](Request&) { return text("root"); }, {.guard = Guard::open});
+  auto m = router.match("GET", "/");
+  ASSERT_NE(m.route, nullptr);
+  EXPECT_EQ(m.route->pattern, "/");
+  EXPECT_EQ(router.match("GET", "/api/devices").route->pattern, "/api/devices");
+  EXPECT_EQ(router.match("GET", "/nothing").route, nullptr);
+}
+
 TEST_F(RouterTest, ServesEveryApiRouteUnderV1Too) {
   auto m = router.match("GET", "/api/v1/devices/42");
   ASSERT_NE(m.route, nullptr);

@@ -1,0 +1,293 @@
+#include "realtime/hub.hpp"
+
+#include <algorithm>
+#include <set>
+#include <variant>
+
+#include "core/crypto.hpp"
+#include "core/log.hpp"
+
+namespace karma::realtime {
+
+namespace bj = boost::json;
+
+namespace {
+
+// The topic an event belongs to, for muting: the thing it is about, or the user's own topic.
+std::string topic_of(const Event& e, const std::string& user_id) {
+  for (const auto& [key, kind] :
+       {std::pair{"deviceId", "device:"}, std::pair{"avatarId", "avatar:"},
+        std::pair{"projectId", "project:"}, std::pair{"threadId", "thread:"}})
+    if (const auto* id = e.payload.if_contains(key); id && id->is_string())
+      return kind + std::string(id->get_string());
+  return topics::user(user_id);
+}
+
+bj::array topic_list(const std::vector<std::string>& topics) {
+  bj::array out;
+  for (const auto& t : topics) out.emplace_back(t);
+  return out;
+}
+
+}  // namespace
+
+class HubSession final : public http::WebSocketSession,
+                         public std::enable_shared_from_this<HubSession> {
+ public:
+  HubSession(Hub& hub, std::optional<std::string> token)
+      : hub_(hub),
+        token_(std::move(token)),
+        auth_deadline_(now_ms() + hub.settings().auth_timeout.count()) {}
+
+  void on_open(std::shared_ptr<http::WebSocketConnection> connection) override {
+    {
+      std::lock_guard lock(mutex_);
+      connection_ = std::move(connection);
+    }
+    if (token_) authenticate(*token_, {});
+  }
+
+  void on_message(std::string_view text) override {
+    auto parsed = hub::parse_client_message(text);
+    if (auto* bad = std::get_if<hub::Malformed>(&parsed)) {
+      reply("error", hub::error_payload(bad->code, bad->message, bad->reply_to));
+      return;
+    }
+    const hub::ClientMessage& m = std::get<hub::ClientMessage>(parsed);
+    if (m.type == "ping") {
+      reply("pong", bj::object{{"replyTo", m.id}});
+    } else if (m.type == "auth") {
+      const auto* token = m.payload.if_contains("token");
+      if (!token || !token->is_string() || token->get_string().empty())
+        return refuse("a token is required");
+      authenticate(std::string(token->get_string()), m.id);
+    } else if (user().empty()) {
+      reply("error", hub::error_payload("UNAUTHORIZED", "Authenticate first (auth {token})", m.id));
+    } else if (m.type == "subscribe" || m.type == "unsubscribe") {
+      change_topics(m, m.type == "subscribe");
+    } else {
+      reply("error", hub::error_payload("VALIDATION_ERROR",
+                                        "Unknown message type: " + m.type.substr(0, 64), m.id));
+    }
+  }
+
+  void on_close() override {
+    std::string user_id;
+    {
+      std::lock_guard lock(mutex_);
+      closed_ = true;
+      user_id = user_id_;
+      connection_.reset();
+    }
+    if (!user_id.empty()) hub_.leave(user_id, this);
+  }
+
+  bool close_on_binary() const override { return true; }
+  std::size_t max_frame_bytes() const override { return hub_.settings().max_frame_bytes; }
+
+  // An event of the session's user, already serialised for every session.
+  void push(const std::string& topic, const std::shared_ptr<const std::string>& message) {
+    std::lock_guard lock(mutex_);
+    if (closed_ || !connection_ || user_id_.empty() || muted_.contains(topic)) return;
+    connection_->send(*message);
+  }
+
+  // The sweeper's look: not authenticated in time, or its token expired.
+  void check(EpochMs now) {
+    std::string why;
+    {
+      std::lock_guard lock(mutex_);
+      if (closed_ || refused_) return;
+      if (user_id_.empty() && now >= auth_deadline_) why = "authentication timed out";
+      if (!user_id_.empty() && now >= expires_at_) why = "token expired";
+    }
+    if (!why.empty()) refuse(why);
+  }
+
+ private:
+  std::string user() {
+    std::lock_guard lock(mutex_);
+    return user_id_;
+  }
+
+  void reply(std::string_view type, bj::object payload) {
+    std::string message = hub::server_message(type, std::move(payload), id_);
+    std::lock_guard lock(mutex_);
+    if (connection_ && !closed_) connection_->send(std::move(message));
+  }
+
+  // auth_failed, then the close (4001) that tells the session manager why; once.
+  void refuse(const std::string& error) {
+    {
+      std::lock_guard lock(mutex_);
+      if (refused_ || closed_ || !connection_) return;
+      refused_ = true;
+    }
+    reply("auth_failed", bj::object{{"error", error}});
+    std::lock_guard lock(mutex_);
+    if (connection_) connection_->close(kCloseUnauthorized, error);
+  }
+
+  void authenticate(const std::string& token, const std::string& reply_to) {
+    const auto identity = hub_.directory_.identify(token);
+    if (!identity) return refuse("invalid or expired token");
+    bool first = false, another_user = false;
+    {
+      std::lock_guard lock(mutex_);
+      if (!user_id_.empty() && user_id_ != identity->user_id) {
+        another_user = true;  // changes nothing
+      } else {
+        first = user_id_.empty();
+        user_id_ = identity->user_id;
+        expires_at_ = identity->expires_at;  // a fresh token extends the session
+      }
+    }
+    if (another_user)
+      return reply("error", hub::error_payload("FORBIDDEN", "This session belongs to another user",
+                                               reply_to));
+    if (first) hub_.join(identity->user_id, shared_from_this());
+    bj::object payload{{"sessionId", id_}, {"userId", identity->user_id}};
+    if (!reply_to.empty()) payload["replyTo"] = reply_to;
+    reply("auth_success", std::move(payload));
+  }
+
+  void change_topics(const hub::ClientMessage& m, bool subscribe) {
+    const auto* list = m.payload.if_contains("topics");
+    if (!list || !list->is_array() || list->get_array().empty() || list->get_array().size() > 100) {
+      reply("error", hub::error_payload("VALIDATION_ERROR",
+                                        "topics must be an array of 1 to 100 topic names", m.id));
+      return;
+    }
+    const std::string user_id = user();
+    for (const auto& entry : list->get_array()) {
+      const std::string name = entry.is_string() ? std::string(entry.get_string()) : std::string();
+      const auto topic = hub::parse_topic(name);
+      // Judged one by one; something that does not exist is refused as what may not be seen.
+      const bool allowed =
+          topic &&
+          (topic->kind == "user" ? topic->id == user_id : hub_.directory_.may_see(user_id, *topic));
+      if (subscribe && !allowed) {
+        bj::object error = hub::error_payload(
+            "FORBIDDEN", "You may not subscribe to " + name.substr(0, 200), m.id);
+        error["topic"] = name.substr(0, 200);
+        reply("error", std::move(error));
+        continue;
+      }
+      if (!topic) continue;  // nothing to stop
+      std::lock_guard lock(mutex_);
+      if (subscribe) {
+        muted_.erase(name);
+        if (topic->kind != "user") subscribed_.insert(name);
+      } else {
+        muted_.insert(name);
+        subscribed_.erase(name);
+      }
+    }
+    std::vector<std::string> now;
+    {
+      std::lock_guard lock(mutex_);
+      if (!muted_.contains(topics::user(user_id))) now.push_back(topics::user(user_id));
+      now.insert(now.end(), subscribed_.begin(), subscribed_.end());
+    }
+    reply("subscribed", bj::object{{"topics", topic_list(now)}, {"replyTo", m.id}});
+  }
+
+  Hub& hub_;
+  const std::string id_ = crypto::uuid_v4();
+  const std::optional<std::string> token_;
+  const EpochMs auth_deadline_;
+  std::mutex mutex_;
+  std::shared_ptr<http::WebSocketConnection> connection_;
+  std::string user_id_;  // empty until authenticated
+  EpochMs expires_at_ = 0;
+  std::set<std::string> subscribed_;  // asked for explicitly
+  std::set<std::string> muted_;       // unsubscribed
+  bool closed_ = false;
+  bool refused_ = false;
+};
+
+Hub::Hub(EventBus& bus, HubDirectory& directory, HubSettings settings)
+    : bus_(bus), directory_(directory), settings_(settings), sweeper_([this] { sweep(); }) {}
+
+Hub::~Hub() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  sweeper_.join();
+}
+
+std::shared_ptr<http::WebSocketSession> Hub::accept(std::optional<std::string> token) {
+  auto session = std::make_shared<HubSession>(*this, std::move(token));
+  std::lock_guard lock(mutex_);
+  all_.push_back(session);
+  return session;
+}
+
+std::size_t Hub::sessions() const {
+  std::lock_guard lock(mutex_);
+  return static_cast<std::size_t>(
+      std::count_if(all_.begin(), all_.end(), [](const auto& s) { return !s.expired(); }));
+}
+
+void Hub::join(const std::string& user_id, const std::shared_ptr<HubSession>& session) {
+  std::lock_guard lock(mutex_);
+  UserChannel& channel = channels_[user_id];
+  channel.sessions.push_back(session);
+  if (channel.sessions.size() == 1)
+    channel.subscription =
+        bus_.subscribe(topics::user(user_id),
+                       [this, user_id](const SharedEvent& event) { deliver(user_id, event); });
+}
+
+void Hub::leave(const std::string& user_id, const HubSession* session) {
+  EventBus::Subscription last;  // released outside the lock
+  std::lock_guard lock(mutex_);
+  const auto it = channels_.find(user_id);
+  if (it == channels_.end()) return;
+  std::erase_if(it->second.sessions, [&](const std::weak_ptr<HubSession>& s) {
+    const auto live = s.lock();
+    return !live || live.get() == session;
+  });
+  if (it->second.sessions.empty()) {
+    last = std::move(it->second.subscription);
+    channels_.erase(it);
+  }
+}
+
+void Hub::deliver(const std::string& user_id, const SharedEvent& event) {
+  std::vector<std::shared_ptr<HubSession>> targets;
+  {
+    std::lock_guard lock(mutex_);
+    const auto it = channels_.find(user_id);
+    if (it == channels_.end()) return;
+    for (const auto& s : it->second.sessions)
+      if (auto live = s.lock()) targets.push_back(std::move(live));
+  }
+  if (targets.empty()) return;
+  // Serialised once for every session of the user (pushes carry no sessionId).
+  const auto message =
+      std::make_shared<const std::string>(hub::server_message(event->type, event->payload));
+  const std::string topic = topic_of(*event, user_id);
+  for (const auto& session : targets) session->push(topic, message);
+}
+
+void Hub::sweep() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    wake_.wait_for(lock, std::chrono::milliseconds(250));
+    if (stopping_) break;
+    std::vector<std::shared_ptr<HubSession>> live;
+    std::erase_if(all_, [](const auto& s) { return s.expired(); });
+    for (const auto& s : all_)
+      if (auto session = s.lock()) live.push_back(std::move(session));
+    lock.unlock();
+    const EpochMs now = now_ms();
+    for (const auto& session : live) session->check(now);
+    live.clear();
+    lock.lock();
+  }
+}
+
+}  // namespace karma::realtime

@@ -1,0 +1,86 @@
+#pragma once
+// The realtime hub behind GET /api/ws (and /api/v1/ws, and / — the web app's session manager
+// connects to the bare host): API.md §8. A session authenticates (first message `auth` or
+// ?token=), then receives every event its user may see: the bus's `user:<id>` topic, where
+// the features publish device_status, avatar_status, task_update (to each member) and the
+// rest. `unsubscribe` mutes topics, `subscribe` (checked against what the user may see)
+// restarts them. One bus subscription per user, however many sessions the user has; each
+// event is serialised once for all of them.
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "http/websocket.hpp"
+#include "realtime/event_bus.hpp"
+#include "realtime/hub_protocol.hpp"
+
+namespace karma::realtime {
+
+// What the hub asks the features: whose an access token is, and what its user may see.
+class HubDirectory {
+ public:
+  struct Identity {
+    std::string user_id;
+    EpochMs expires_at = 0;
+  };
+  virtual ~HubDirectory() = default;
+  // A valid, unexpired access token of an existing user; nullopt for anything else (a refresh
+  // token, an expired or forged one).
+  virtual std::optional<Identity> identify(std::string_view access_token) = 0;
+  // Whether `user_id` may receive `topic`'s events (their own device, avatar; a project they
+  // are a member of). Something that does not exist is not visible either.
+  virtual bool may_see(const std::string& user_id, const hub::Topic& topic) = 0;
+};
+
+struct HubSettings {
+  std::chrono::milliseconds auth_timeout{10'000};
+  std::size_t max_frame_bytes = 1 << 20;
+};
+
+// Close codes beyond RFC 6455's (API.md §8).
+inline constexpr int kCloseUnauthorized = 4001;
+
+class HubSession;
+
+class Hub {
+ public:
+  Hub(EventBus& bus, HubDirectory& directory, HubSettings settings);
+  ~Hub();
+  Hub(const Hub&) = delete;
+  Hub& operator=(const Hub&) = delete;
+
+  // A session for an upgrade request; `token` from ?token=, if any.
+  std::shared_ptr<http::WebSocketSession> accept(std::optional<std::string> token);
+  std::size_t sessions() const;
+  const HubSettings& settings() const { return settings_; }
+
+ private:
+  friend class HubSession;
+  struct UserChannel {
+    EventBus::Subscription subscription;
+    std::vector<std::weak_ptr<HubSession>> sessions;
+  };
+  void join(const std::string& user_id, const std::shared_ptr<HubSession>& session);
+  void leave(const std::string& user_id, const HubSession* session);
+  void deliver(const std::string& user_id, const SharedEvent& event);
+  void sweep();
+
+  EventBus& bus_;
+  HubDirectory& directory_;
+  const HubSettings settings_;
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, UserChannel> channels_;
+  std::vector<std::weak_ptr<HubSession>> all_;  // for the sweeper: auth deadlines, expiries
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread sweeper_;
+};
+
+}  // namespace karma::realtime

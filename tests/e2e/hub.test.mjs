@@ -1,0 +1,238 @@
+// The realtime hub (API.md §8) with a real `ws` client: authentication, the envelope, pings,
+// malformed and refused frames, and pushes reaching exactly the sessions allowed to see them.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import WebSocket from 'ws';
+import { startServer, api, uniqueEmail } from './harness.mjs';
+
+let server;
+before(async () => { server = await startServer(); });
+after(async () => { if (server) await server.stop(); });
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+async function user(name) {
+  const res = await api(server.url, 'POST', '/api/auth/register', {
+    body: { email: uniqueEmail(name.toLowerCase()), password: 'password123', name },
+  });
+  assert.equal(res.status, 201, res.text);
+  return { token: res.body.data.accessToken, refresh: res.body.data.refreshToken, id: res.body.data.user.id };
+}
+
+// A socket that keeps what it receives: next(type) waits for the next message of that type.
+function open(path = '/api/ws') {
+  const ws = new WebSocket(server.url.replace('http', 'ws') + path);
+  const received = [];
+  const waiters = [];
+  ws.on('message', (data, binary) => {
+    assert.equal(binary, false);
+    const message = JSON.parse(String(data));
+    // The envelope, on every message.
+    assert.match(message.id, UUID);
+    assert.equal(typeof message.type, 'string');
+    assert.equal(typeof message.payload, 'object');
+    assert.equal(typeof message.timestamp, 'number');
+    received.push(message);
+    for (const w of [...waiters]) w();
+  });
+  const closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: String(reason) })));
+  const opened = new Promise((resolve, reject) => { ws.on('open', resolve); ws.on('error', reject); });
+  const next = (type, timeout = 3000) => new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${type} within ${timeout} ms; got ${JSON.stringify(received)}`)), timeout);
+    const look = () => {
+      const i = received.findIndex((m) => m.type === type);
+      if (i < 0) return;
+      clearTimeout(timer);
+      waiters.splice(waiters.indexOf(look), 1);
+      resolve(received.splice(i, 1)[0]);
+    };
+    waiters.push(look);
+    look();
+  });
+  let n = 0;
+  const send = (type, payload = {}) => {
+    const id = `${Date.now()}-${++n}`;
+    ws.send(JSON.stringify({ id, type, payload, timestamp: Date.now() }));
+    return id;
+  };
+  return { ws, opened, closed, next, send, received };
+}
+
+async function signedIn(who, path) {
+  const s = open(path);
+  await s.opened;
+  const id = s.send('auth', { token: who.token });
+  const ok = await s.next('auth_success');
+  assert.equal(ok.payload.userId, who.id);
+  assert.equal(ok.payload.replyTo, id);
+  assert.match(ok.payload.sessionId, UUID);
+  assert.equal(ok.sessionId, ok.payload.sessionId);
+  return s;
+}
+
+const device = async (who, name = 'Atlas') => (await api(server.url, 'POST', '/api/devices', {
+  token: who.token, body: { name, model: 'EOS-3A', serialNumber: `SN-HUB-${Date.now()}-${Math.random()}`, mac: 'AA:BB:CC:DD:EE:FF' },
+})).body.data.device;
+
+const heartbeat = (who, id, status) => api(server.url, 'POST', `/api/devices/${id}/heartbeat`, {
+  token: who.token,
+  body: { status, metrics: { cpuUsage: 1, memoryUsage: 1, diskUsage: 1, temperature: 40, uptime: 5 }, timestamp: Date.now() },
+});
+
+test('auth by first message or ?token=, on /api/ws, /api/v1/ws and /', async () => {
+  const ann = await user('Ann');
+  for (const path of ['/api/ws', '/api/v1/ws', '/']) {
+    const s = await signedIn(ann, path);
+    const ping = s.send('ping');
+    assert.equal((await s.next('pong')).payload.replyTo, ping);
+    s.ws.close(1000);
+  }
+  const byQuery = open(`/api/ws?token=${ann.token}`);
+  assert.equal((await byQuery.next('auth_success')).payload.userId, ann.id);
+  byQuery.ws.close(1000);
+});
+
+test('a bad, refresh or missing token: auth_failed and close 4001', async () => {
+  const ann = await user('Ann');
+  for (const token of ['nope', ann.refresh, '']) {
+    const s = open();
+    await s.opened;
+    s.send('auth', { token });
+    assert.equal(typeof (await s.next('auth_failed')).payload.error, 'string');
+    assert.equal((await s.closed).code, 4001);
+  }
+  const byQuery = open('/api/ws?token=forged');
+  await byQuery.next('auth_failed');
+  assert.equal((await byQuery.closed).code, 4001);
+});
+
+test('before auth only ping works; malformed frames are errors and the session stays', async () => {
+  const ann = await user('Ann');
+  const s = open();
+  await s.opened;
+  const before = s.send('ping');
+  assert.equal((await s.next('pong')).payload.replyTo, before);
+  const early = s.send('subscribe', { topics: ['user:x'] });
+  const refused = await s.next('error');
+  assert.equal(refused.payload.code, 'UNAUTHORIZED');
+  assert.equal(refused.payload.replyTo, early);
+  s.send('auth', { token: ann.token });
+  await s.next('auth_success');
+  for (const frame of ['not json', '[1,2]', '{"type":5}', '{"type":"ping","payload":[]}', JSON.stringify({ id: 'x'.repeat(129), type: 'ping' })]) {
+    s.ws.send(frame);
+    const error = await s.next('error');
+    assert.equal(error.payload.code, 'VALIDATION_ERROR', frame);
+    assert.equal(typeof error.payload.message, 'string');
+  }
+  s.send('dance');
+  assert.equal((await s.next('error')).payload.code, 'VALIDATION_ERROR');
+  const ping = s.send('ping');
+  assert.equal((await s.next('pong')).payload.replyTo, ping, 'still open');
+  s.ws.close(1000);
+});
+
+test('binary frames close with 1003, oversized ones with 1009, invalid UTF-8 with 1007', async () => {
+  const ann = await user('Ann');
+  const binary = await signedIn(ann);
+  binary.ws.send(Buffer.from([1, 2, 3]));
+  assert.equal((await binary.closed).code, 1003);
+  const big = await signedIn(ann);
+  big.ws.send(JSON.stringify({ type: 'ping', payload: { pad: 'x'.repeat(1100 * 1024) } }));
+  assert.equal((await big.closed).code, 1009);
+  const garbled = await signedIn(ann);
+  garbled.ws._socket.write(Buffer.from([0x81, 0x82, 0, 0, 0, 0, 0xc3, 0x28]));  // masked text "\xc3("
+  assert.equal((await garbled.closed).code, 1007);
+});
+
+test('device_status reaches its owner\'s sessions only; subscribe refuses what is not theirs', async () => {
+  const ann = await user('Ann');
+  const bob = await user('Bob');
+  const atlas = await device(ann);
+  const bobs = await device(bob, 'Bolt');
+  const mine = await signedIn(ann);
+  const second = await signedIn(ann);
+  const theirs = await signedIn(bob);
+  const anonymous = open();
+  await anonymous.opened;
+
+  assert.equal((await heartbeat(ann, atlas.id, 'online')).status, 200);
+  for (const s of [mine, second]) {
+    const pushed = await s.next('device_status');
+    assert.equal(pushed.payload.deviceId, atlas.id);
+    assert.equal(pushed.payload.status, 'online');
+  }
+  await heartbeat(bob, bobs.id, 'online');
+  await theirs.next('device_status');
+  await new Promise((r) => setTimeout(r, 200));
+  assert.ok(!mine.received.some((m) => m.type === 'device_status'), 'not Bob\'s device');
+  assert.ok(!anonymous.received.some((m) => m.type === 'device_status'), 'not before auth');
+
+  // Another user's device, or one that does not exist: FORBIDDEN, each on its own.
+  const asked = mine.send('subscribe', { topics: [`device:${bobs.id}`, `device:${atlas.id}`, 'device:00000000-0000-4000-8000-000000000000', 'nonsense'] });
+  const errors = [await mine.next('error'), await mine.next('error'), await mine.next('error')];
+  assert.deepEqual(errors.map((e) => e.payload.code), ['FORBIDDEN', 'FORBIDDEN', 'FORBIDDEN']);
+  assert.ok(errors.every((e) => e.payload.replyTo === asked && e.payload.message.includes(e.payload.topic)));
+  const subscribed = await mine.next('subscribed');
+  assert.deepEqual(subscribed.payload.topics, [`user:${ann.id}`, `device:${atlas.id}`]);
+
+  // Unsubscribing mutes the device on that session only.
+  mine.send('unsubscribe', { topics: [`device:${atlas.id}`] });
+  assert.deepEqual((await mine.next('subscribed')).payload.topics, [`user:${ann.id}`]);
+  await heartbeat(ann, atlas.id, 'error');
+  assert.equal((await second.next('device_status')).payload.status, 'error');
+  await new Promise((r) => setTimeout(r, 200));
+  assert.ok(!mine.received.some((m) => m.type === 'device_status'), 'muted');
+  mine.send('subscribe', { topics: [`device:${atlas.id}`] });
+  await mine.next('subscribed');
+  await heartbeat(ann, atlas.id, 'online');
+  assert.equal((await mine.next('device_status')).payload.status, 'online');
+  for (const s of [mine, second, theirs, anonymous]) s.ws.close(1000);
+});
+
+test('task_update reaches the project\'s members; a removed member stops receiving', async () => {
+  const ann = await user('Ann');
+  const bob = await user('Bob');
+  const eve = await user('Eve');
+  const project = (await api(server.url, 'POST', '/api/projects', { token: ann.token, body: { name: 'Launch' } })).body.data.project;
+  await api(server.url, 'POST', `/api/projects/${project.id}/members`, { token: ann.token, body: { userId: bob.id, role: 'member' } });
+  const [a, b, e] = [await signedIn(ann), await signedIn(bob), await signedIn(eve)];
+  const task = (await api(server.url, 'POST', `/api/projects/${project.id}/tasks`, { token: ann.token, body: { title: 'Ship' } })).body.data.task;
+  for (const s of [a, b]) {
+    const pushed = await s.next('task_update');
+    assert.deepEqual([pushed.payload.projectId, pushed.payload.action, pushed.payload.task.id], [project.id, 'created', task.id]);
+  }
+  const refused = e.send('subscribe', { topics: [`project:${project.id}`] });
+  assert.equal((await e.next('error')).payload.replyTo, refused);
+  await api(server.url, 'DELETE', `/api/projects/${project.id}/members/${bob.id}`, { token: ann.token });
+  await api(server.url, 'PUT', `/api/projects/${project.id}/tasks/${task.id}`, { token: ann.token, body: { status: 'completed' } });
+  assert.equal((await a.next('task_update')).payload.action, 'updated');
+  await new Promise((r) => setTimeout(r, 200));
+  assert.ok(!b.received.some((m) => m.type === 'task_update'), 'removed at once');
+  assert.ok(!e.received.some((m) => m.type === 'task_update'), 'never a member');
+  for (const s of [a, b, e]) s.ws.close(1000);
+});
+
+test('a session never authenticated is closed with 4001 after 10 s', { timeout: 20000 }, async () => {
+  const s = open();
+  await s.opened;
+  const started = Date.now();
+  assert.equal((await s.next('auth_failed', 15000)).payload.error, 'authentication timed out');
+  assert.equal((await s.closed).code, 4001);
+  assert.ok(Date.now() - started >= 9000);
+});
+
+test('a stopping server closes every session with 1001 (going away)', async () => {
+  const own = await startServer();
+  try {
+    const reg = await api(own.url, 'POST', '/api/auth/register', { body: { email: uniqueEmail('stop'), password: 'password123', name: 'S' } });
+    const ws = new WebSocket(own.url.replace('http', 'ws') + `/api/ws?token=${reg.body.data.accessToken}`);
+    await new Promise((r) => ws.on('message', r));
+    const closed = new Promise((resolve) => ws.on('close', (code) => resolve(code)));
+    const stopped = own.stop();
+    assert.equal(await closed, 1001);
+    await stopped;
+  } catch (e) {
+    await own.stop().catch(() => {});
+    throw e;
+  }
+});
