@@ -236,3 +236,73 @@ test('a stopping server closes every session with 1001 (going away)', async () =
     throw e;
   }
 });
+
+// The web app's own WebSocketSessionManager (../shared/webapp, transpiled as it is; `ws` as its
+// WebSocket): it connects to the bare host, authenticates, receives pushes, and after the server
+// is killed and started again it reconnects and authenticates by itself.
+test('the web app\'s session manager connects, receives pushes and survives a restart', { timeout: 30000 }, async () => {
+  const { readFileSync, writeFileSync, mkdtempSync, rmSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const { pathToFileURL, fileURLToPath } = await import('node:url');
+  const ts = (await import('typescript')).default;
+  const webapp = process.env.KARMA_WEBAPP_DIR ?? fileURLToPath(new URL('../../../shared/webapp/', import.meta.url));
+  const work = mkdtempSync(join(tmpdir(), 'karma-session-'));
+  const { outputText } = ts.transpileModule(
+    readFileSync(join(webapp, 'src/lib/websocket/sessionManager.ts'), 'utf8'),
+    { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } });
+  writeFileSync(join(work, 'sessionManager.mjs'), outputText);
+  globalThis.WebSocket = WebSocket;
+  const { WebSocketSessionManager } = await import(pathToFileURL(join(work, 'sessionManager.mjs')));
+
+  // A server on a fixed port and data directory, so that the restarted one is the same to the app.
+  const port = await new Promise((resolve) => {
+    import('node:net').then(({ createServer }) => {
+      const s = createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
+    });
+  });
+  const env = { PORT: String(port), KARMA_DATA_DIR: work };
+  let own = await startServer(env);
+  let manager;
+  try {
+    const reg = await api(own.url, 'POST', '/api/auth/register', { body: { email: uniqueEmail('sm'), password: 'password123', name: 'S' } });
+    const token = reg.body.data.accessToken;
+    const created = await api(own.url, 'POST', '/api/devices', {
+      token, body: { name: 'Atlas', model: 'EOS-3A', serialNumber: `SN-SM-${Date.now()}`, mac: 'AA:BB:CC:DD:EE:FF' },
+    });
+    const deviceId = created.body.data.device.id;
+    const events = [];
+    let authenticated = 0;
+    let waiting = [];
+    const until = (check, ms = 10000) => new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out; saw ${JSON.stringify(events)}`)), ms);
+      const look = () => { if (check()) { clearTimeout(timer); waiting = waiting.filter((w) => w !== look); resolve(); } };
+      waiting.push(look);
+      look();
+    });
+    const poke = () => waiting.forEach((w) => w());
+    manager = new WebSocketSessionManager({ url: `ws://127.0.0.1:${port}`, token, reconnectDelay: 300, maxReconnectAttempts: 20 });
+    manager.setCallbacks({
+      onAuthSuccess: () => { authenticated++; poke(); },
+      onMessage: (m) => { events.push(m); poke(); },
+    });
+    manager.connect();
+    await until(() => authenticated === 1);
+    assert.match(manager.getSessionId(), UUID);
+    await api(own.url, 'POST', `/api/devices/${deviceId}/heartbeat`, {
+      token, body: { status: 'online', metrics: { cpuUsage: 1, memoryUsage: 1, diskUsage: 1, temperature: 40, uptime: 5 }, timestamp: Date.now() },
+    });
+    await until(() => events.some((m) => m.type === 'device_status' && m.payload.deviceId === deviceId));
+
+    const first = manager.getSessionId();
+    await own.stop('SIGKILL');
+    own = await startServer(env);
+    await until(() => authenticated === 2, 15000);
+    assert.notEqual(manager.getSessionId(), first, 'a new session on the new server');
+    assert.equal(manager.isConnected(), true);
+  } finally {
+    manager?.disconnect();
+    await own.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+});
