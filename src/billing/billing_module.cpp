@@ -33,7 +33,8 @@ BillingModule::BillingModule(const Platform& platform, auth::UserDirectory& user
       catalog_(platform.config.storage_quota_free_bytes, platform.config.plan_limit_overrides),
       plans_(make_subscription_plans(catalog_, platform.config.plan_limits_enforced())),
       checkout_(make_checkout(platform, customers_)),
-      service_(platform.db, users, checkout_.get(), {.token_secret = platform.config.secret_key}) {
+      service_(platform.db, users, platform.bus, checkout_.get(),
+               {.token_secret = platform.config.secret_key}) {
   if (checkout_ && !platform.config.uses_stripe())
     log::info("billing: development checkout (set STRIPE_SECRET_KEY for Stripe)");
 }

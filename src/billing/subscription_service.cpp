@@ -72,8 +72,20 @@ EpochMs period_end_after(EpochMs start, std::string_view cycle) {
 }
 
 SubscriptionService::SubscriptionService(db::Database& db, auth::UserDirectory& users,
-                                         CheckoutProvider* provider, BillingSettings settings)
-    : db_(db), users_(users), provider_(provider), settings_(std::move(settings)) {}
+                                         realtime::EventBus& bus, CheckoutProvider* provider,
+                                         BillingSettings settings)
+    : db_(db), users_(users), bus_(bus), provider_(provider), settings_(std::move(settings)) {}
+
+void SubscriptionService::announce(const PlanChange& change) {
+  const std::string plan(plan_name(change.plan));
+  bus_.publish(
+      realtime::topics::user(change.user_id),
+      change.started
+          ? realtime::notification(change.user_id, "Plan started",
+                                   "Your " + plan + " plan is active", "success")
+          : realtime::notification(change.user_id, "Plan ended",
+                                   "Your " + plan + " plan has ended; you are on free", "info"));
+}
 
 CheckoutProvider& SubscriptionService::provider() {
   if (provider_ == nullptr)
@@ -162,7 +174,7 @@ DevelopmentCheckout SubscriptionService::development_checkout(std::string_view t
 
 SubscriptionRecord SubscriptionService::confirm_development_checkout(std::string_view token) {
   const CheckoutRecord checkout = development_checkout(token).checkout;
-  return db_.transaction([&](db::Connection& c) {
+  SubscriptionRecord started = db_.transaction([&](db::Connection& c) {
     const EpochMs now = now_ms();
     if (!store_.complete_checkout(c, checkout.id, now))
       throw AppError::conflict("This checkout was completed already or has expired", "token");
@@ -181,20 +193,26 @@ SubscriptionRecord SubscriptionService::confirm_development_checkout(std::string
               {{"userId", checkout.user_id}, {"plan", std::string(plan_name(checkout.plan))}});
     return next;
   });
+  announce({started.user_id, started.plan, true});
+  return started;
 }
 
 EventOutcome SubscriptionService::apply_stripe_event(std::string_view payload) {
   const StripeEvent e = read_stripe_event(payload);
+  std::optional<PlanChange> change;
   const EventOutcome outcome = db_.transaction([&](db::Connection& c) {
+    change.reset();
     if (!store_.record_stripe_event(c, e.id, e.type, std::string(payload), now_ms()))
       return EventOutcome::duplicate;
-    return apply(c, e);
+    return apply(c, e, change);
   });
+  if (change) announce(*change);
   log::info("stripe event", {{"id", e.id}, {"type", e.type}, {"outcome", outcome_name(outcome)}});
   return outcome;
 }
 
-EventOutcome SubscriptionService::apply(db::Connection& c, const StripeEvent& e) {
+EventOutcome SubscriptionService::apply(db::Connection& c, const StripeEvent& e,
+                                        std::optional<PlanChange>& change) {
   using Kind = StripeEvent::Kind;
   if (e.kind == Kind::other) return EventOutcome::ignored;
   const auto by_stripe_id =
@@ -250,12 +268,20 @@ EventOutcome SubscriptionService::apply(db::Connection& c, const StripeEvent& e)
   next.stripe_event_created = e.created;
   if (e.customer_id) store_.save_stripe_customer(c, *user_id, *e.customer_id, now);
   store_.save(c, next, now);
+  const bool was_live = current && !ended(*current), is_live = !ended(next);
+  if (was_live != is_live)
+    change = PlanChange{*user_id, is_live ? next.plan : current->plan, is_live};
   return EventOutcome::applied;
 }
 
 std::int64_t SubscriptionService::end_lapsed() {
-  auto c = db_.acquire();
-  return store_.end_lapsed(*c, now_ms(), settings_.renewal_grace_ms);
+  std::vector<std::pair<std::string, Plan>> ended_now;
+  {
+    auto c = db_.acquire();
+    ended_now = store_.end_lapsed(*c, now_ms(), settings_.renewal_grace_ms);
+  }
+  for (const auto& [user_id, plan] : ended_now) announce({user_id, plan, false});
+  return static_cast<std::int64_t>(ended_now.size());
 }
 
 }  // namespace karma::billing

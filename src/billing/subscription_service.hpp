@@ -10,6 +10,7 @@
 #include "billing/checkout.hpp"
 #include "billing/subscription_store.hpp"
 #include "core/caller.hpp"
+#include "realtime/event_bus.hpp"
 
 namespace karma::auth {
 class UserDirectory;
@@ -42,8 +43,8 @@ std::string_view outcome_name(EventOutcome outcome);
 class SubscriptionService {
  public:
   // `provider` null: billing is not configured (production without Stripe) → 503.
-  SubscriptionService(db::Database& db, auth::UserDirectory& users, CheckoutProvider* provider,
-                      BillingSettings settings);
+  SubscriptionService(db::Database& db, auth::UserDirectory& users, realtime::EventBus& bus,
+                      CheckoutProvider* provider, BillingSettings settings);
 
   // The caller's subscription; empty while they are on free.
   std::optional<SubscriptionRecord> current(const Caller& caller);
@@ -64,11 +65,19 @@ class SubscriptionService {
   std::int64_t end_lapsed();
 
  private:
+  // A plan that started or ended for a user, announced once its transaction committed.
+  struct PlanChange {
+    std::string user_id;
+    Plan plan = Plan::free;
+    bool started = false;
+  };
   CheckoutProvider& provider();
-  EventOutcome apply(db::Connection& c, const StripeEvent& e);
+  EventOutcome apply(db::Connection& c, const StripeEvent& e, std::optional<PlanChange>& change);
+  void announce(const PlanChange& change);
 
   db::Database& db_;
   auth::UserDirectory& users_;
+  realtime::EventBus& bus_;
   CheckoutProvider* provider_;
   BillingSettings settings_;
   SubscriptionStore store_;

@@ -79,14 +79,18 @@ void SubscriptionStore::save(db::Connection& c, const SubscriptionRecord& s, Epo
        s.stripe_event_created, Timestamp{now}});
 }
 
-std::int64_t SubscriptionStore::end_lapsed(db::Connection& c, EpochMs now, std::int64_t grace_ms) {
-  return c
-      .query(
-          "UPDATE subscriptions SET status = 'canceled', cancel_at_period_end = false, "
-          "updated_at = $1 WHERE status <> 'canceled' AND ((cancel_at_period_end AND "
-          "current_period_end <= $1) OR current_period_end <= $2)",
-          {Timestamp{now}, Timestamp{now - grace_ms}})
-      .affected;
+std::vector<std::pair<std::string, Plan>> SubscriptionStore::end_lapsed(db::Connection& c,
+                                                                        EpochMs now,
+                                                                        std::int64_t grace_ms) {
+  const auto r = c.query(
+      "UPDATE subscriptions SET status = 'canceled', cancel_at_period_end = false, "
+      "updated_at = $1 WHERE status <> 'canceled' AND ((cancel_at_period_end AND "
+      "current_period_end <= $1) OR current_period_end <= $2) RETURNING user_id, plan",
+      {Timestamp{now}, Timestamp{now - grace_ms}});
+  std::vector<std::pair<std::string, Plan>> out;
+  for (const auto& row : r.rows)
+    out.emplace_back(row.text(0), plan_named(row.text(1)).value_or(Plan::free));
+  return out;
 }
 
 std::optional<std::string> SubscriptionStore::stripe_customer_of(db::Connection& c,

@@ -55,8 +55,9 @@ class SubscriptionStore {
   // Inserts the user's subscription or replaces the one they have (one per user).
   void save(db::Connection& c, const SubscriptionRecord& s, EpochMs now);
   // Ends what is over at `now`: a subscription cancelled at its period's end, or one whose
-  // period ended `grace_ms` ago without a renewal. The number ended.
-  std::int64_t end_lapsed(db::Connection& c, EpochMs now, std::int64_t grace_ms);
+  // period ended `grace_ms` ago without a renewal. Whose ended, and their plans.
+  std::vector<std::pair<std::string, Plan>> end_lapsed(db::Connection& c, EpochMs now,
+                                                       std::int64_t grace_ms);
 
   std::optional<std::string> stripe_customer_of(db::Connection& c, const std::string& user_id);
   std::optional<std::string> user_of_stripe_customer(db::Connection& c,

@@ -62,8 +62,22 @@ bool CommandService::acknowledge(const std::string& device_id, const std::string
 bool CommandService::finish(const std::string& device_id, const std::string& id,
                             const CommandOutcome& outcome) {
   auto c = db_.acquire();
-  return store_.transition(*c, device_id, id, {"queued", "sent", "acked"}, outcome.status,
-                           outcome.result, outcome.error, now_ms());
+  if (!store_.transition(*c, device_id, id, {"queued", "sent", "acked"}, outcome.status,
+                         outcome.result, outcome.error, now_ms()))
+    return false;
+  // The owner hears how it went, on every session.
+  const auto command = store_.find(*c, device_id, id);
+  const auto owner = devices_.owner_and_name(*c, device_id);
+  if (command && owner) {
+    const bool ok = outcome.status == "succeeded";
+    std::string message =
+        command->command + (ok ? " succeeded on " : " failed on ") + owner->second;
+    if (!ok && outcome.error) message += ": " + *outcome.error;
+    bus_.publish(realtime::topics::user(owner->first),
+                 realtime::notification(owner->first, ok ? "Command succeeded" : "Command failed",
+                                        message, ok ? "success" : "error"));
+  }
+  return true;
 }
 
 std::int64_t CommandService::expire_overdue() {

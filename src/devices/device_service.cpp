@@ -193,7 +193,8 @@ void DeviceService::heartbeat(HeartbeatSender sender, std::string id, Heartbeat 
     if (error) return done(nullptr, error);
     const DeviceRecord& device = p.recorded.device;
     if (p.recorded.previous_status != device.status)
-      publish_status({device.id, device.user_id, device.status});
+      publish_status({device.id, device.user_id, device.status, p.recorded.previous_status,
+                      device.last_heartbeat, device.name});
     done(&device, nullptr);
   };
   const std::string lock_key = pending->id;  // the devices row the write locks
@@ -231,7 +232,13 @@ std::vector<StatusChange> DeviceService::mark_silent_devices_offline() {
     auto c = db_.acquire();
     changes = store_.mark_silent_offline(*c, cutoff, now);
   }
-  for (const auto& change : changes) publish_status(change);
+  for (const auto& change : changes) {
+    publish_status(change);
+    bus_.publish(
+        realtime::topics::user(change.user_id),
+        realtime::notification(change.user_id, "Device offline",
+                               change.name + " has gone silent and is offline now", "warning"));
+  }
   return changes;
 }
 
@@ -243,10 +250,13 @@ std::int64_t DeviceService::prune_metrics() {
 }
 
 void DeviceService::publish_status(const StatusChange& change) {
+  boost::json::object payload{{"deviceId", change.device_id},
+                              {"status", change.status},
+                              {"previousStatus", change.previous_status},
+                              {"lastHeartbeat", nullptr}};
+  if (change.last_heartbeat) payload["lastHeartbeat"] = *change.last_heartbeat;
   bus_.publish(realtime::topics::user(change.user_id),
-               {"device_status",
-                change.user_id,
-                {{"deviceId", change.device_id}, {"status", change.status}, {"at", now_ms()}}});
+               {"device_status", change.user_id, std::move(payload)});
 }
 
 }  // namespace karma::devices

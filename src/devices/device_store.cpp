@@ -123,6 +123,13 @@ std::optional<DeviceRecord> DeviceStore::find_owned(db::Connection& c, const std
   return device_from(r.first());
 }
 
+std::optional<std::pair<std::string, std::string>> DeviceStore::owner_and_name(
+    db::Connection& c, const std::string& id) {
+  const auto r = c.query("SELECT user_id, name FROM devices WHERE id = $1", {id});
+  if (r.empty()) return std::nullopt;
+  return std::pair{r.first().text(0), r.first().text(1)};
+}
+
 bool DeviceStore::owned(db::Connection& c, const std::string& id, const std::string& user_id) {
   return !c.query("SELECT 1 FROM devices WHERE id = $1 AND user_id = $2", {id, user_id}).empty();
 }
@@ -279,14 +286,23 @@ std::int64_t DeviceStore::prune_samples(db::Connection& c, std::int64_t keep, Ep
 
 std::vector<StatusChange> DeviceStore::mark_silent_offline(db::Connection& c, EpochMs cutoff,
                                                            EpochMs now) {
-  // One conditional statement: safe when several instances run it at once.
-  const auto r = c.query(
-      "UPDATE devices SET status = 'offline', updated_at = $1 "
-      "WHERE status <> 'offline' AND (last_heartbeat IS NULL OR last_heartbeat < $2) "
-      "RETURNING id, user_id",
-      {Timestamp{now}, Timestamp{cutoff}});
+  // What they were, then one conditional update: when several instances run this at once, each
+  // device changes (and is reported) by one of them.
+  const std::string silent =
+      "status <> 'offline' AND (last_heartbeat IS NULL OR last_heartbeat < $1)";
+  const auto before =
+      c.query("SELECT id, user_id, status, last_heartbeat, name FROM devices WHERE " + silent,
+              {Timestamp{cutoff}});
+  if (before.empty()) return {};
+  const auto changed = c.query(
+      "UPDATE devices SET status = 'offline', updated_at = $2 WHERE " + silent + " RETURNING id",
+      {Timestamp{cutoff}, Timestamp{now}});
   std::vector<StatusChange> out;
-  for (const auto& row : r.rows) out.push_back({row.text(0), row.text(1), "offline"});
+  for (const auto& row : changed.rows)
+    for (const auto& was : before.rows)
+      if (was.text(0) == row.text(0))
+        out.push_back(
+            {was.text(0), was.text(1), "offline", was.text(2), was.opt_time(3), was.text(4)});
   return out;
 }
 

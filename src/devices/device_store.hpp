@@ -75,6 +75,9 @@ struct StatusChange {
   std::string device_id;
   std::string user_id;
   std::string status;
+  std::string previous_status;
+  std::optional<EpochMs> last_heartbeat;
+  std::string name;
 };
 
 class DeviceStore {
@@ -83,6 +86,9 @@ class DeviceStore {
   // One page and the total count of the caller's matching devices.
   std::pair<std::vector<DeviceRecord>, std::int64_t> list(db::Connection& c, const DeviceQuery& q);
   // The device when `user_id` owns it.
+  // The owner and name of a device, whoever asks (the device side of the gateway).
+  std::optional<std::pair<std::string, std::string>> owner_and_name(db::Connection& c,
+                                                                    const std::string& id);
   std::optional<DeviceRecord> find_owned(db::Connection& c, const std::string& id,
                                          const std::string& user_id);
   bool owned(db::Connection& c, const std::string& id, const std::string& user_id);

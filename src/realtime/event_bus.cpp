@@ -4,6 +4,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/clock.hpp"
+#include "core/crypto.hpp"
 #include "core/log.hpp"
 
 namespace karma::realtime {
@@ -19,6 +21,16 @@ std::string device(std::string_view device_id) {
 }
 
 }  // namespace topics
+
+Event notification(std::string user_id, std::string_view title, std::string_view message,
+                   std::string_view type) {
+  boost::json::object payload{{"id", crypto::uuid_v4()},
+                              {"title", title},
+                              {"message", message},
+                              {"type", type},
+                              {"createdAt", iso8601(now_ms())}};
+  return {"notification", std::move(user_id), std::move(payload)};
+}
 
 namespace {
 

@@ -70,11 +70,12 @@ async function signedIn(who, path) {
   return s;
 }
 
-const device = async (who, name = 'Atlas') => (await api(server.url, 'POST', '/api/devices', {
+const createDevice = async (who, name = 'Atlas', base = server.url) => (await api(base, 'POST', '/api/devices', {
   token: who.token, body: { name, model: 'EOS-3A', serialNumber: `SN-HUB-${Date.now()}-${Math.random()}`, mac: 'AA:BB:CC:DD:EE:FF' },
-})).body.data.device;
+})).body.data;
+const device = async (who, name) => (await createDevice(who, name)).device;
 
-const heartbeat = (who, id, status) => api(server.url, 'POST', `/api/devices/${id}/heartbeat`, {
+const heartbeat = (who, id, status, base = server.url) => api(base, 'POST', `/api/devices/${id}/heartbeat`, {
   token: who.token,
   body: { status, metrics: { cpuUsage: 1, memoryUsage: 1, diskUsage: 1, temperature: 40, uptime: 5 }, timestamp: Date.now() },
 });
@@ -160,6 +161,8 @@ test('device_status reaches its owner\'s sessions only; subscribe refuses what i
     const pushed = await s.next('device_status');
     assert.equal(pushed.payload.deviceId, atlas.id);
     assert.equal(pushed.payload.status, 'online');
+    assert.equal(pushed.payload.previousStatus, 'offline');
+    assert.equal(typeof pushed.payload.lastHeartbeat, 'number');
   }
   await heartbeat(bob, bobs.id, 'online');
   await theirs.next('device_status');
@@ -210,6 +213,66 @@ test('task_update reaches the project\'s members; a removed member stops receivi
   assert.ok(!b.received.some((m) => m.type === 'task_update'), 'removed at once');
   assert.ok(!e.received.some((m) => m.type === 'task_update'), 'never a member');
   for (const s of [a, b, e]) s.ws.close(1000);
+});
+
+test('notifications: a command\'s result and a plan that starts', async () => {
+  const ann = await user('Ann');
+  const { device: atlas, deviceToken } = await createDevice(ann);
+  const s = await signedIn(ann);
+  // The device's side: the gateway delivers the command, the device reports its result.
+  const link = new WebSocket(server.url.replace('http', 'ws') + `/api/devices/${atlas.id}/connect`,
+    { headers: { authorization: `Device ${deviceToken}` } });
+  const delivered = new Promise((resolve) => link.on('message', (d) => {
+    const m = JSON.parse(String(d));
+    if (m.type === 'command') resolve(m.command);
+  }));
+  await new Promise((resolve, reject) => { link.on('open', resolve); link.on('error', reject); });
+  const queued = await api(server.url, 'POST', `/api/devices/${atlas.id}/commands`, { token: ann.token, body: { command: 'ping' } });
+  assert.equal(queued.status, 202, queued.text);
+  const command = await delivered;
+  link.send(JSON.stringify({ type: 'result', commandId: command.id, status: 'failed', error: 'no route' }));
+  const failed = await s.next('notification');
+  assert.equal(failed.payload.type, 'error');
+  assert.match(failed.payload.message, /ping failed on Atlas: no route/);
+  assert.match(failed.payload.id, UUID);
+  assert.ok(!Number.isNaN(Date.parse(failed.payload.createdAt)));
+  link.close();
+
+  const checkout = await api(server.url, 'POST', '/api/subscriptions/create', { token: ann.token, body: { plan: 'pro', billingCycle: 'monthly' } });
+  const confirmed = await fetch(checkout.body.data.checkoutUrl.replace(/^https?:\/\/[^/]+/, server.url), { method: 'POST' });
+  assert.equal(confirmed.status, 200);
+  const started = await s.next('notification');
+  assert.deepEqual([started.payload.title, started.payload.type], ['Plan started', 'success']);
+  assert.match(started.payload.message, /pro plan is active/);
+  s.ws.close(1000);
+});
+
+test('a device that falls silent: device_status offline and a warning', { timeout: 20000 }, async () => {
+  const own = await startServer({ HEARTBEAT_INTERVAL_SECONDS: '1' });
+  try {
+    const reg = await api(own.url, 'POST', '/api/auth/register', { body: { email: uniqueEmail('quiet'), password: 'password123', name: 'Q' } });
+    const who = { token: reg.body.data.accessToken };
+    const { device: quiet } = await createDevice(who, 'Quiet', own.url);
+    const ws = new WebSocket(own.url.replace('http', 'ws') + `/api/ws?token=${who.token}`);
+    const seen = [];
+    ws.on('message', (d) => seen.push(JSON.parse(String(d))));
+    await new Promise((r) => ws.on('open', r));
+    await heartbeat(who, quiet.id, 'online', own.url);
+    const wait = async (check) => {
+      for (let i = 0; i < 100 && !check(); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.ok(check(), JSON.stringify(seen));
+    };
+    await wait(() => seen.some((m) => m.type === 'device_status' && m.payload.status === 'offline'));
+    const offline = seen.find((m) => m.type === 'device_status' && m.payload.status === 'offline');
+    assert.equal(offline.payload.previousStatus, 'online');
+    await wait(() => seen.some((m) => m.type === 'notification'));
+    const warning = seen.find((m) => m.type === 'notification');
+    assert.equal(warning.payload.type, 'warning');
+    assert.match(warning.payload.message, /Quiet/);
+    ws.close(1000);
+  } finally {
+    await own.stop();
+  }
 });
 
 test('a session never authenticated is closed with 4001 after 10 s', { timeout: 20000 }, async () => {
