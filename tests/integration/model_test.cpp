@@ -232,6 +232,21 @@ std::string join(const std::vector<std::string>& items) {
   return out;
 }
 
+// What `user` is shown at `path` (200 expected), parsed.
+bj::value shown(Backend& b, int user, const std::string& path) {
+  const auto r = b.call(user, "GET", path);
+  if (r.status != 200) mismatch(b, "GET " + path, r.body, "200");
+  return r.json();
+}
+
+// Two lists compared as sets.
+void expect_same_set(const Backend& b, const std::string& what, std::vector<std::string> got,
+                     std::vector<std::string> want) {
+  std::sort(got.begin(), got.end());
+  std::sort(want.begin(), want.end());
+  if (got != want) mismatch(b, what, join(got), join(want));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Observations after every step: what each user's lists and the store show.
 
@@ -243,10 +258,8 @@ std::string avatar_line(int handle, const std::string& name, bool is_public,
 
 void check_avatar_lists(const Model& m, Backend& b) {
   for (int u = 0; u < kUsers; ++u) {
-    const auto r = b.call(u, "GET", "/api/avatars");
-    if (r.status != 200) mismatch(b, "GET /api/avatars", r.body, "200");
     std::vector<std::string> got, want;
-    const bj::value json = r.json();
+    const bj::value json = shown(b, u, "/api/avatars");
     for (const auto& a : json.at("data").at("avatars").as_array()) {
       const auto& perf = a.at("performance");
       got.push_back(avatar_line(Backend::handle_of(b.avatars, a.at("id").as_string()),
@@ -269,18 +282,14 @@ void check_avatar_lists(const Model& m, Backend& b) {
       want.push_back(
           avatar_line(h, a.name, a.is_public, working ? "working" : "idle", total, completed));
     }
-    std::sort(got.begin(), got.end());
-    std::sort(want.begin(), want.end());
-    if (got != want) mismatch(b, "avatars of user " + std::to_string(u), join(got), join(want));
+    expect_same_set(b, "avatars of user " + std::to_string(u), got, want);
   }
 }
 
 void check_project_lists(const Model& m, Backend& b) {
   for (int u = 0; u < kUsers; ++u) {
-    const auto r = b.call(u, "GET", "/api/projects");
-    if (r.status != 200) mismatch(b, "GET /api/projects", r.body, "200");
     std::vector<std::string> got, want;
-    const bj::value json = r.json();
+    const bj::value json = shown(b, u, "/api/projects");
     for (const auto& p : json.at("data").at("projects").as_array()) {
       std::vector<std::string> parts;
       for (const auto& member : p.at("members").as_array())
@@ -321,27 +330,21 @@ void check_project_lists(const Model& m, Backend& b) {
       want.push_back("p" + std::to_string(h) + " " + p.name + " " + std::to_string(progress) +
                      "% " + join(parts));
     }
-    std::sort(got.begin(), got.end());
-    std::sort(want.begin(), want.end());
-    if (got != want) mismatch(b, "projects of user " + std::to_string(u), join(got), join(want));
+    expect_same_set(b, "projects of user " + std::to_string(u), got, want);
   }
 }
 
 void check_device_lists(const Model& m, Backend& b) {
   for (int u = 0; u < kUsers; ++u) {
-    const auto r = b.call(u, "GET", "/api/devices?pageSize=100");
-    if (r.status != 200) mismatch(b, "GET /api/devices", r.body, "200");
     std::vector<std::string> got, want;
-    const bj::value json = r.json();
+    const bj::value json = shown(b, u, "/api/devices?pageSize=100");
     for (const auto& d : json.at("data").at("devices").as_array())
       got.push_back("d" + std::to_string(Backend::handle_of(b.devices, d.at("id").as_string())));
     for (int h = 0; h < static_cast<int>(m.devices.size()); ++h)
       if (m.devices[h].alive && m.devices[h].owner == u) want.push_back("d" + std::to_string(h));
-    std::sort(got.begin(), got.end());
-    std::sort(want.begin(), want.end());
     got.push_back("total " + std::to_string(json.at("data").at("total").to_number<int>()));
     want.push_back("total " + std::to_string(want.size()));
-    if (got != want) mismatch(b, "devices of user " + std::to_string(u), join(got), join(want));
+    expect_same_set(b, "devices of user " + std::to_string(u), got, want);
   }
 }
 
@@ -517,6 +520,31 @@ const T& one_of(const std::vector<T>& items) {
   return items[*rc::gen::inRange<std::size_t>(0, items.size())];
 }
 
+// The id a create answered ({data: {<key>: {id}}}), as the next handle's on this backend.
+void remember_id(std::vector<std::string>& ids, const ClientResponse& r, const char* key) {
+  ids.emplace_back(r.json().at("data").at(key).at("id").as_string());
+}
+
+// A step by a random user on an avatar (or a project) the model has; shrinking may leave the
+// handle beyond the model, which its precondition refuses.
+struct OnAvatar : Step {
+  int avatar;
+  int user = pick_user();
+  explicit OnAvatar(const Model& m) : avatar(pick(m.avatars)) {}
+  void checkPreconditions(const Model& m) const override {
+    RC_PRE(avatar < static_cast<int>(m.avatars.size()));
+  }
+};
+
+struct OnProject : Step {
+  int project;
+  int user = pick_user();
+  explicit OnProject(const Model& m) : project(pick(m.projects)) {}
+  void checkPreconditions(const Model& m) const override {
+    RC_PRE(project < static_cast<int>(m.projects.size()));
+  }
+};
+
 bj::object avatar_payload(const std::string& name, const std::string& word,
                           const std::string& skill, bool is_public,
                           const std::optional<int>& price_cents, const Sut& sut) {
@@ -549,9 +577,8 @@ struct CreateAvatar : Step {
                   body(avatar_payload(name, word, skill, is_public, price_cents, sut)));
   }
   void record(const Model&, Backend& b, const ClientResponse& r) const override {
-    const bj::value json = r.json();
-    b.avatars.emplace_back(json.at("data").at("avatar").at("id").as_string());
-    b.avatar_created.emplace_back(json.at("data").at("avatar").at("createdAt").as_string());
+    remember_id(b.avatars, r, "avatar");
+    b.avatar_created.emplace_back(r.json().at("data").at("avatar").at("createdAt").as_string());
   }
   void show(std::ostream& os) const override {
     os << "u" << user << " creates avatar '" << name << "' (" << word << ", " << skill << ", "
@@ -561,20 +588,12 @@ struct CreateAvatar : Step {
 };
 
 // Publish, unpublish or rename.
-struct UpdateAvatar : Step {
-  int avatar;
-  int user = pick_user();
-  std::optional<bool> is_public;
-  std::optional<std::string> name;
-  explicit UpdateAvatar(const Model& m) : avatar(pick(m.avatars)) {
-    if (*rc::gen::arbitrary<bool>())
-      is_public = *rc::gen::arbitrary<bool>();
-    else
-      name = one_of(kWords);
-  }
-  void checkPreconditions(const Model& m) const override {
-    RC_PRE(avatar < static_cast<int>(m.avatars.size()));
-  }
+struct UpdateAvatar : OnAvatar {
+  bool renames = *rc::gen::arbitrary<bool>();
+  std::optional<bool> is_public =
+      renames ? std::nullopt : std::optional<bool>(*rc::gen::arbitrary<bool>());
+  std::optional<std::string> name = renames ? std::optional(one_of(kWords)) : std::nullopt;
+  using OnAvatar::OnAvatar;
   int decide(Model& m) const override {
     if (!m.visible(user, avatar)) return 404;
     MAvatar& a = m.avatars[avatar];
@@ -596,13 +615,8 @@ struct UpdateAvatar : Step {
   }
 };
 
-struct DeleteAvatar : Step {
-  int avatar;
-  int user = pick_user();
-  explicit DeleteAvatar(const Model& m) : avatar(pick(m.avatars)) {}
-  void checkPreconditions(const Model& m) const override {
-    RC_PRE(avatar < static_cast<int>(m.avatars.size()));
-  }
+struct DeleteAvatar : OnAvatar {
+  using OnAvatar::OnAvatar;
   int decide(Model& m) const override {
     if (!m.visible(user, avatar)) return 404;
     if (m.avatars[avatar].owner != user) return 403;
@@ -618,14 +632,9 @@ struct DeleteAvatar : Step {
   void show(std::ostream& os) const override { os << "u" << user << " deletes a" << avatar; }
 };
 
-struct Review : Step {
-  int avatar;
-  int user = pick_user();
+struct Review : OnAvatar {
+  using OnAvatar::OnAvatar;
   int rating = *rc::gen::inRange(1, 6);
-  explicit Review(const Model& m) : avatar(pick(m.avatars)) {}
-  void checkPreconditions(const Model& m) const override {
-    RC_PRE(avatar < static_cast<int>(m.avatars.size()));
-  }
   int decide(Model& m) const override {
     MAvatar& a = m.avatars[avatar];
     if (!m.visible(user, avatar) || !a.is_public) return 404;
@@ -643,13 +652,8 @@ struct Review : Step {
   }
 };
 
-struct Acquire : Step {
-  int avatar;
-  int user = pick_user();
-  explicit Acquire(const Model& m) : avatar(pick(m.avatars)) {}
-  void checkPreconditions(const Model& m) const override {
-    RC_PRE(avatar < static_cast<int>(m.avatars.size()));
-  }
+struct Acquire : OnAvatar {
+  using OnAvatar::OnAvatar;
   int decide(Model& m) const override {
     const MAvatar original = m.avatars[avatar];
     if (!m.visible(user, avatar) || !original.is_public) return 404;
@@ -671,9 +675,8 @@ struct Acquire : Step {
     return b.call(user, "POST", "/api/store/avatars/" + b.avatars[avatar] + "/acquire");
   }
   void record(const Model&, Backend& b, const ClientResponse& r) const override {
-    const bj::value json = r.json();
-    b.avatars.emplace_back(json.at("data").at("avatar").at("id").as_string());
-    b.avatar_created.emplace_back(json.at("data").at("avatar").at("createdAt").as_string());
+    remember_id(b.avatars, r, "avatar");
+    b.avatar_created.emplace_back(r.json().at("data").at("avatar").at("createdAt").as_string());
   }
   void show(std::ostream& os) const override { os << "u" << user << " acquires a" << avatar; }
 };
@@ -716,20 +719,15 @@ struct CreateProject : Step {
     return b.call(user, "POST", "/api/projects", body({{"name", name}}));
   }
   void record(const Model&, Backend& b, const ClientResponse& r) const override {
-    b.projects.emplace_back(r.json().at("data").at("project").at("id").as_string());
+    remember_id(b.projects, r, "project");
   }
   void show(std::ostream& os) const override {
     os << "u" << user << " creates project '" << name << "'";
   }
 };
 
-struct DeleteProject : Step {
-  int project;
-  int user = pick_user();
-  explicit DeleteProject(const Model& m) : project(pick(m.projects)) {}
-  void checkPreconditions(const Model& m) const override {
-    RC_PRE(project < static_cast<int>(m.projects.size()));
-  }
+struct DeleteProject : OnProject {
+  using OnProject::OnProject;
   int decide(Model& m) const override {
     if (const int refused = m.require_role(user, project, "owner")) return refused;
     m.projects[project].alive = false;
@@ -743,16 +741,11 @@ struct DeleteProject : Step {
 };
 
 // Adds, changes or removes a member (the roles' rules, API.md §4).
-struct ChangeMember : Step {
-  int project;
-  int user = pick_user();
+struct ChangeMember : OnProject {
+  using OnProject::OnProject;
   int target = pick_user();
   int action = *rc::gen::inRange(0, 3);  // add, change role, remove
   std::string role = one_of(kRoles);
-  explicit ChangeMember(const Model& m) : project(pick(m.projects)) {}
-  void checkPreconditions(const Model& m) const override {
-    RC_PRE(project < static_cast<int>(m.projects.size()));
-  }
   int decide(Model& m) const override {
     MProject& p = m.projects[project];
     const bool caller_owner = m.rank(user, project) == 3;
@@ -796,13 +789,8 @@ struct ChangeMember : Step {
   }
 };
 
-struct CreateTask : Step {
-  int project;
-  int user = pick_user();
-  explicit CreateTask(const Model& m) : project(pick(m.projects)) {}
-  void checkPreconditions(const Model& m) const override {
-    RC_PRE(project < static_cast<int>(m.projects.size()));
-  }
+struct CreateTask : OnProject {
+  using OnProject::OnProject;
   int decide(Model& m) const override {
     if (const int refused = m.require_role(user, project, "member")) return refused;
     m.tasks.push_back({project, "todo", std::nullopt, true});
@@ -813,7 +801,7 @@ struct CreateTask : Step {
                   body({{"title", "Task"}, {"priority", "p2"}}));
   }
   void record(const Model&, Backend& b, const ClientResponse& r) const override {
-    b.tasks.emplace_back(r.json().at("data").at("task").at("id").as_string());
+    remember_id(b.tasks, r, "task");
   }
   void show(std::ostream& os) const override {
     os << "u" << user << " adds a task to p" << project;
@@ -883,7 +871,7 @@ struct CreateDevice : Step {
                         {"mac", "00:11:22:33:44:55"}}));
   }
   void record(const Model&, Backend& b, const ClientResponse& r) const override {
-    b.devices.emplace_back(r.json().at("data").at("device").at("id").as_string());
+    remember_id(b.devices, r, "device");
   }
   void show(std::ostream& os) const override {
     os << "u" << user << " creates a device with serial " << serial;
