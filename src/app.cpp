@@ -55,7 +55,8 @@ App::App(Config config)
       projects_(platform_, auth_.users(), avatars_.directory(), billing_.plans()),
       agent_(platform_, auth_.users(), devices_.service(), devices_.commands(), projects_.service(),
              avatars_.service()),
-      hub_(platform_, auth_.service(), devices_.service(), projects_.service(), avatars_.service()),
+      hub_(platform_, auth_.service(), devices_.service(), projects_.service(), avatars_.service(),
+           agent_.chat()),
       ops_(platform_, metrics_, KARMA_VERSION) {
   router_.set_error_translator([](const std::exception& e) -> std::optional<AppError> {
     if (const auto* db_error = dynamic_cast<const db::DbError*>(&e);

@@ -24,7 +24,7 @@ AgentModule::AgentModule(const Platform& platform, auth::UserDirectory& users,
                          projects::ProjectService& projects, avatars::AvatarService& avatars)
     : tools_(devices, commands, projects, avatars),
       model_(model_for(platform.config)),
-      runtime_(platform.db, users, devices, projects, avatars, tools_, *model_,
+      runtime_(platform.db, platform.bus, users, devices, projects, avatars, tools_, *model_,
                {.max_steps = platform.config.agent_max_steps,
                 .run_deadline_ms = platform.config.agent_run_timeout_seconds * 1000LL}) {}
 

@@ -4,6 +4,9 @@
 #include <set>
 #include <variant>
 
+#include <boost/json/parse.hpp>
+
+#include "core/app_error.hpp"
 #include "core/crypto.hpp"
 #include "core/log.hpp"
 
@@ -30,6 +33,58 @@ bj::array topic_list(const std::vector<std::string>& topics) {
 }
 
 }  // namespace
+
+// A run's contract events as `chat_response` messages of one session: each event's payload is
+// the event plus threadId and runId; "[DONE]" ends nothing more than `done` already did.
+class ChatSink final : public http::EventSink {
+ public:
+  using Deliver = std::function<bool(std::string_view type, bj::object payload)>;
+  ChatSink(Deliver deliver, std::string thread_id, std::string run_id)
+      : deliver_(std::move(deliver)),
+        thread_id_(std::move(thread_id)),
+        run_id_(std::move(run_id)) {}
+
+  bool send(std::string_view data, std::string_view, std::string_view) override {
+    if (closed()) return false;
+    if (data == "[DONE]") return true;
+    boost::system::error_code ec;
+    bj::value event = bj::parse(data, ec);
+    if (ec || !event.is_object()) return true;
+    bj::object payload = std::move(event.as_object());
+    payload["threadId"] = thread_id_;
+    payload["runId"] = run_id_;
+    if (!deliver_("chat_response", std::move(payload))) close();
+    return !closed();
+  }
+  void close() override {
+    std::vector<std::function<void()>> callbacks;
+    {
+      std::lock_guard lock(mutex_);
+      if (closed_) return;
+      closed_ = true;
+      callbacks.swap(callbacks_);
+    }
+    for (auto& callback : callbacks) callback();
+  }
+  bool closed() const override {
+    std::lock_guard lock(mutex_);
+    return closed_;
+  }
+  void on_close(std::function<void()> callback) override {
+    {
+      std::lock_guard lock(mutex_);
+      if (!closed_) return callbacks_.push_back(std::move(callback));
+    }
+    callback();
+  }
+
+ private:
+  Deliver deliver_;
+  const std::string thread_id_, run_id_;
+  mutable std::mutex mutex_;
+  bool closed_ = false;
+  std::vector<std::function<void()>> callbacks_;
+};
 
 class HubSession final : public http::WebSocketSession,
                          public std::enable_shared_from_this<HubSession> {
@@ -65,6 +120,8 @@ class HubSession final : public http::WebSocketSession,
       reply("error", hub::error_payload("UNAUTHORIZED", "Authenticate first (auth {token})", m.id));
     } else if (m.type == "subscribe" || m.type == "unsubscribe") {
       change_topics(m, m.type == "subscribe");
+    } else if (m.type == "chat_message" || m.type == "hitl_response") {
+      run_agent(m);
     } else {
       reply("error", hub::error_payload("VALIDATION_ERROR",
                                         "Unknown message type: " + m.type.substr(0, 64), m.id));
@@ -73,12 +130,16 @@ class HubSession final : public http::WebSocketSession,
 
   void on_close() override {
     std::string user_id;
+    std::vector<std::shared_ptr<ChatSink>> runs;
     {
       std::lock_guard lock(mutex_);
       closed_ = true;
       user_id = user_id_;
       connection_.reset();
+      runs.swap(runs_);
     }
+    // Closing the socket cancels its runs, as a disconnect does for POST /api/agent.
+    for (const auto& run : runs) run->close();
     if (!user_id.empty()) hub_.leave(user_id, this);
   }
 
@@ -110,10 +171,13 @@ class HubSession final : public http::WebSocketSession,
     return user_id_;
   }
 
-  void reply(std::string_view type, bj::object payload) {
+  // False once the session is gone.
+  bool reply(std::string_view type, bj::object payload) {
     std::string message = hub::server_message(type, std::move(payload), id_);
     std::lock_guard lock(mutex_);
-    if (connection_ && !closed_) connection_->send(std::move(message));
+    if (!connection_ || closed_) return false;
+    connection_->send(std::move(message));
+    return true;
   }
 
   // auth_failed, then the close (4001) that tells the session manager why; once.
@@ -142,13 +206,40 @@ class HubSession final : public http::WebSocketSession,
         expires_at_ = identity->expires_at;  // a fresh token extends the session
       }
     }
-    if (another_user)
-      return reply("error", hub::error_payload("FORBIDDEN", "This session belongs to another user",
-                                               reply_to));
+    if (another_user) {
+      reply("error",
+            hub::error_payload("FORBIDDEN", "This session belongs to another user", reply_to));
+      return;
+    }
     if (first) hub_.join(identity->user_id, shared_from_this());
     bj::object payload{{"sessionId", id_}, {"userId", identity->user_id}};
     if (!reply_to.empty()) payload["replyTo"] = reply_to;
     reply("auth_success", std::move(payload));
+  }
+
+  // chat_message / hitl_response: a run of the agent, streamed back as chat_response messages.
+  void run_agent(const hub::ClientMessage& m) {
+    HubChat::Run run;
+    try {
+      run = m.type == "chat_message" ? hub_.chat_.chat(user(), m.payload)
+                                     : hub_.chat_.answer(user(), m.payload);
+    } catch (const AppError& e) {
+      reply("error", hub::error_payload(code_name(e.code()), e.what(), m.id));
+      return;
+    }
+    std::weak_ptr<HubSession> self = weak_from_this();
+    auto sink = std::make_shared<ChatSink>(
+        [self](std::string_view type, bj::object payload) {
+          const auto session = self.lock();
+          return session && session->reply(type, std::move(payload));
+        },
+        run.thread_id, run.run_id);
+    {
+      std::lock_guard lock(mutex_);
+      std::erase_if(runs_, [](const auto& r) { return r->closed(); });
+      runs_.push_back(sink);
+    }
+    run.start(std::move(sink));
   }
 
   void change_topics(const hub::ClientMessage& m, bool subscribe) {
@@ -200,14 +291,17 @@ class HubSession final : public http::WebSocketSession,
   std::shared_ptr<http::WebSocketConnection> connection_;
   std::string user_id_;  // empty until authenticated
   EpochMs expires_at_ = 0;
-  std::set<std::string> subscribed_;  // asked for explicitly
-  std::set<std::string> muted_;       // unsubscribed
+  std::set<std::string> subscribed_;             // asked for explicitly
+  std::set<std::string> muted_;                  // unsubscribed
+  std::vector<std::shared_ptr<ChatSink>> runs_;  // the agent runs this session started
   bool closed_ = false;
   bool refused_ = false;
 };
 
-Hub::Hub(EventBus& bus, HubDirectory& directory, HubSettings settings)
-    : bus_(bus), directory_(directory), settings_(settings), sweeper_([this] { sweep(); }) {}
+Hub::Hub(EventBus& bus, HubDirectory& directory, HubChat& chat, HubSettings settings)
+    : bus_(bus), directory_(directory), chat_(chat), settings_(settings), sweeper_([this] {
+        sweep();
+      }) {}
 
 Hub::~Hub() {
   {

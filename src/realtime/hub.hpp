@@ -7,6 +7,7 @@
 // restarts them. One bus subscription per user, however many sessions the user has; each
 // event is serialised once for all of them.
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "core/clock.hpp"
+#include "http/event_stream.hpp"
 #include "http/websocket.hpp"
 #include "realtime/event_bus.hpp"
 #include "realtime/hub_protocol.hpp"
@@ -39,6 +41,25 @@ class HubDirectory {
   virtual bool may_see(const std::string& user_id, const hub::Topic& topic) = 0;
 };
 
+// The agent, as the hub runs it for `chat_message` and `hitl_response` (API.md §8): the same
+// runtime, thread rules and permissions as POST /api/agent, in the contract's events.
+class HubChat {
+ public:
+  // A run checked and ready: its ids, and `start`, which streams its contract events into a
+  // sink (one `data` per event, then "[DONE]").
+  struct Run {
+    std::string thread_id;
+    std::string run_id;
+    std::function<void(std::shared_ptr<http::EventSink>)> start;
+  };
+  virtual ~HubChat() = default;
+  // chat_message {content, threadId?, avatarId?, projectId?}. Throws AppError for what is refused
+  // before any event (as the HTTP route answers it).
+  virtual Run chat(const std::string& user_id, const boost::json::object& message) = 0;
+  // hitl_response {interruptId, approved, payload?}: resumes the interrupt's thread.
+  virtual Run answer(const std::string& user_id, const boost::json::object& response) = 0;
+};
+
 struct HubSettings {
   std::chrono::milliseconds auth_timeout{10'000};
   std::size_t max_frame_bytes = 1 << 20;
@@ -51,7 +72,7 @@ class HubSession;
 
 class Hub {
  public:
-  Hub(EventBus& bus, HubDirectory& directory, HubSettings settings);
+  Hub(EventBus& bus, HubDirectory& directory, HubChat& chat, HubSettings settings);
   ~Hub();
   Hub(const Hub&) = delete;
   Hub& operator=(const Hub&) = delete;
@@ -74,6 +95,7 @@ class Hub {
 
   EventBus& bus_;
   HubDirectory& directory_;
+  HubChat& chat_;
   const HubSettings settings_;
   mutable std::mutex mutex_;
   std::unordered_map<std::string, UserChannel> channels_;

@@ -7,12 +7,12 @@ namespace karma::realtime {
 
 HubModule::HubModule(const Platform& platform, auth::AuthService& auth,
                      devices::DeviceService& devices, projects::ProjectService& projects,
-                     avatars::AvatarService& avatars)
+                     avatars::AvatarService& avatars, HubChat& chat)
     : auth_(auth),
       devices_(devices),
       projects_(projects),
       avatars_(avatars),
-      hub_(platform.bus, *this, HubSettings{}) {}
+      hub_(platform.bus, *this, chat, HubSettings{}) {}
 
 std::optional<HubDirectory::Identity> HubModule::identify(std::string_view access_token) {
   try {

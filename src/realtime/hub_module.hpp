@@ -16,7 +16,7 @@ namespace karma::realtime {
 class HubModule final : public Module, private HubDirectory {
  public:
   HubModule(const Platform& platform, auth::AuthService& auth, devices::DeviceService& devices,
-            projects::ProjectService& projects, avatars::AvatarService& avatars);
+            projects::ProjectService& projects, avatars::AvatarService& avatars, HubChat& chat);
   void mount(http::Router& router, jobs::Scheduler& jobs) override;
   Hub& hub() { return hub_; }
 

@@ -275,6 +275,73 @@ test('a device that falls silent: device_status offline and a warning', { timeou
   }
 });
 
+// Collects a run's chat_response payloads up to and including `done` (or `error`).
+async function chatRun(s) {
+  const events = [];
+  for (;;) {
+    const m = await s.next('chat_response', 10000);
+    events.push(m.payload);
+    if (m.payload.type === 'done' || m.payload.type === 'error') return events;
+  }
+}
+
+test('chat_message runs the agent over the socket; approvals come as hitl_request, whatever the transport', async () => {
+  const ann = await user('Ann');
+  const bob = await user('Bob');
+  await device(ann, 'Atlas');
+  const s = await signedIn(ann);
+  const other = await signedIn(ann);
+
+  s.send('chat_message', { content: 'list my devices' });
+  const listed = await chatRun(s);
+  const threadId = listed[0].threadId;
+  assert.ok(threadId && listed.every((e) => e.threadId === threadId && e.runId === listed[0].runId));
+  const call = listed.find((e) => e.type === 'tool_call');
+  assert.deepEqual([call.name, call.execution], ['searchDatabase', 'backend']);
+  assert.equal(listed.find((e) => e.type === 'tool_result').id, call.id);
+  assert.equal(listed.at(-1).type, 'done');
+
+  // The thread rules of POST /api/agent: another user's thread is not there; content is required.
+  const theirs = await signedIn(bob);
+  const refused = theirs.send('chat_message', { content: 'hi', threadId });
+  const notFound = await theirs.next('error');
+  assert.deepEqual([notFound.payload.code, notFound.payload.replyTo], ['NOT_FOUND', refused]);
+  s.send('chat_message', {});
+  assert.equal((await s.next('error')).payload.code, 'VALIDATION_ERROR');
+
+  // An approval asked over the socket reaches every session of the user.
+  s.send('chat_message', { content: 'reboot device Atlas', threadId });
+  const asked = await chatRun(s);
+  const interrupt = asked.find((e) => e.type === 'interrupt');
+  assert.ok(interrupt, JSON.stringify(asked));
+  for (const session of [s, other]) {
+    const hitl = await session.next('hitl_request');
+    assert.equal(hitl.payload.interruptId, interrupt.id);
+    assert.equal(hitl.payload.threadId, threadId);
+    assert.equal(hitl.payload.toolCallId, interrupt.toolCallId);
+    assert.deepEqual(hitl.payload.options.map((o) => o.value), ['resolved', 'cancelled']);
+    assert.ok(!Number.isNaN(Date.parse(hitl.payload.expiresAt)));
+  }
+  // Bob cannot answer it; Ann's answer runs the held call.
+  theirs.send('hitl_response', { interruptId: interrupt.id, approved: true });
+  assert.equal((await theirs.next('error')).payload.code, 'NOT_FOUND');
+  s.send('hitl_response', { interruptId: interrupt.id, approved: true });
+  const resumed = await chatRun(s);
+  const result = resumed.find((e) => e.type === 'tool_result');
+  assert.equal(result.id, interrupt.toolCallId);
+  assert.equal(result.result.command, 'reboot');
+
+  // One asked over HTTP is pushed too.
+  const http = await fetch(`${server.url}/api/agent`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ann.token}`, 'content-type': 'application/json', 'x-karma-events': 'contract' },
+    body: JSON.stringify({ messages: [{ role: 'user', content: 'shut down Atlas' }] }),
+  });
+  await http.text();
+  assert.equal((await other.next('hitl_request')).payload.reason, 'approval_required');
+  for (const session of [s, other, theirs]) session.ws.close(1000);
+});
+
 test('a session never authenticated is closed with 4001 after 10 s', { timeout: 20000 }, async () => {
   const s = open();
   await s.opened;
@@ -356,6 +423,10 @@ test('the web app\'s session manager connects, receives pushes and survives a re
       token, body: { status: 'online', metrics: { cpuUsage: 1, memoryUsage: 1, diskUsage: 1, temperature: 40, uptime: 5 }, timestamp: Date.now() },
     });
     await until(() => events.some((m) => m.type === 'device_status' && m.payload.deviceId === deviceId));
+    // chat_message → chat_response … done, through the manager's own send().
+    assert.equal(manager.send('chat_message', { content: 'what can you do?' }), true);
+    await until(() => events.some((m) => m.type === 'chat_response' && m.payload.type === 'done'));
+    assert.ok(events.some((m) => m.type === 'chat_response' && m.payload.type === 'message'));
 
     const first = manager.getSessionId();
     await own.stop('SIGKILL');

@@ -129,6 +129,11 @@ bj::object as_props(const bj::value& v) {
 
 }  // namespace
 
+bj::array approval_options() {
+  return {bj::object{{"label", "Approve"}, {"value", "resolved"}},
+          bj::object{{"label", "Reject"}, {"value", "cancelled"}}};
+}
+
 std::string dotted_path(std::string_view pointer) {
   std::string out;
   for (std::size_t i = 0; i < pointer.size(); ++i) {
@@ -168,9 +173,7 @@ class ContractEncoder final : public Encoder {
         if (const auto* interrupts = outcome.if_contains("interrupts"))
           for (const auto& interrupt : interrupts->as_array()) {
             bj::object fields = interrupt.as_object();
-            // The values are what a resume answers with (`status`).
-            fields["options"] = bj::array{bj::object{{"label", "Approve"}, {"value", "resolved"}},
-                                          bj::object{{"label", "Reject"}, {"value", "cancelled"}}};
+            fields["options"] = approval_options();
             event("interrupt", std::move(fields));
           }
         event("progress", {{"percentage", 100}, {"message", "Run finished"}});

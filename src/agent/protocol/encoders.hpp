@@ -12,6 +12,8 @@
 #include <string>
 #include <string_view>
 
+#include <boost/json/array.hpp>
+
 #include "agent/protocol/events.hpp"
 
 namespace karma::agent {
@@ -21,5 +23,7 @@ std::unique_ptr<Encoder> contract_encoder();
 // An RFC 6901 pointer as the contract's dotted state path: "/project/progress" →
 // "project.progress", "" → "".
 std::string dotted_path(std::string_view pointer);
+// What a person may answer an approval with: [{label, value}], values as a resume's `status`.
+boost::json::array approval_options();
 
 }  // namespace karma::agent

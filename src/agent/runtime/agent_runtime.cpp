@@ -103,11 +103,12 @@ std::string error_json(const std::string& message, std::string_view code) {
 
 }  // namespace
 
-AgentRuntime::AgentRuntime(db::Database& db, auth::UserDirectory& users,
+AgentRuntime::AgentRuntime(db::Database& db, realtime::EventBus& bus, auth::UserDirectory& users,
                            devices::DeviceService& devices, projects::ProjectService& projects,
                            avatars::AvatarService& avatars, BackendTools& tools, Model& model,
                            RuntimeSettings settings)
     : db_(db),
+      bus_(bus),
       users_(users),
       devices_(devices),
       projects_(projects),
@@ -153,6 +154,12 @@ PreparedRun AgentRuntime::prepare(const Caller& caller, RunInput input, bool con
       [this, thread = input.thread_id, run = input.run_id] { release(thread, run); });
   return {caller,        std::move(input), contract_events, std::move(refusal),
           lacks_history, std::move(claim)};
+}
+
+std::optional<std::string> AgentRuntime::thread_of_interrupt(const std::string& user_id,
+                                                             const std::string& interrupt_id) {
+  auto c = db_.acquire();
+  return threads_.thread_of_interrupt(*c, interrupt_id, user_id);
 }
 
 ThreadClaim::~ThreadClaim() {
@@ -498,6 +505,20 @@ void AgentRuntime::execute(const PreparedRun& run, http::EventSink& sink, Stop& 
       stream.error("The run went past its deadline", "DEADLINE_EXCEEDED");
     else
       stream.finished(outcome);
+    // Whatever transport started the run, the user's realtime sessions hear what waits.
+    if (const auto* waiting = outcome.if_contains("interrupts"))
+      for (const auto& i : waiting->as_array())
+        bus_.publish(realtime::topics::user(run.caller.user_id),
+                     {"hitl_request",
+                      run.caller.user_id,
+                      {{"interruptId", i.at("id")},
+                       {"threadId", in.thread_id},
+                       {"runId", in.run_id},
+                       {"reason", i.at("reason")},
+                       {"message", i.at("message")},
+                       {"toolCallId", i.at("toolCallId")},
+                       {"options", approval_options()},
+                       {"expiresAt", i.at("expiresAt")}}});
   } catch (const AppError& e) {
     stream.error(e.what(), code_name(e.code()));
   } catch (const ModelError& e) {

@@ -26,6 +26,7 @@
 #include "devices/device_service.hpp"
 #include "http/event_stream.hpp"
 #include "projects/project_service.hpp"
+#include "realtime/event_bus.hpp"
 
 namespace karma::agent {
 
@@ -67,14 +68,19 @@ struct PreparedRun {
 
 class AgentRuntime {
  public:
-  AgentRuntime(db::Database& db, auth::UserDirectory& users, devices::DeviceService& devices,
-               projects::ProjectService& projects, avatars::AvatarService& avatars,
-               BackendTools& tools, Model& model, RuntimeSettings settings);
+  // `bus` carries each approval request to the user's realtime sessions (hitl_request).
+  AgentRuntime(db::Database& db, realtime::EventBus& bus, auth::UserDirectory& users,
+               devices::DeviceService& devices, projects::ProjectService& projects,
+               avatars::AvatarService& avatars, BackendTools& tools, Model& model,
+               RuntimeSettings settings);
   ~AgentRuntime();
 
   // Before any byte is streamed: the thread is the caller's (NOT_FOUND otherwise) and free
   // (CONFLICT while another run holds it); the request's new messages are stored.
   PreparedRun prepare(const Caller& caller, RunInput input, bool contract_events);
+  // The thread of an interrupt of the user's; nullopt for anything else.
+  std::optional<std::string> thread_of_interrupt(const std::string& user_id,
+                                                 const std::string& interrupt_id);
   // Runs `run` on a thread of its own, streaming into `sink`.
   void start(PreparedRun run, std::shared_ptr<http::EventSink> sink);
   // Ends every run (RUN_ERROR) and waits for them.
@@ -96,6 +102,7 @@ class AgentRuntime {
   boost::json::value load_state(const Caller& caller, const RunInput& input);
 
   db::Database& db_;
+  realtime::EventBus& bus_;
   auth::UserDirectory& users_;
   devices::DeviceService& devices_;
   projects::ProjectService& projects_;

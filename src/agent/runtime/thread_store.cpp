@@ -101,6 +101,18 @@ std::vector<InterruptRecord> ThreadStore::pending_interrupts(db::Connection& c,
                                  {thread_id}));
 }
 
+std::optional<std::string> ThreadStore::thread_of_interrupt(db::Connection& c,
+                                                            const std::string& id,
+                                                            const std::string& user_id) {
+  if (!crypto::is_uuid(id)) return std::nullopt;  // ids are UUIDs: anything else names none
+  const auto r = c.query(
+      "SELECT i.thread_id FROM agent_interrupts i JOIN agent_threads t ON t.id = i.thread_id "
+      "WHERE i.id = $1 AND t.user_id = $2",
+      {id, user_id});
+  if (r.empty()) return std::nullopt;
+  return r.first().text(0);
+}
+
 std::vector<InterruptRecord> ThreadStore::interrupts(db::Connection& c,
                                                      const std::string& thread_id,
                                                      const std::vector<std::string>& ids) {

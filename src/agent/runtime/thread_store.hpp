@@ -45,6 +45,9 @@ class ThreadStore {
   // Of `ids` (any strings), the thread's interrupts.
   std::vector<InterruptRecord> interrupts(db::Connection& c, const std::string& thread_id,
                                           const std::vector<std::string>& ids);
+  // The thread of interrupt `id` when it is a thread of `user_id`'s.
+  std::optional<std::string> thread_of_interrupt(db::Connection& c, const std::string& id,
+                                                 const std::string& user_id);
   void answer_interrupt(db::Connection& c, const std::string& id, const std::string& status,
                         const std::string& result, EpochMs now);
   // The last `limit` messages, oldest first.
