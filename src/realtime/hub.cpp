@@ -123,8 +123,7 @@ class HubSession final : public http::WebSocketSession,
     } else if (m.type == "chat_message" || m.type == "hitl_response") {
       run_agent(m);
     } else {
-      reply("error", hub::error_payload("VALIDATION_ERROR",
-                                        "Unknown message type: " + m.type.substr(0, 64), m.id));
+      reply("error", hub::unknown_type(m.type, m.id));
     }
   }
 
@@ -258,10 +257,7 @@ class HubSession final : public http::WebSocketSession,
           topic &&
           (topic->kind == "user" ? topic->id == user_id : hub_.directory_.may_see(user_id, *topic));
       if (subscribe && !allowed) {
-        bj::object error = hub::error_payload(
-            "FORBIDDEN", "You may not subscribe to " + name.substr(0, 200), m.id);
-        error["topic"] = name.substr(0, 200);
-        reply("error", std::move(error));
+        reply("error", hub::forbidden_topic(name, m.id));
         continue;
       }
       if (!topic) continue;  // nothing to stop

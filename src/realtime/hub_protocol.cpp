@@ -51,6 +51,18 @@ bj::object error_payload(std::string_view code, std::string_view message,
   return out;
 }
 
+bj::object unknown_type(std::string_view type, std::string_view reply_to) {
+  return error_payload("VALIDATION_ERROR",
+                       "Unknown message type: " + std::string(utf8_prefix(type, 64)), reply_to);
+}
+
+bj::object forbidden_topic(std::string_view topic, std::string_view reply_to) {
+  const std::string shown(utf8_prefix(topic, 200));
+  bj::object out = error_payload("FORBIDDEN", "You may not subscribe to " + shown, reply_to);
+  out["topic"] = shown;
+  return out;
+}
+
 std::optional<Topic> parse_topic(std::string_view topic) {
   const auto colon = topic.find(':');
   if (colon == std::string_view::npos || colon == 0 || colon + 1 == topic.size())

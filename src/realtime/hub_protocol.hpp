@@ -37,6 +37,10 @@ std::string server_message(std::string_view type, boost::json::object payload,
 boost::json::object error_payload(std::string_view code, std::string_view message,
                                   std::string_view reply_to = {});
 
+// The refusals that echo what the client sent, cut between characters so they stay UTF-8.
+boost::json::object unknown_type(std::string_view type, std::string_view reply_to);
+boost::json::object forbidden_topic(std::string_view topic, std::string_view reply_to);
+
 // Topics a session may name (subscribe / unsubscribe): "<kind>:<id>".
 struct Topic {
   std::string kind;  // device | project | avatar | thread | user
