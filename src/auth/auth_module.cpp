@@ -9,7 +9,7 @@ AuthModule::AuthModule(const Platform& platform)
     : limiter_(make_in_process_rate_limiter()),
       hasher_(platform.config.password_hash_concurrency),
       service_(
-          platform.db,
+          platform.db, platform.bus,
           AuthSettings{platform.config.secret_key, platform.config.access_token_expire_minutes,
                        platform.config.refresh_token_days, platform.config.login_max_failures,
                        platform.config.login_ip_max_failures, platform.config.login_window_seconds,

@@ -23,9 +23,10 @@ std::string normalize_email(std::string_view email) {
   return ascii_lower(email);
 }
 
-AuthService::AuthService(db::Database& db, AuthSettings settings, RateLimiter& limiter,
-                         PasswordHasher& hasher)
+AuthService::AuthService(db::Database& db, realtime::EventBus& bus, AuthSettings settings,
+                         RateLimiter& limiter, PasswordHasher& hasher)
     : db_(db),
+      bus_(bus),
       settings_(std::move(settings)),
       limiter_(limiter),
       hasher_(hasher),
@@ -212,6 +213,9 @@ void AuthService::change_password(const Caller& caller, const PasswordChange& ch
     store_.update_password_hash(c, user.id, hash, now);
     store_.revoke_user_tokens(c, user.id, now);
   });
+  // Live sessions end with the old password (API.md §8: close 4001).
+  bus_.publish(realtime::topics::user(user.id),
+               {std::string(realtime::kSessionRevoked), user.id, {{"reason", "password changed"}}});
 }
 
 Caller AuthService::authenticate(std::string_view bearer_token) {

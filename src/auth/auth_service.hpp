@@ -17,6 +17,7 @@
 #include "core/clock.hpp"
 #include "core/rate_limiter.hpp"
 #include "db/database.hpp"
+#include "realtime/event_bus.hpp"
 
 namespace karma::auth {
 
@@ -88,8 +89,9 @@ struct AuthSession {
 
 class AuthService final : public UserDirectory {
  public:
-  AuthService(db::Database& db, AuthSettings settings, RateLimiter& limiter,
-              PasswordHasher& hasher);
+  // `bus` tells the user's realtime sessions when their credentials change (session_revoked).
+  AuthService(db::Database& db, realtime::EventBus& bus, AuthSettings settings,
+              RateLimiter& limiter, PasswordHasher& hasher);
 
   AuthSession register_user(const RegisterInput& input, const std::string& role = "user");
   AuthSession login(const LoginInput& input, const std::string& client_ip);
@@ -117,6 +119,7 @@ class AuthService final : public UserDirectory {
   UserRecord require_user(db::Connection& c, const std::string& id);
 
   db::Database& db_;
+  realtime::EventBus& bus_;
   AuthSettings settings_;
   RateLimiter& limiter_;
   PasswordHasher& hasher_;

@@ -29,6 +29,9 @@ std::string user(std::string_view user_id);
 std::string device(std::string_view device_id);
 }  // namespace topics
 
+// Internal: the user's credentials changed; their realtime sessions end (never forwarded).
+inline constexpr std::string_view kSessionRevoked = "session_revoked";
+
 // A notification for the user's sessions (API.md §8): {id, title, message, type, createdAt}.
 Event notification(std::string user_id, std::string_view title, std::string_view message,
                    std::string_view type);  // info | success | warning | error

@@ -152,6 +152,9 @@ class HubSession final : public http::WebSocketSession,
     connection_->send(*message);
   }
 
+  // The user's credentials changed: auth_failed and 4001.
+  void revoke(const std::string& why) { refuse(why); }
+
   // The sweeper's look: not authenticated in time, or its token expired.
   void check(EpochMs now) {
     std::string why;
@@ -356,6 +359,13 @@ void Hub::deliver(const std::string& user_id, const SharedEvent& event) {
       if (auto live = s.lock()) targets.push_back(std::move(live));
   }
   if (targets.empty()) return;
+  if (event->type == kSessionRevoked) {
+    const auto* reason = event->payload.if_contains("reason");
+    const std::string why = reason && reason->is_string() ? std::string(reason->get_string())
+                                                          : std::string("session revoked");
+    for (const auto& session : targets) session->revoke(why);
+    return;
+  }
   // Serialised once for every session of the user (pushes carry no sessionId).
   const auto message =
       std::make_shared<const std::string>(hub::server_message(event->type, event->payload));

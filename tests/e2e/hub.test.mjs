@@ -345,6 +345,21 @@ test('chat_message runs the agent over the socket; approvals come as hitl_reques
   for (const session of [s, other, theirs]) session.ws.close(1000);
 });
 
+test('a password change closes the user\'s sessions with 4001', async () => {
+  const ann = await user('Ann');
+  const bob = await user('Bob');
+  const [a, b] = [await signedIn(ann), await signedIn(bob)];
+  const changed = await api(server.url, 'POST', '/api/users/me/password', {
+    token: ann.token, body: { currentPassword: 'password123', newPassword: 'password456' },
+  });
+  assert.equal(changed.status, 200, changed.text);
+  assert.equal((await a.next('auth_failed')).payload.error, 'password changed');
+  assert.equal((await a.closed).code, 4001);
+  const ping = b.send('ping');
+  assert.equal((await b.next('pong')).payload.replyTo, ping, 'another user\'s session stays');
+  b.ws.close(1000);
+});
+
 test('a session never authenticated is closed with 4001 after 10 s', { timeout: 20000 }, async () => {
   const s = open();
   await s.opened;
