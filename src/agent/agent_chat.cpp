@@ -1,23 +1,18 @@
 #include "agent/agent_chat.hpp"
 
 #include "core/app_error.hpp"
+#include "core/validation.hpp"
 
 namespace karma::agent {
 
 namespace bj = boost::json;
 
-namespace {
-
-const bj::value* member(const bj::object& o, std::string_view key, bj::kind kind) {
-  const auto* v = o.if_contains(key);
-  return v && v->kind() == kind ? v : nullptr;
-}
-
-}  // namespace
-
 realtime::HubChat::Run AgentChat::chat(const std::string& user_id, const bj::object& message) {
-  const auto* content = member(message, "content", bj::kind::string);
-  if (!content) throw AppError::invalid("content", "is required and must be a string");
+  Violations violations;
+  JsonFields fields(message, violations);
+  // Only its presence is checked here; the run input checks the rest, as for POST /api/agent.
+  const auto content = fields.string("content", {1, 100'000, false}, true);
+  violations.throw_if_any();
   // The contract form of POST /api/agent: its checks are the run input's.
   bj::object body{{"messages", bj::array{bj::object{{"role", "user"}, {"content", *content}}}}};
   if (const auto* thread = message.if_contains("threadId"); thread && !thread->is_null())
@@ -30,15 +25,14 @@ realtime::HubChat::Run AgentChat::chat(const std::string& user_id, const bj::obj
 }
 
 realtime::HubChat::Run AgentChat::answer(const std::string& user_id, const bj::object& response) {
-  const auto* id = member(response, "interruptId", bj::kind::string);
-  if (!id) throw AppError::invalid("interruptId", "is required and must be a string");
-  const auto* approved = member(response, "approved", bj::kind::bool_);
-  if (!approved) throw AppError::invalid("approved", "is required and must be a boolean");
-  const std::string interrupt(id->get_string());
-  const auto thread = runtime_.thread_of_interrupt(user_id, interrupt);
+  Violations violations;
+  JsonFields fields(response, violations);
+  const auto interrupt = fields.string("interruptId", {1, 200}, true);
+  const auto approved = fields.boolean("approved", true);
+  violations.throw_if_any();
+  const auto thread = runtime_.thread_of_interrupt(user_id, *interrupt);
   if (!thread) throw AppError::not_found("Interrupt");
-  bj::object answer{{"interruptId", interrupt},
-                    {"status", approved->get_bool() ? "resolved" : "cancelled"}};
+  bj::object answer{{"interruptId", *interrupt}, {"status", *approved ? "resolved" : "cancelled"}};
   if (const auto* payload = response.if_contains("payload")) answer["payload"] = *payload;
   return start(
       user_id,

@@ -3,6 +3,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <unordered_set>
+
 #include "core/crypto.hpp"
 #include "core/json.hpp"
 #include "core/unicode.hpp"
@@ -297,12 +299,13 @@ std::vector<StatusChange> DeviceStore::mark_silent_offline(db::Connection& c, Ep
   const auto changed = c.query(
       "UPDATE devices SET status = 'offline', updated_at = $2 WHERE " + silent + " RETURNING id",
       {Timestamp{cutoff}, Timestamp{now}});
+  std::unordered_set<std::string> ids;
+  for (const auto& row : changed.rows) ids.insert(row.text(0));
   std::vector<StatusChange> out;
-  for (const auto& row : changed.rows)
-    for (const auto& was : before.rows)
-      if (was.text(0) == row.text(0))
-        out.push_back(
-            {was.text(0), was.text(1), "offline", was.text(2), was.opt_time(3), was.text(4)});
+  for (const auto& was : before.rows)
+    if (ids.contains(was.text(0)))
+      out.push_back(
+          {was.text(0), was.text(1), "offline", was.text(2), was.opt_time(3), was.text(4)});
   return out;
 }
 

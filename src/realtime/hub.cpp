@@ -318,12 +318,6 @@ std::shared_ptr<http::WebSocketSession> Hub::accept(std::optional<std::string> t
   return session;
 }
 
-std::size_t Hub::sessions() const {
-  std::lock_guard lock(mutex_);
-  return static_cast<std::size_t>(
-      std::count_if(all_.begin(), all_.end(), [](const auto& s) { return !s.expired(); }));
-}
-
 void Hub::join(const std::string& user_id, const std::shared_ptr<HubSession>& session) {
   std::lock_guard lock(mutex_);
   UserChannel& channel = channels_[user_id];

@@ -79,7 +79,6 @@ class Hub {
 
   // A session for an upgrade request; `token` from ?token=, if any.
   std::shared_ptr<http::WebSocketSession> accept(std::optional<std::string> token);
-  std::size_t sessions() const;
   const HubSettings& settings() const { return settings_; }
 
  private:

@@ -18,7 +18,6 @@ class HubModule final : public Module, private HubDirectory {
   HubModule(const Platform& platform, auth::AuthService& auth, devices::DeviceService& devices,
             projects::ProjectService& projects, avatars::AvatarService& avatars, HubChat& chat);
   void mount(http::Router& router, jobs::Scheduler& jobs) override;
-  Hub& hub() { return hub_; }
 
  private:
   std::optional<Identity> identify(std::string_view access_token) override;

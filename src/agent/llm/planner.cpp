@@ -6,6 +6,7 @@
 #include <array>
 #include <cctype>
 #include <optional>
+#include <set>
 
 #include "core/crypto.hpp"
 #include "core/json.hpp"
@@ -283,12 +284,12 @@ std::optional<Plan> go_to_page(const Request& r) {
   return std::nullopt;
 }
 
-// The words of a tool's name ("setTheme" → set, theme) and description, lowercased.
-std::vector<std::string> words_of(const ToolSpec& tool) {
-  std::vector<std::string> words;
+// The words of a tool's name ("setTheme" → set, theme) and description, lowercased, once each.
+std::set<std::string> words_of(const ToolSpec& tool) {
+  std::set<std::string> words;
   std::string word;
   const auto flush = [&] {
-    if (word.size() > 2) words.push_back(word);
+    if (word.size() > 2) words.insert(word);
     word.clear();
   };
   for (const char ch : tool.name) {
@@ -316,12 +317,8 @@ std::optional<Plan> declared_tool(const Request& r) {
   for (const ToolSpec& tool : r.tools) {
     if (tool.backend || find_builtin(tool.name)) continue;
     int score = r.text.find(unicode_lower(tool.name)) != std::string::npos ? 2 : 0;
-    const auto words = words_of(tool);
-    for (std::size_t i = 0; i < words.size(); ++i)
-      if (std::find(words.begin(), words.begin() + static_cast<std::ptrdiff_t>(i), words[i]) ==
-              words.begin() + static_cast<std::ptrdiff_t>(i) &&
-          r.text.find(words[i]) != std::string::npos)
-        ++score;
+    for (const std::string& word : words_of(tool))
+      if (r.text.find(word) != std::string::npos) ++score;
     if (score >= 2 && score > best_score) {
       best = &tool;
       best_score = score;
