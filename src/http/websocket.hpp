@@ -17,6 +17,8 @@ class WebSocketConnection {
  public:
   virtual ~WebSocketConnection() = default;
   virtual void send(std::string text) = 0;
+  // The same for a message many connections send: the buffer is shared, never copied.
+  virtual void send_shared(std::shared_ptr<const std::string> text) = 0;
   // Sends a close frame (normal closure) with `reason`; later sends are dropped.
   virtual void close(std::string reason) = 0;
   // The same with a close code of the application's (RFC 6455 §7.4, e.g. 4001).
@@ -35,6 +37,9 @@ class WebSocketSession {
   virtual bool close_on_binary() const { return false; }
   // Larger frames close the connection with 1009.
   virtual std::size_t max_frame_bytes() const { return 64 * 1024; }
+  // The last message a connection gets when its peer fell so far behind that `dropped`
+  // messages were thrown away (it is then closed with 1013); empty: none.
+  virtual std::string lagged_notice(std::size_t /*dropped*/) const { return {}; }
 };
 
 using WebSocketHandler = std::function<std::shared_ptr<WebSocketSession>(Request&)>;
