@@ -56,7 +56,7 @@ App::App(Config config)
       agent_(platform_, auth_.users(), devices_.service(), devices_.commands(), projects_.service(),
              avatars_.service()),
       hub_(platform_, auth_.service(), devices_.service(), projects_.service(), avatars_.service(),
-           agent_.chat()),
+           agent_.chat(), files_.transfer()),
       ops_(platform_, metrics_, KARMA_VERSION) {
   router_.set_error_translator([](const std::exception& e) -> std::optional<AppError> {
     if (const auto* db_error = dynamic_cast<const db::DbError*>(&e);
@@ -83,6 +83,7 @@ App::App(Config config)
   const auto origins = split_list(config_.cors_origins);
   options.cors_origins.assign(origins.begin(), origins.end());
   options.trust_proxy = config_.trust_proxy;
+  options.websocket_queue_bytes = config_.ws_queue_bytes;
   server_ = std::make_unique<http::Server>(std::move(options), router_, metrics_);
 }
 

@@ -11,6 +11,9 @@ class AgentChat final : public realtime::HubChat {
   explicit AgentChat(AgentRuntime& runtime) : runtime_(runtime) {}
   Run chat(const std::string& user_id, const boost::json::object& message) override;
   Run answer(const std::string& user_id, const boost::json::object& response) override;
+  bool owns_thread(const std::string& user_id, const std::string& thread_id) override {
+    return runtime_.owns_thread(user_id, thread_id);
+  }
 
  private:
   Run start(const std::string& user_id, const boost::json::object& body);

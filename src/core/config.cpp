@@ -64,6 +64,12 @@ void Config::validate() const {
     throw std::runtime_error("Stripe needs BILLING_SUCCESS_URL and BILLING_CANCEL_URL");
   if (uses_s3() && (aws_access_key_id.empty() || aws_secret_access_key.empty()))
     throw std::runtime_error("AWS_S3_BUCKET needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
+  if (ws_max_frame_bytes < 4096)
+    throw std::runtime_error("WS_MAX_FRAME_BYTES must be at least 4096");
+  if (ws_queue_bytes < ws_max_frame_bytes)
+    throw std::runtime_error("WS_QUEUE_BYTES must be at least WS_MAX_FRAME_BYTES");
+  if (ws_upload_idle_seconds < 1)
+    throw std::runtime_error("WS_UPLOAD_IDLE_SECONDS must be positive");
   if (s3_part_size_bytes < 5 * 1024 * 1024)
     throw std::runtime_error("S3_PART_SIZE_BYTES must be at least 5 MiB (S3's smallest part)");
 }
@@ -125,6 +131,12 @@ void bind_config(CLI::App& cmd, Config& c) {
       ->envname("TRUST_PROXY");
   setting("--heartbeat-interval", c.heartbeat_interval_seconds, "HEARTBEAT_INTERVAL_SECONDS",
           "Seconds between device heartbeats; 3 missed ones mark a device offline");
+  setting("--ws-max-frame-bytes", c.ws_max_frame_bytes, "WS_MAX_FRAME_BYTES",
+          "Largest realtime hub frame; larger ones close the socket (1009)");
+  setting("--ws-queue-bytes", c.ws_queue_bytes, "WS_QUEUE_BYTES",
+          "Unsent bytes one WebSocket may have queued before it gets `lagged` and a 1013 close");
+  setting("--ws-upload-idle-seconds", c.ws_upload_idle_seconds, "WS_UPLOAD_IDLE_SECONDS",
+          "Seconds a hub file upload may go without a chunk before it is dropped");
   setting("--metrics-max-samples", c.metrics_max_samples, "METRICS_MAX_SAMPLES_PER_DEVICE",
           "Metrics samples kept per device");
   setting("--metrics-retention-days", c.metrics_retention_days, "METRICS_RETENTION_DAYS",

@@ -41,6 +41,11 @@ struct Config {
   int auth_user_cache_ms = 1000;              // the guard trusts a user lookup this long
   bool trust_proxy = false;                   // take the client address from X-Forwarded-For
   int heartbeat_interval_seconds = 30;        // devices silent for 3 intervals become offline
+  // The realtime hub (API.md §8): its largest frame, what one socket may have queued and
+  // unsent before it is told `lagged` and closed, and how long a socket upload may idle.
+  std::size_t ws_max_frame_bytes = 1024 * 1024;
+  std::size_t ws_queue_bytes = 4 * 1024 * 1024;
+  int ws_upload_idle_seconds = 60;
   std::int64_t metrics_max_samples = 10'000;  // per device; older samples are pruned
   int metrics_retention_days = 30;
   std::int64_t upload_max_bytes = 5LL << 30;          // one uploaded file

@@ -106,7 +106,10 @@ std::string base64url_encode(std::string_view data) {
   return out;
 }
 
-bool base64url_decode(std::string_view text, std::string& out) {
+namespace {
+
+// Either alphabet: the two differ only in the characters for 62 and 63.
+bool decode_base64(std::string_view text, std::string& out, char c62, char c63) {
   if (text.size() % 4 == 1) return false;
   out.clear();
   out.reserve(text.size() * 3 / 4);
@@ -120,9 +123,9 @@ bool base64url_decode(std::string_view text, std::string& out) {
       v = c - 'a' + 26;
     else if (c >= '0' && c <= '9')
       v = c - '0' + 52;
-    else if (c == '-')
+    else if (c == c62)
       v = 62;
-    else if (c == '_')
+    else if (c == c63)
       v = 63;
     else
       return false;
@@ -135,6 +138,19 @@ bool base64url_decode(std::string_view text, std::string& out) {
   }
   // Canonical only: the bits past the last byte are zero, so each byte string has one spelling.
   return (buffer & ((1u << bits) - 1)) == 0;
+}
+
+}  // namespace
+
+bool base64url_decode(std::string_view text, std::string& out) {
+  return decode_base64(text, out, '-', '_');
+}
+
+bool base64_decode(std::string_view text, std::string& out) {
+  if (text.size() % 4 != 0) return false;
+  std::size_t padding = 0;
+  while (padding < 2 && padding < text.size() && text[text.size() - 1 - padding] == '=') ++padding;
+  return decode_base64(text.substr(0, text.size() - padding), out, '+', '/');
 }
 
 std::string sha256(std::string_view data) {

@@ -20,8 +20,11 @@ bool is_uuid(std::string_view text);
 std::string random_token(std::size_t bytes = 32);
 
 std::string base64url_encode(std::string_view data);
-// Returns false on malformed input (padding is accepted and ignored).
+// Returns false on malformed input (unpadded, canonical).
 bool base64url_decode(std::string_view text, std::string& out);
+// RFC 4648 §4 (the alphabet of btoa and Buffer), padded to a multiple of 4; false on anything
+// else.
+bool base64_decode(std::string_view text, std::string& out);
 
 std::string sha256(std::string_view data);  // raw 32 bytes
 std::string sha256_hex(std::string_view data);

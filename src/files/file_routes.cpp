@@ -10,6 +10,7 @@
 #include "core/validation.hpp"
 #include "files/file_json.hpp"
 #include "files/file_path.hpp"
+#include "files/upload_writer.hpp"
 #include "files/zip_stream.hpp"
 #include "http/multipart.hpp"
 
@@ -24,7 +25,6 @@ namespace {
 constexpr const char* kDevice = "Device";
 constexpr const char* kFile = "File";
 constexpr std::size_t kFieldLimitBytes = 4096;
-constexpr std::size_t kHeadBytes = 512;
 constexpr std::size_t kBatchMaxFiles = 1000;
 
 // An upload as it streams in: the `file` part goes straight to a blob (hashed on the way), the
@@ -44,7 +44,6 @@ class UploadStream final : public http::BodyStream, public http::MultipartSink {
   Response finish(std::string_view) override {
     parser_.finish();
     if (!file_seen_) throw AppError::invalid("file", "is required");
-    if (upload_.size == 0) throw AppError::invalid("file", "must not be empty");
     upload_.folder = normalize_path(path_ ? *path_ : "/", "path");
     if (category_) {
       if (std::find(kFileCategories.begin(), kFileCategories.end(), *category_) ==
@@ -57,9 +56,7 @@ class UploadStream final : public http::BodyStream, public http::MultipartSink {
         throw AppError::invalid("overwrite", "must be \"true\" or \"false\"");
       upload_.overwrite = *overwrite_ == "true";
     }
-    upload_.md5 = md5_.hex_final();
-    upload_.sha256 = sha256_.hex_final();
-    FileRecord file = service_.record_upload(caller_, device_id_, std::move(upload_), *writer_);
+    FileRecord file = writer_->finish(caller_, device_id_, std::move(upload_));
     return Response::created(bj::object{{"file", file_json(file)}});
   }
 
@@ -73,7 +70,7 @@ class UploadStream final : public http::BodyStream, public http::MultipartSink {
       upload_.name = validate_name(*headers.filename, "file");
       file_seen_ = true;
       in_file_ = true;
-      writer_ = service_.create_blob();
+      writer_.emplace(service_, quota_left_);
     } else if (headers.name == "path" || headers.name == "category" ||
                headers.name == "overwrite") {
       field_name_ = headers.name;
@@ -83,16 +80,6 @@ class UploadStream final : public http::BodyStream, public http::MultipartSink {
 
   void on_part_data(std::string_view bytes) override {
     if (in_file_) {
-      upload_.size += static_cast<std::int64_t>(bytes.size());
-      const auto limit = service_.settings().max_file_bytes;
-      if (upload_.size > limit)
-        throw AppError::too_large("File exceeds " + std::to_string(limit) + " bytes", limit);
-      if (upload_.size > quota_left_)
-        throw AppError::plan_limit("Storage quota exceeded", quota_left_);
-      if (upload_.head.size() < kHeadBytes)
-        upload_.head.append(bytes.substr(0, kHeadBytes - upload_.head.size()));
-      md5_.update(bytes);
-      sha256_.update(bytes);
       writer_->write(bytes);
     } else if (field_) {
       if (field_->size() + bytes.size() > kFieldLimitBytes)
@@ -115,9 +102,7 @@ class UploadStream final : public http::BodyStream, public http::MultipartSink {
   const std::string device_id_;
   http::MultipartParser parser_;
   const std::int64_t quota_left_;
-  std::unique_ptr<storage::BlobWriter> writer_;  // destroyed unfinished: the blob is dropped
-  crypto::Digest md5_{crypto::Digest::Algorithm::md5};
-  crypto::Digest sha256_{crypto::Digest::Algorithm::sha256};
+  std::optional<UploadWriter> writer_;
   UploadedFile upload_;
   bool file_seen_ = false;
   bool in_file_ = false;

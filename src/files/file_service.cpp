@@ -23,6 +23,13 @@ namespace bj = boost::json;
 constexpr const char* kDevice = "Device";
 constexpr const char* kFile = "File";
 
+// An upload may not take a path a folder holds, nor a file's without `overwrite`.
+AppError path_taken(const std::string& path, bool by_folder) {
+  return AppError(ErrorCode::conflict,
+                  (by_folder ? "A folder exists at " : "A file exists at ") + path,
+                  bj::object{{"field", "path"}, {"path", path}});
+}
+
 // `needle`: the query's `q`, already lower-cased (once per listing, not once per file).
 bool matches(const FileRecord& f, const FileQuery& q, const std::optional<std::string>& needle) {
   if (q.type && f.type != *q.type) return false;
@@ -88,6 +95,28 @@ std::int64_t FileService::remaining_quota(const Caller& caller) {
   if (!quota) return INT64_MAX;
   return std::max<std::int64_t>(
       0, *quota - store_.used_bytes(*c, devices_.device_ids_of(*c, caller.user_id)));
+}
+
+std::int64_t FileService::check_upload(const Caller& caller, const std::string& device_id,
+                                       const std::string& folder, const std::string& name,
+                                       std::int64_t size, bool overwrite) {
+  if (size > settings_.max_file_bytes)
+    throw AppError::too_large("File exceeds " + std::to_string(settings_.max_file_bytes) + " bytes",
+                              settings_.max_file_bytes);
+  const std::string path = join_path(folder, name);
+  if (path.size() > kMaxPathBytes) throw AppError::invalid("path", "too long");
+  auto c = db_.acquire();
+  require_device(*c, caller, device_id);
+  const auto existing = store_.find_by_path(*c, device_id, path);
+  if (existing && (existing->is_directory || !overwrite))
+    throw path_taken(path, existing->is_directory);
+  const auto quota = plans_.storage_quota(*c, caller.user_id);
+  if (!quota) return INT64_MAX;
+  const std::int64_t left = std::max<std::int64_t>(
+      0, *quota - store_.used_bytes(*c, devices_.device_ids_of(*c, caller.user_id)) +
+             (existing ? existing->size : 0));
+  if (size > left) throw AppError::plan_limit("Storage quota exceeded", left);
+  return left;
 }
 
 bool FileService::ensure_folders(db::Connection& c, const std::string& device_id,
@@ -166,13 +195,8 @@ FileRecord FileService::record_upload(const Caller& caller, const std::string& d
           // A concurrent upload of the path committed first; its row is visible now.
           existing = store_.lock_by_path(c, device_id, path);
         }
-        if (!existing || existing->is_directory || !upload.overwrite) {
-          throw AppError(
-              ErrorCode::conflict,
-              (existing && existing->is_directory ? "A folder exists at " : "A file exists at ") +
-                  path,
-              bj::object{{"field", "path"}, {"path", path}});
-        }
+        if (!existing || existing->is_directory || !upload.overwrite)
+          throw path_taken(path, existing && existing->is_directory);
         require_quota(c, caller.user_id, upload.size - existing->size);
         replaced_key = existing->storage_key;
         FileRecord f = with_upload(std::move(*existing));

@@ -93,6 +93,13 @@ class FileService {
   void require_device(const Caller& caller, const std::string& device_id);
   // Bytes the caller may still store (INT64_MAX when unlimited).
   std::int64_t remaining_quota(const Caller& caller);
+  // What an upload announcing its size is told before any byte (the hub's file_upload): the
+  // device is the caller's, the size fits the file limit and the quota, and nothing is at
+  // folder/name unless `overwrite` lets a file there be replaced. record_upload checks it all
+  // again. Returns the quota left.
+  std::int64_t check_upload(const Caller& caller, const std::string& device_id,
+                            const std::string& folder, const std::string& name, std::int64_t size,
+                            bool overwrite);
   // Records an upload whose blob is written but not yet committed; commits it. On any failure
   // nothing is left: no row and no unreferenced blob.
   FileRecord record_upload(const Caller& caller, const std::string& device_id, UploadedFile upload,

@@ -4,6 +4,7 @@
 #include "billing/plans.hpp"
 #include "devices/device_directory.hpp"
 #include "files/file_service.hpp"
+#include "files/file_transfer.hpp"
 #include "platform/module.hpp"
 
 namespace karma::files {
@@ -13,10 +14,12 @@ class FilesModule final : public Module {
   FilesModule(const Platform& platform, devices::DeviceDirectory& devices,
               billing::PlanDirectory& plans);
   FileService& service() { return service_; }
+  FileTransfer& transfer() { return transfer_; }
   void mount(http::Router& router, jobs::Scheduler& jobs) override;
 
  private:
   FileService service_;
+  FileTransfer transfer_{service_};
 };
 
 }  // namespace karma::files

@@ -29,6 +29,10 @@ std::string user(std::string_view user_id);
 std::string device(std::string_view device_id);
 }  // namespace topics
 
+// A run's contract event (API.md §7) plus threadId and runId, on the user's topic whatever
+// transport runs it: the hub passes it to the sessions subscribed to `thread:<threadId>`.
+inline constexpr std::string_view kChatResponse = "chat_response";
+
 // Internal: the user's credentials changed; their realtime sessions end (never forwarded).
 inline constexpr std::string_view kSessionRevoked = "session_revoked";
 

@@ -16,14 +16,22 @@ namespace bj = boost::json;
 
 namespace {
 
-// The topic an event belongs to, for muting: the thing it is about, or the user's own topic.
+// The topic an event belongs to: a run's chat_response its thread's (only sessions that
+// subscribed to it get those); anything else the thing it is about, for muting, or the user's
+// own topic.
 std::string topic_of(const Event& e, const std::string& user_id) {
+  const char* key_of_thread = e.type == kChatResponse ? "threadId" : "";
   for (const auto& [key, kind] :
-       {std::pair{"deviceId", "device:"}, std::pair{"avatarId", "avatar:"},
-        std::pair{"projectId", "project:"}, std::pair{"threadId", "thread:"}})
+       {std::pair{key_of_thread, "thread:"}, std::pair{"deviceId", "device:"},
+        std::pair{"avatarId", "avatar:"}, std::pair{"projectId", "project:"}})
     if (const auto* id = e.payload.if_contains(key); id && id->is_string())
       return kind + std::string(id->get_string());
   return topics::user(user_id);
+}
+
+std::string_view string_at(const bj::object& o, std::string_view key) {
+  const auto* v = o.if_contains(key);
+  return v && v->is_string() ? std::string_view(v->get_string()) : std::string_view();
 }
 
 bj::array topic_list(const std::vector<std::string>& topics) {
@@ -77,6 +85,7 @@ class ChatSink final : public http::EventSink {
     }
     callback();
   }
+  const std::string& run_id() const { return run_id_; }
 
  private:
   Deliver deliver_;
@@ -122,6 +131,10 @@ class HubSession final : public http::WebSocketSession,
       change_topics(m, m.type == "subscribe");
     } else if (m.type == "chat_message" || m.type == "hitl_response") {
       run_agent(m);
+    } else if (m.type == "file_upload") {
+      begin_upload(m);
+    } else if (m.type == "file_chunk" || m.type == "file_complete") {
+      continue_upload(m);
     } else {
       reply("error", hub::unknown_type(m.type, m.id));
     }
@@ -130,12 +143,14 @@ class HubSession final : public http::WebSocketSession,
   void on_close() override {
     std::string user_id;
     std::vector<std::shared_ptr<ChatSink>> runs;
+    Uploads uploads;  // dropped here (on a worker): an abandoned upload leaves nothing
     {
       std::lock_guard lock(mutex_);
       closed_ = true;
       user_id = user_id_;
       connection_.reset();
       runs.swap(runs_);
+      uploads.swap(uploads_);
     }
     // Closing the socket cancels its runs, as a disconnect does for POST /api/agent.
     for (const auto& run : runs) run->close();
@@ -144,26 +159,46 @@ class HubSession final : public http::WebSocketSession,
 
   bool close_on_binary() const override { return true; }
   std::size_t max_frame_bytes() const override { return hub_.settings().max_frame_bytes; }
+  std::string lagged_notice(std::size_t dropped) const override {
+    return hub::server_message("lagged", bj::object{{"dropped", dropped}}, id_);
+  }
 
-  // An event of the session's user, already serialised for every session.
-  void push(const std::string& topic, const std::shared_ptr<const std::string>& message) {
+  // An event of the session's user, already serialised for every session. A thread's
+  // chat_response reaches the sessions subscribed to the thread, but not the one whose run it
+  // is (that one has it already).
+  void push(const Event& event, const std::string& topic,
+            const std::shared_ptr<const std::string>& message) {
     std::lock_guard lock(mutex_);
     if (closed_ || !connection_ || user_id_.empty() || muted_.contains(topic)) return;
-    connection_->send(*message);
+    if (event.type == kChatResponse) {
+      if (!subscribed_.contains(topic)) return;
+      const std::string_view run_id = string_at(event.payload, "runId");
+      for (const auto& run : runs_)
+        if (!run->closed() && run->run_id() == run_id) return;
+    }
+    connection_->send_shared(message);
   }
 
   // The user's credentials changed: auth_failed and 4001.
   void revoke(const std::string& why) { refuse(why); }
 
-  // The sweeper's look: not authenticated in time, or its token expired.
+  // The sweeper's look: not authenticated in time, or its token expired; uploads gone idle.
   void check(EpochMs now) {
     std::string why;
+    std::vector<std::string> idle;
     {
       std::lock_guard lock(mutex_);
       if (closed_ || refused_) return;
       if (user_id_.empty() && now >= auth_deadline_) why = "authentication timed out";
       if (!user_id_.empty() && now >= expires_at_) why = "token expired";
+      const EpochMs cutoff = now - hub_.settings().upload_idle_timeout.count();
+      for (const auto& [id, upload] : uploads_)
+        if (upload->last_activity.load() < cutoff) idle.push_back(id);
     }
+    for (const auto& id : idle)
+      drop_upload(id,
+                  hub::error_payload("TIMEOUT", "No chunk came in time: the upload is dropped", {}),
+                  {});
     if (!why.empty()) refuse(why);
   }
 
@@ -175,10 +210,12 @@ class HubSession final : public http::WebSocketSession,
 
   // False once the session is gone.
   bool reply(std::string_view type, bj::object payload) {
-    std::string message = hub::server_message(type, std::move(payload), id_);
     std::lock_guard lock(mutex_);
+    return reply_locked(type, std::move(payload));
+  }
+  bool reply_locked(std::string_view type, bj::object payload) {
     if (!connection_ || closed_) return false;
-    connection_->send(std::move(message));
+    connection_->send(hub::server_message(type, std::move(payload), id_));
     return true;
   }
 
@@ -244,6 +281,108 @@ class HubSession final : public http::WebSocketSession,
     run.start(std::move(sink));
   }
 
+  struct Upload {
+    std::unique_ptr<HubUpload> upload;
+    std::int64_t next_seq = 0;
+    std::atomic<EpochMs> last_activity{0};
+  };
+  using Uploads = std::map<std::string, std::shared_ptr<Upload>>;
+
+  // file_upload: checked (ownership, path, size, quota) before any byte comes.
+  void begin_upload(const hub::ClientMessage& m) {
+    std::shared_ptr<Upload> upload;
+    {
+      std::lock_guard lock(mutex_);
+      if (uploads_.size() >= hub_.settings().uploads_per_session) {
+        const auto limit = static_cast<std::int64_t>(hub_.settings().uploads_per_session);
+        reply_locked("error", hub::error_payload("RATE_LIMIT_EXCEEDED",
+                                                 "At most " + std::to_string(limit) +
+                                                     " uploads at once per session",
+                                                 m.id));
+        return;
+      }
+    }
+    try {
+      upload = std::make_shared<Upload>();
+      upload->upload = hub_.files_.begin(user(), m.payload);
+    } catch (const AppError& e) {
+      reply("error", hub::error_payload(code_name(e.code()), e.what(), m.id));
+      return;
+    }
+    upload->last_activity = now_ms();
+    const std::string id = crypto::uuid_v4();
+    {
+      std::lock_guard lock(mutex_);
+      if (closed_) return;  // dropped with `upload`
+      uploads_.emplace(id, upload);
+    }
+    reply("file_upload",
+          bj::object{{"uploadId", id}, {"chunkSize", chunk_size()}, {"replyTo", m.id}});
+  }
+
+  // file_chunk {uploadId, seq, data} and file_complete {uploadId}. A bad chunk drops the upload.
+  void continue_upload(const hub::ClientMessage& m) {
+    const std::string id(string_at(m.payload, "uploadId"));
+    std::shared_ptr<Upload> upload;
+    {
+      std::lock_guard lock(mutex_);
+      if (const auto it = uploads_.find(id); it != uploads_.end()) upload = it->second;
+    }
+    if (!upload) {
+      bj::object payload = hub::error_payload("NOT_FOUND", "No such upload in progress", m.id);
+      payload["uploadId"] = id;
+      reply("error", std::move(payload));
+      return;
+    }
+    upload->last_activity = now_ms();
+    try {
+      if (m.type == "file_complete") {
+        bj::object file = upload->upload->complete();
+        forget_upload(id);
+        reply("file_complete",
+              bj::object{{"uploadId", id}, {"file", std::move(file)}, {"replyTo", m.id}});
+        return;
+      }
+      const auto* seq = m.payload.if_contains("seq");
+      if (!seq || !seq->is_int64() || seq->as_int64() != upload->next_seq)
+        throw AppError::invalid(
+            "seq", "chunks must come in order: expected seq " + std::to_string(upload->next_seq));
+      std::string bytes;
+      const auto* data = m.payload.if_contains("data");
+      if (!data || !data->is_string() || !crypto::base64_decode(data->get_string(), bytes))
+        throw AppError::invalid("data", "must be base64 (RFC 4648, padded)");
+      if (bytes.size() > chunk_size())
+        throw AppError::invalid("data", "carries more than chunkSize bytes");
+      upload->upload->append(bytes);
+      ++upload->next_seq;
+    } catch (const AppError& e) {
+      drop_upload(id, hub::error_payload(code_name(e.code()), e.what(), m.id), e.details());
+    }
+  }
+
+  // The most raw bytes one chunk may carry: base64 of it, in its envelope, fits the frame limit.
+  std::size_t chunk_size() const {
+    constexpr std::size_t kEnvelopeRoom = 1024;
+    return (hub_.settings().max_frame_bytes - kEnvelopeRoom) / 4 * 3;
+  }
+
+  // Removes the upload from the session; destroying it drops its bytes.
+  std::shared_ptr<Upload> forget_upload(const std::string& id) {
+    std::lock_guard lock(mutex_);
+    const auto it = uploads_.find(id);
+    if (it == uploads_.end()) return nullptr;
+    auto upload = std::move(it->second);
+    uploads_.erase(it);
+    return upload;
+  }
+
+  void drop_upload(const std::string& id, bj::object error, const bj::value& details) {
+    if (!forget_upload(id)) return;
+    error["uploadId"] = id;
+    if (!details.is_null()) error["details"] = details;
+    reply("error", std::move(error));
+  }
+
   void change_topics(const hub::ClientMessage& m, bool subscribe) {
     const auto* list = m.payload.if_contains("topics");
     if (!list || !list->is_array() || list->get_array().empty() || list->get_array().size() > 100) {
@@ -257,8 +396,9 @@ class HubSession final : public http::WebSocketSession,
       const auto topic = hub::parse_topic(name);
       // Judged one by one; something that does not exist is refused as what may not be seen.
       const bool allowed =
-          topic &&
-          (topic->kind == "user" ? topic->id == user_id : hub_.directory_.may_see(user_id, *topic));
+          topic && (topic->kind == "user"     ? topic->id == user_id
+                    : topic->kind == "thread" ? hub_.chat_.owns_thread(user_id, topic->id)
+                                              : hub_.directory_.may_see(user_id, *topic));
       if (subscribe && !allowed) {
         reply("error", hub::forbidden_topic(name, m.id));
         continue;
@@ -293,14 +433,19 @@ class HubSession final : public http::WebSocketSession,
   std::set<std::string> subscribed_;             // asked for explicitly
   std::set<std::string> muted_;                  // unsubscribed
   std::vector<std::shared_ptr<ChatSink>> runs_;  // the agent runs this session started
+  Uploads uploads_;                              // by uploadId
   bool closed_ = false;
   bool refused_ = false;
 };
 
-Hub::Hub(EventBus& bus, HubDirectory& directory, HubChat& chat, HubSettings settings)
-    : bus_(bus), directory_(directory), chat_(chat), settings_(settings), sweeper_([this] {
-        sweep();
-      }) {}
+Hub::Hub(EventBus& bus, HubDirectory& directory, HubChat& chat, HubFiles& files,
+         HubSettings settings)
+    : bus_(bus),
+      directory_(directory),
+      chat_(chat),
+      files_(files),
+      settings_(settings),
+      sweeper_([this] { sweep(); }) {}
 
 Hub::~Hub() {
   {
@@ -364,7 +509,7 @@ void Hub::deliver(const std::string& user_id, const SharedEvent& event) {
   const auto message =
       std::make_shared<const std::string>(hub::server_message(event->type, event->payload));
   const std::string topic = topic_of(*event, user_id);
-  for (const auto& session : targets) session->push(topic, message);
+  for (const auto& session : targets) session->push(*event, topic, message);
 }
 
 void Hub::sweep() {

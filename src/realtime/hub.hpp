@@ -58,11 +58,37 @@ class HubChat {
   virtual Run chat(const std::string& user_id, const boost::json::object& message) = 0;
   // hitl_response {interruptId, approved, payload?}: resumes the interrupt's thread.
   virtual Run answer(const std::string& user_id, const boost::json::object& response) = 0;
+  // Whether the thread is the user's (a `thread:<id>` topic).
+  virtual bool owns_thread(const std::string& user_id, const std::string& thread_id) = 0;
+};
+
+// One file arriving over the socket (file_upload → file_chunk … → file_complete). Destroyed
+// before complete() succeeded, it leaves no row and no bytes.
+class HubUpload {
+ public:
+  virtual ~HubUpload() = default;
+  // The next chunk's bytes; throws AppError past the announced size (or a limit).
+  virtual void append(std::string_view bytes) = 0;
+  // Records the file; its DeviceFile. Throws AppError when fewer bytes came than announced, or
+  // as the HTTP upload would.
+  virtual boost::json::object complete() = 0;
+};
+
+// The files feature, as the hub's file transfer uses it (API.md §8).
+class HubFiles {
+ public:
+  virtual ~HubFiles() = default;
+  // file_upload {deviceId, path, name, size, mimeType?, overwrite?}: checks ownership, path,
+  // size and quota before any byte; throws AppError for what is refused.
+  virtual std::unique_ptr<HubUpload> begin(const std::string& user_id,
+                                           const boost::json::object& request) = 0;
 };
 
 struct HubSettings {
   std::chrono::milliseconds auth_timeout{10'000};
   std::size_t max_frame_bytes = 1 << 20;
+  std::chrono::milliseconds upload_idle_timeout{60'000};  // then the upload is dropped
+  std::size_t uploads_per_session = 4;                    // in progress at once
 };
 
 // Close codes beyond RFC 6455's (API.md §8).
@@ -72,7 +98,7 @@ class HubSession;
 
 class Hub {
  public:
-  Hub(EventBus& bus, HubDirectory& directory, HubChat& chat, HubSettings settings);
+  Hub(EventBus& bus, HubDirectory& directory, HubChat& chat, HubFiles& files, HubSettings settings);
   ~Hub();
   Hub(const Hub&) = delete;
   Hub& operator=(const Hub&) = delete;
@@ -95,6 +121,7 @@ class Hub {
   EventBus& bus_;
   HubDirectory& directory_;
   HubChat& chat_;
+  HubFiles& files_;
   const HubSettings settings_;
   mutable std::mutex mutex_;
   std::unordered_map<std::string, UserChannel> channels_;

@@ -1,18 +1,22 @@
 #include "realtime/hub_module.hpp"
 
 #include "core/app_error.hpp"
+#include "core/config.hpp"
 #include "http/router.hpp"
 
 namespace karma::realtime {
 
 HubModule::HubModule(const Platform& platform, auth::AuthService& auth,
                      devices::DeviceService& devices, projects::ProjectService& projects,
-                     avatars::AvatarService& avatars, HubChat& chat)
+                     avatars::AvatarService& avatars, HubChat& chat, HubFiles& files)
     : auth_(auth),
       devices_(devices),
       projects_(projects),
       avatars_(avatars),
-      hub_(platform.bus, *this, chat, HubSettings{}) {}
+      hub_(platform.bus, *this, chat, files,
+           HubSettings{.max_frame_bytes = platform.config.ws_max_frame_bytes,
+                       .upload_idle_timeout =
+                           std::chrono::seconds(platform.config.ws_upload_idle_seconds)}) {}
 
 std::optional<HubDirectory::Identity> HubModule::identify(std::string_view access_token) {
   try {

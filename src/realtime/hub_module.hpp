@@ -16,7 +16,8 @@ namespace karma::realtime {
 class HubModule final : public Module, private HubDirectory {
  public:
   HubModule(const Platform& platform, auth::AuthService& auth, devices::DeviceService& devices,
-            projects::ProjectService& projects, avatars::AvatarService& avatars, HubChat& chat);
+            projects::ProjectService& projects, avatars::AvatarService& avatars, HubChat& chat,
+            HubFiles& files);
   void mount(http::Router& router, jobs::Scheduler& jobs) override;
 
  private:

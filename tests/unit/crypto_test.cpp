@@ -67,6 +67,26 @@ TEST(Crypto, Base64UrlRoundTrip) {
   EXPECT_FALSE(base64url_decode("a", out));
 }
 
+// RFC 4648 §10's vectors, in the padded standard alphabet the hub's file chunks use.
+TEST(Crypto, Base64DecodesThePaddedStandardAlphabet) {
+  const std::pair<const char*, const char*> vectors[] = {{"", ""},
+                                                         {"Zg==", "f"},
+                                                         {"Zm8=", "fo"},
+                                                         {"Zm9v", "foo"},
+                                                         {"Zm9vYg==", "foob"},
+                                                         {"Zm9vYmE=", "fooba"},
+                                                         {"Zm9vYmFy", "foobar"},
+                                                         {"+/8=", "\xfb\xff"}};
+  for (const auto& [text, bytes] : vectors) {
+    std::string out;
+    ASSERT_TRUE(base64_decode(text, out)) << text;
+    EXPECT_EQ(out, bytes);
+  }
+  std::string out;
+  for (const char* bad : {"Zg", "Zg=", "Zg===", "Z===", "-_8=", "Zm9v\n", "Zh==", "=Zg="})
+    EXPECT_FALSE(base64_decode(bad, out)) << bad;
+}
+
 TEST(Crypto, Base64UrlDecodesOnlyTheCanonicalSpelling) {
   std::string out;
   ASSERT_TRUE(base64url_decode("-_8", out));  // 0xfb 0xff

@@ -162,6 +162,11 @@ std::optional<std::string> AgentRuntime::thread_of_interrupt(const std::string& 
   return threads_.thread_of_interrupt(*c, interrupt_id, user_id);
 }
 
+bool AgentRuntime::owns_thread(const std::string& user_id, const std::string& thread_id) {
+  auto c = db_.acquire();
+  return threads_.owner(*c, thread_id) == user_id;
+}
+
 ThreadClaim::~ThreadClaim() {
   if (release_) release_();
 }
@@ -293,16 +298,37 @@ bj::value AgentRuntime::load_state(const Caller& caller, const RunInput& input) 
   return state;
 }
 
+void AgentRuntime::publish_chat_response(const PreparedRun& run, std::string_view data) {
+  boost::system::error_code ec;
+  bj::value event = bj::parse(data, ec);
+  if (ec || !event.is_object()) return;  // "[DONE]"
+  bj::object payload = std::move(event.as_object());
+  payload["threadId"] = run.input.thread_id;
+  payload["runId"] = run.input.run_id;
+  bus_.publish(realtime::topics::user(run.caller.user_id),
+               {std::string(realtime::kChatResponse), run.caller.user_id, std::move(payload)});
+}
+
 void AgentRuntime::execute(const PreparedRun& run, http::EventSink& sink, Stop& stop) {
   const std::atomic<bool>& gone = stop.gone;
   const RunInput& in = run.input;
   const EpochMs deadline = now_ms() + settings_.run_deadline_ms;
   auto encoder = run.contract_events ? contract_encoder()
                                      : agui_encoder(in.protocol_1_0, in.thread_id, in.run_id);
-  const Encoder::Send send = [&sink](std::string_view data, std::string_view event) {
-    sink.send(data, event);
+  // Every run's contract events also reach the hub sessions subscribed to its thread
+  // (API.md §8), whichever dialect the caller streams.
+  auto thread_feed = run.contract_events ? nullptr : contract_encoder();
+  const Encoder::Send publish = [&](std::string_view data, std::string_view) {
+    publish_chat_response(run, data);
   };
-  RunStream stream([&](const Event& e) { encoder->encode(e, send); });
+  const Encoder::Send send = [&](std::string_view data, std::string_view event) {
+    sink.send(data, event);
+    if (!thread_feed) publish(data, event);
+  };
+  RunStream stream([&](const Event& e) {
+    encoder->encode(e, send);
+    if (thread_feed) thread_feed->encode(e, publish);
+  });
   const auto cancelled = [&] { return gone || stopping_ || now_ms() > deadline; };
   stream.started(in.thread_id, in.run_id);
   if (run.refusal) {

@@ -81,6 +81,7 @@ class AgentRuntime {
   // The thread of an interrupt of the user's; nullopt for anything else.
   std::optional<std::string> thread_of_interrupt(const std::string& user_id,
                                                  const std::string& interrupt_id);
+  bool owns_thread(const std::string& user_id, const std::string& thread_id);
   // Runs `run` on a thread of its own, streaming into `sink`.
   void start(PreparedRun run, std::shared_ptr<http::EventSink> sink);
   // Ends every run (RUN_ERROR) and waits for them.
@@ -94,6 +95,8 @@ class AgentRuntime {
     http::Cancellation cancellation;
   };
   void execute(const PreparedRun& run, http::EventSink& sink, Stop& stop);
+  // One contract event of the run, as a chat_response on its user's topic.
+  void publish_chat_response(const PreparedRun& run, std::string_view data);
   void release(const std::string& thread_id, const std::string& run_id);
   // The refusal of a run on a thread whose interrupts wait (expiring those past due), if any.
   std::optional<std::pair<std::string, std::string>> check_interrupts(db::Connection& c,

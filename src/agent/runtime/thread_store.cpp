@@ -19,6 +19,12 @@ ThreadRecord ThreadStore::open(db::Connection& c, const std::string& id, const s
   return {row.text(0), row.text(1), row.text(2)};
 }
 
+std::optional<std::string> ThreadStore::owner(db::Connection& c, const std::string& id) {
+  const auto r = c.query("SELECT user_id FROM agent_threads WHERE id = $1", {id});
+  if (r.empty()) return std::nullopt;
+  return r.first().text(0);
+}
+
 bool ThreadStore::claim(db::Connection& c, const std::string& id, const std::string& run_id,
                         EpochMs now, EpochMs until) {
   return c.query(

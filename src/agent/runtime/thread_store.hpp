@@ -29,6 +29,8 @@ class ThreadStore {
   // The thread, created for `user_id` when it does not exist yet.
   ThreadRecord open(db::Connection& c, const std::string& id, const std::string& user_id,
                     EpochMs now);
+  // Whose the thread is; nullopt when there is no such thread.
+  std::optional<std::string> owner(db::Connection& c, const std::string& id);
   // True when the run took the thread: no other run holds it (or its hold lapsed).
   bool claim(db::Connection& c, const std::string& id, const std::string& run_id, EpochMs now,
              EpochMs until);
