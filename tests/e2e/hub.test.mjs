@@ -3,6 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
+import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { startServer, api, uniqueEmail } from './harness.mjs';
 import { hubClient, UUID } from './hub_client.mjs';
 
@@ -275,6 +276,89 @@ test('chat_message runs the agent over the socket; approvals come as hitl_reques
   await http.text();
   assert.equal((await other.next('hitl_request')).payload.reason, 'approval_required');
   for (const session of [s, other, theirs]) session.ws.close(1000);
+});
+
+test('thread:<id> topics carry a thread\'s chat_response events, whichever transport runs it', async () => {
+  const ann = await user('Ann');
+  const bob = await user('Bob');
+  await device(ann, 'Atlas');
+  const runner = await signedIn(ann);
+  const watcher = await signedIn(ann);
+  const quiet = await signedIn(ann);
+  runner.send('chat_message', { content: 'list my devices' });
+  const threadId = (await chatRun(runner))[0].threadId;
+
+  // Only the owner may follow the thread; nothing that does not exist either.
+  const intruder = await signedIn(bob);
+  intruder.send('subscribe', { topics: [`thread:${threadId}`, 'thread:no-such-thread'] });
+  for (let i = 0; i < 2; ++i) assert.equal((await intruder.next('error')).payload.code, 'FORBIDDEN');
+  for (const s of [watcher, runner]) {
+    s.send('subscribe', { topics: [`thread:${threadId}`] });
+    assert.ok((await s.next('subscribed')).payload.topics.includes(`thread:${threadId}`));
+  }
+
+  // A run over POST /api/agent in the AG-UI dialect: the watcher gets it in the contract's.
+  const http = await fetch(`${server.url}/api/agent`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ann.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ threadId, messages: [{ role: 'user', content: 'list my devices' }] }),
+  });
+  assert.match(await http.text(), /RUN_FINISHED/);
+  const watched = await chatRun(watcher);
+  assert.ok(watched.every((e) => e.threadId === threadId && e.runId === watched[0].runId));
+  assert.deepEqual(watched.map((e) => e.type).filter((t) => t === 'tool_call' || t === 'done'), ['tool_call', 'done']);
+  const viaHttp = watched[0].runId;
+  assert.deepEqual((await chatRun(runner)).map((e) => e.runId), watched.map(() => viaHttp), 'every subscriber');
+
+  // A run over the socket: its own session gets each event once, the watcher too.
+  runner.send('chat_message', { content: 'list my devices', threadId });
+  const ran = await chatRun(runner);
+  const seen = await chatRun(watcher);
+  assert.deepEqual(seen.map((e) => e.type), ran.map((e) => e.type));
+  assert.notEqual(ran[0].runId, viaHttp);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(runner.received.filter((m) => m.type === 'chat_response').length, 0, 'no duplicates for the runner');
+  assert.equal(quiet.received.filter((m) => m.type === 'chat_response').length, 0, 'not subscribed: nothing');
+  assert.equal(intruder.received.filter((m) => m.type === 'chat_response').length, 0);
+
+  // Unsubscribed, the watcher hears no more.
+  watcher.send('unsubscribe', { topics: [`thread:${threadId}`] });
+  await watcher.next('subscribed');
+  runner.send('chat_message', { content: 'list my devices', threadId });
+  await chatRun(runner);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(watcher.received.filter((m) => m.type === 'chat_response').length, 0);
+  for (const s of [runner, watcher, quiet, intruder]) s.ws.close(1000);
+});
+
+// An access token signed as the server signs them (HS256, its key id), expiring in `seconds`.
+function accessToken(secret, userId, seconds) {
+  const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const kid = createHash('sha256').update(`kid:${secret}`).digest('hex').slice(0, 16);
+  const now = Math.floor(Date.now() / 1000);
+  const unsigned = `${b64({ alg: 'HS256', typ: 'JWT', kid })}.${b64({ iss: 'karma', sub: userId, jti: randomUUID(), iat: now, exp: now + seconds })}`;
+  return `${unsigned}.${createHmac('sha256', secret).update(unsigned).digest('base64url')}`;
+}
+
+test('a token that expires mid-session ends it (4001) unless a fresh auth came first', { timeout: 20000 }, async () => {
+  const secret = 'hub-expiry-test-secret-0123456789abcdef';
+  const own = await startServer({ SECRET_KEY: secret });
+  try {
+    const reg = await api(own.url, 'POST', '/api/auth/register', { body: { email: uniqueEmail('expiry'), password: 'password123', name: 'E' } });
+    const { accessToken: fresh, user: { id } } = reg.body.data;
+    const short = accessToken(secret, id, 2);
+    const expiring = await signedIn({ token: short, id }, '/api/ws', own.url);
+    const renewed = await signedIn({ token: short, id }, '/api/ws', own.url);
+    renewed.send('auth', { token: fresh });
+    await renewed.next('auth_success');
+    assert.equal((await expiring.next('auth_failed', 5000)).payload.error, 'token expired');
+    assert.equal((await expiring.closed).code, 4001);
+    const ping = renewed.send('ping');
+    assert.equal((await renewed.next('pong')).payload.replyTo, ping, 'the renewed session lives on');
+    renewed.ws.close(1000);
+  } finally {
+    await own.stop();
+  }
 });
 
 test('a password change closes the user\'s sessions with 4001', async () => {

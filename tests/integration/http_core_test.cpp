@@ -11,6 +11,7 @@
 #include <chrono>
 #include <future>
 #include <thread>
+#include <utility>
 
 #include "core/crypto.hpp"
 #include "http/metrics.hpp"
@@ -211,6 +212,108 @@ TEST(HttpCoreWebSocket, APeerThatStopsReadingIsClosedNotBufferedForever) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   EXPECT_TRUE(flood->closed) << "the server still holds the peer that stopped reading";
   ::close(fd);
+}
+
+// What a raw socket reads of a server's WebSocket once the upgrade is answered: each text
+// message (continuation frames joined) and the close frame's code.
+struct ReadFrames {
+  std::vector<std::string> texts;
+  int close_code = 0;
+};
+
+ReadFrames read_frames(int fd) {
+  std::string in;
+  char buffer[65536];
+  bool upgraded = false;
+  ReadFrames out;
+  std::string message;
+  for (;;) {
+    const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+    if (n <= 0) return out;
+    in.append(buffer, static_cast<std::size_t>(n));
+    if (!upgraded) {
+      const auto head_end = in.find("\r\n\r\n");
+      if (head_end == std::string::npos) continue;
+      in.erase(0, head_end + 4);
+      upgraded = true;
+    }
+    // Whole frames at the front of `in` (a server's frames are unmasked).
+    const auto byte = [&in](std::size_t i) { return static_cast<unsigned char>(in[i]); };
+    while (in.size() >= 2) {
+      const bool fin = byte(0) & 0x80;
+      const int opcode = byte(0) & 0x0f;
+      std::size_t length = byte(1) & 0x7f, header = 2;
+      if (length >= 126) {
+        header = length == 126 ? 4 : 10;
+        if (in.size() < header) break;
+        length = 0;
+        for (std::size_t i = 2; i < header; ++i) length = (length << 8) | byte(i);
+      }
+      if (in.size() < header + length) break;
+      const std::string payload = in.substr(header, length);
+      in.erase(0, header + length);
+      if (opcode == 8) {
+        out.close_code = payload.size() >= 2 ? (static_cast<unsigned char>(payload[0]) << 8) |
+                                                   static_cast<unsigned char>(payload[1])
+                                             : 1005;
+        return out;
+      }
+      message += payload;
+      if (fin) out.texts.push_back(std::exchange(message, {}));
+    }
+  }
+}
+
+// A peer that lags: what is queued is dropped, the application's notice (saying how many
+// messages were lost) is the last message, and the close is 1013 (try again later).
+TEST(HttpCoreWebSocket, ALaggingPeerGetsTheLagNoticeThenA1013Close) {
+  struct Flood final : http::WebSocketSession {
+    void on_open(std::shared_ptr<http::WebSocketConnection> connection) override {
+      const auto message = std::make_shared<const std::string>(16 * 1024, 'm');
+      for (int i = 0; i < 1000; ++i) connection->send_shared(message);  // one buffer, 1000 times
+    }
+    void on_message(std::string_view) override {}
+    void on_close() override {}
+    std::string lagged_notice(std::size_t dropped) const override {
+      return "lagged " + std::to_string(dropped);
+    }
+  };
+  http::Router router;
+  router.websocket("/api/flood", [](http::Request&) { return std::make_shared<Flood>(); },
+                   {.guard = http::Guard::open});
+  http::Metrics metrics;
+  http::ServerOptions options;
+  options.host = "127.0.0.1";
+  options.port = 0;
+  options.websocket_queue_bytes = 256 * 1024;
+  http::Server server(options, router, metrics);
+  server.start();
+
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(server.port());
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  const std::string upgrade =
+      "GET /api/flood HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+  ASSERT_EQ(::send(fd, upgrade.data(), upgrade.size(), 0), static_cast<ssize_t>(upgrade.size()));
+  const ReadFrames frames = read_frames(fd);
+  ::close(fd);
+  EXPECT_EQ(frames.close_code, 1013);
+  ASSERT_FALSE(frames.texts.empty());
+  const std::string& last = frames.texts.back();
+  ASSERT_EQ(last.rfind("lagged ", 0), 0u) << last.substr(0, 40);
+  const std::size_t dropped = std::stoul(last.substr(7));
+  // What arrived fits the queue; what was dropped is counted (sends racing the close after
+  // the notice are not).
+  EXPECT_LT(frames.texts.size(), 40u);
+  EXPECT_GT(dropped, 0u);
+  EXPECT_LE(frames.texts.size() - 1 + dropped, 1000u);
+  for (std::size_t i = 0; i + 1 < frames.texts.size(); ++i)
+    ASSERT_EQ(frames.texts[i].size(), 16u * 1024) << "message " << i;
 }
 
 TEST(HttpCoreAsync, HandlersAnswerFromAnyThreadAndNeverHang) {
