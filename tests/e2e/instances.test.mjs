@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { startServer, api, tempDir, uniqueEmail, postgresSchema } from './harness.mjs';
+import { hubClient } from './hub_client.mjs';
 
 const REDIS = process.env.KARMA_TEST_REDIS_URL;
 const skip = !REDIS && process.env.KARMA_REQUIRE_REDIS !== '1' && 'KARMA_TEST_REDIS_URL not set';
@@ -65,4 +66,32 @@ test('a command queued on one instance reaches the device connected to the other
   } finally {
     ws.close();
   }
+});
+
+// The realtime hub across instances (API.md §8): a session on B hears what happens on A.
+test('a heartbeat on A reaches a hub session on B; a member on B sees a task created on A', { skip }, async () => {
+  const onA = hubClient(() => a.url);
+  const ann = await onA.user('Ann');
+  const bob = await onA.user('Bob');
+  const atlas = await onA.device(ann, 'Atlas');
+  const annOnB = await onA.signedIn(ann, '/api/ws', b.url);
+  const bobOnB = await onA.signedIn(bob, '/api/ws', b.url);
+
+  const beat = await onA.heartbeat(ann, atlas.id, 'online', a.url);
+  assert.equal(beat.status, 200, beat.text);
+  const status = await annOnB.next('device_status');
+  assert.deepEqual([status.payload.deviceId, status.payload.status], [atlas.id, 'online']);
+
+  const project = (await api(a.url, 'POST', '/api/projects', { token: ann.token, body: { name: 'Across' } })).body.data.project;
+  const added = await api(a.url, 'POST', `/api/projects/${project.id}/members`, { token: ann.token, body: { userId: bob.id, role: 'member' } });
+  assert.equal(added.status, 200, added.text);
+  const task = await api(a.url, 'POST', `/api/projects/${project.id}/tasks`, { token: ann.token, body: { title: 'Cross the wire' } });
+  assert.equal(task.status, 201, task.text);
+  for (const s of [annOnB, bobOnB]) {
+    const update = await s.next('task_update');
+    assert.deepEqual([update.payload.projectId, update.payload.action, update.payload.task.title], [project.id, 'created', 'Cross the wire']);
+  }
+  assert.equal(bobOnB.received.filter((m) => m.type === 'device_status').length, 0, 'Ann\'s device is not Bob\'s to see');
+  annOnB.ws.close(1000);
+  bobOnB.ws.close(1000);
 });
