@@ -72,7 +72,7 @@ asio::awaitable<Response> run_async(asio::thread_pool& pool, Start start) {
 }  // namespace
 
 Session::Session(tcp::socket&& socket, Server::Impl& server, std::uint64_t id)
-    : stream_(std::move(socket)), server_(server), id_(id) {
+    : executor_(socket.get_executor()), stream_(std::move(socket)), server_(server), id_(id) {
   boost::system::error_code ec;
   const auto endpoint = stream_.socket().remote_endpoint(ec);
   if (!ec) remote_ = endpoint.address().to_string();
@@ -123,7 +123,6 @@ Response Session::read_failure(const boost::system::error_code& ec) {
 asio::awaitable<void> Session::loop() {
   const auto idle_timeout = std::chrono::seconds(server_.options.idle_timeout_seconds);
   const auto request_timeout = std::chrono::seconds(server_.options.request_timeout_seconds);
-  std::optional<BeastRequest> upgrade_request;
   std::shared_ptr<WebSocketSession> upgrade;
   for (;;) {
     idle_ = true;
@@ -199,27 +198,32 @@ asio::awaitable<void> Session::loop() {
     Response response = co_await handle(request, match, route_label, wants_upgrade, upgrade);
     if (upgrade) {
       record(request, route_label, 101, started, false);
-      upgrade_request.emplace(std::move(beast_request));
+      upgrade_request_.emplace(std::move(beast_request));
+      upgrade_ = std::move(upgrade);
       break;  // the connection is no longer an HTTP request in flight
     }
     record(request, route_label, response.status, started, true);
     if (!co_await send(std::move(response), request, version, keep_alive)) break;
     if (!keep_alive) break;
   }
-  if (upgrade) {
-    co_await run_websocket(std::move(*upgrade_request), std::move(upgrade));
-    co_return;
-  }
-  close();
+  if (!upgrade_) close();
 }
 
-asio::awaitable<void> Session::run_websocket(BeastRequest request,
-                                             std::shared_ptr<WebSocketSession> application) {
+// Not a coroutine: the HTTP loop's frame (its parser, request and response) is gone by now, so
+// a long-lived WebSocket does not keep it.
+void Session::upgrade_if_accepted() {
+  if (!upgrade_) return;
   stream_.expires_never();         // the WebSocket's own timeouts (pings) take over
   buffer_ = beast::flat_buffer();  // an upgraded connection reads through its WebSocket
   ws_ = std::make_shared<WsConnection>(std::move(stream_), server_.options.websocket_queue_bytes);
-  co_await ws_->serve(std::move(request), std::move(application), server_.workers,
-                      std::chrono::seconds(server_.options.idle_timeout_seconds));
+  asio::co_spawn(
+      executor_,
+      WsConnection::serve(ws_, std::move(*upgrade_request_), std::move(upgrade_), server_.workers,
+                          std::chrono::seconds(server_.options.idle_timeout_seconds)),
+      [self = shared_from_this()](std::exception_ptr error) {
+        if (error) log::error("websocket failed");
+      });
+  upgrade_request_.reset();
 }
 
 void Session::record(const Request& request, const std::string& route_label, int status,
@@ -590,7 +594,8 @@ asio::awaitable<void> Session::send_events(Response& response, const Request& re
 }
 
 void Session::watch_for_disconnect(std::shared_ptr<SseSink> sink) {
-  stream_.socket().async_read_some(asio::buffer(discarded_),
+  auto& scratch = sink->discarded;
+  stream_.socket().async_read_some(asio::buffer(scratch),
                                    [self = shared_from_this(), sink = std::move(sink)](
                                        boost::system::error_code ec, std::size_t) mutable {
                                      if (ec) return sink->cut();

@@ -1,5 +1,6 @@
 #pragma once
 #include <array>
+#include <optional>
 
 #include "http/request_parser.hpp"
 #include "http/router.hpp"
@@ -19,7 +20,10 @@ class Session : public std::enable_shared_from_this<Session> {
 
   static asio::awaitable<void> run(std::shared_ptr<Session> self);
 
-  auto executor() { return stream_.get_executor(); }
+  // The connection's strand (also once its stream belongs to a WebSocket).
+  const asio::any_io_executor& executor() const { return executor_; }
+  // After run(): an accepted upgrade starts the WebSocket.
+  void upgrade_if_accepted();
   // Runs on the session's strand: a connection waiting for its next request is closed, one
   // mid-request finishes it (the response then carries Connection: close).
   // WebSocket peers are told the server is going away; they reconnect elsewhere.
@@ -58,8 +62,6 @@ class Session : public std::enable_shared_from_this<Session> {
   auto on_transfer(Work work) {
     return run_on(server_.transfer_workers, std::move(work));
   }
-  asio::awaitable<void> run_websocket(BeastRequest request,
-                                      std::shared_ptr<WebSocketSession> application);
   asio::awaitable<bool> send(Response response, const Request& request, unsigned version,
                              bool keep_alive);
   // The request line and headers; the body is added once read.
@@ -71,6 +73,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // Answers "Expect: 100-continue"; false when the connection failed.
   asio::awaitable<bool> continue_if_expected(const BeastRequest& request);
 
+  const asio::any_io_executor executor_;
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_{kReadBufferBytes};
   Server::Impl& server_;
@@ -78,8 +81,10 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string remote_;
   bool idle_ = true;
   std::shared_ptr<WsConnection> ws_;  // set once upgraded
-  std::shared_ptr<SseSink> events_;   // set while an event stream is served
-  std::array<char, 512> discarded_;   // what an event stream's client sends
+  // An upgrade accepted by the HTTP loop, for upgrade_if_accepted().
+  std::optional<BeastRequest> upgrade_request_;
+  std::shared_ptr<WebSocketSession> upgrade_;
+  std::shared_ptr<SseSink> events_;  // set while an event stream is served
 };
 
 }  // namespace karma::http

@@ -50,7 +50,8 @@ void Server::Impl::start_session(tcp::socket socket) {
     sessions.emplace(id, session);
   }
   auto executor = session->executor();
-  asio::co_spawn(executor, Session::run(session), asio::detached);
+  asio::co_spawn(executor, Session::run(session),
+                 [session](std::exception_ptr) { session->upgrade_if_accepted(); });
 }
 
 std::vector<std::shared_ptr<Session>> Server::Impl::live_sessions() {

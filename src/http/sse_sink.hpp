@@ -1,4 +1,5 @@
 #pragma once
+#include <array>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -79,6 +80,8 @@ class SseSink final : public EventSink, public std::enable_shared_from_this<SseS
   // wake it), and what aborts a write the client is not taking when the stream is cut.
   asio::steady_timer* wake_timer = nullptr;
   std::function<void()> on_cut;
+  // What the client sends (read only to learn when it goes away).
+  std::array<char, 512> discarded;
 
  private:
   enum class State { open, ending, cut };

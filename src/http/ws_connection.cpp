@@ -115,19 +115,25 @@ void WsConnection::send_close() {
   });
 }
 
-asio::awaitable<void> WsConnection::serve(bhttp::request<bhttp::string_body> request,
+asio::awaitable<void> WsConnection::serve(std::shared_ptr<WsConnection> self,
+                                          bhttp::request<bhttp::string_body> request,
                                           std::shared_ptr<WebSocketSession> application,
                                           asio::thread_pool& workers,
                                           std::chrono::seconds idle_timeout) {
-  application_ = application;
+  self->application_ = application;
   auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
   timeouts.idle_timeout = idle_timeout;
-  stream_.set_option(timeouts);
-  stream_.read_message_max(application->max_frame_bytes());
-  auto [accept_ec] = co_await stream_.async_accept(request, nothrow_awaitable);
+  self->stream_.set_option(timeouts);
+  self->stream_.read_message_max(application->max_frame_bytes());
+  // Each message goes out as one frame, straight from its shared buffer: the stream's own
+  // write buffer (4 KiB by default, for fragmenting) would be idle memory on every connection.
+  self->stream_.auto_fragment(false);
+  self->stream_.write_buffer_bytes(256);
+  auto [accept_ec] = co_await self->stream_.async_accept(request, nothrow_awaitable);
+  request = {};  // its headers are not needed for the connection's life
   if (accept_ec) co_return;
 
-  std::shared_ptr<WebSocketConnection> connection = shared_from_this();
+  std::shared_ptr<WebSocketConnection> connection = self;
   auto open = [&application, &connection]() noexcept {
     try {
       application->on_open(connection);
@@ -140,16 +146,16 @@ asio::awaitable<void> WsConnection::serve(bhttp::request<bhttp::string_body> req
   co_await run_on(workers, open);
   beast::flat_buffer frame;
   for (;;) {
-    auto [read_ec, n] = co_await stream_.async_read(frame, nothrow_awaitable);
+    auto [read_ec, n] = co_await self->stream_.async_read(frame, nothrow_awaitable);
     if (read_ec) break;
     std::string text = beast::buffers_to_string(frame.data());
     frame.clear();
     frame.shrink_to_fit();  // an idle connection holds no read buffer
-    if (!stream_.got_text() && application->close_on_binary()) {
-      close_with(websocket::close_code::unknown_data, "binary frames are not accepted");
+    if (!self->stream_.got_text() && application->close_on_binary()) {
+      self->close_with(websocket::close_code::unknown_data, "binary frames are not accepted");
       continue;
     }
-    if (!stream_.got_text()) {
+    if (!self->stream_.got_text()) {
       connection->send(
           R"({"type":"error","error":{"code":"VALIDATION_ERROR","message":"Only text frames are accepted"}})");
       continue;

@@ -1,7 +1,7 @@
 #pragma once
-#include <deque>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "http/server_internal.hpp"
 #include "http/websocket.hpp"
@@ -21,9 +21,10 @@ class WsConnection final : public WebSocketConnection,
 
   // Accepts the upgrade and feeds `application` each frame (on `workers`) until the socket
   // closes. Runs on the connection's strand.
-  asio::awaitable<void> serve(bhttp::request<bhttp::string_body> request,
-                              std::shared_ptr<WebSocketSession> application,
-                              asio::thread_pool& workers, std::chrono::seconds idle_timeout);
+  static asio::awaitable<void> serve(std::shared_ptr<WsConnection> self,
+                                     bhttp::request<bhttp::string_body> request,
+                                     std::shared_ptr<WebSocketSession> application,
+                                     asio::thread_pool& workers, std::chrono::seconds idle_timeout);
 
   void send(std::string text) override;
   void send_shared(std::shared_ptr<const std::string> text) override;
@@ -47,7 +48,29 @@ class WsConnection final : public WebSocketConnection,
 
   websocket::stream<beast::tcp_stream> stream_;
   std::weak_ptr<WebSocketSession> application_;  // set by serve(): its lag notice
-  std::deque<Message> queue_;
+  // Queued messages, oldest first (from head_). A vector, not a deque: an idle connection
+  // holds no block.
+  struct Queue {
+    std::vector<Message> items;
+    std::size_t head = 0;
+    bool empty() const { return head == items.size(); }
+    std::size_t size() const { return items.size() - head; }
+    Message& front() { return items[head]; }
+    Message& back() { return items.back(); }
+    void push_back(Message m) { items.push_back(std::move(m)); }
+    void pop_back() { items.pop_back(); }
+    void pop_front() {
+      items[head++].reset();
+      if (empty()) {
+        if (items.capacity() > 64)
+          items = {};  // a burst's room is given back
+        else
+          items.clear();
+        head = 0;
+      }
+    }
+  };
+  Queue queue_;
   std::atomic<std::size_t> pending_bytes_{0};  // queued, or posted and not yet queued
   std::atomic<std::size_t> refused_{0};        // sends refused since the queue overflowed
   const std::size_t queue_limit_;

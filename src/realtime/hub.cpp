@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <utility>
 #include <variant>
 
 #include <boost/json/parse.hpp>
@@ -108,7 +109,8 @@ class HubSession final : public http::WebSocketSession,
       std::lock_guard lock(mutex_);
       connection_ = std::move(connection);
     }
-    if (token_) authenticate(*token_, {});
+    // The ?token= is needed once: an idle session should not keep it.
+    if (auto token = std::exchange(token_, std::nullopt)) authenticate(*token, {});
   }
 
   void on_message(std::string_view text) override {
@@ -424,7 +426,7 @@ class HubSession final : public http::WebSocketSession,
 
   Hub& hub_;
   const std::string id_ = crypto::uuid_v4();
-  const std::optional<std::string> token_;
+  std::optional<std::string> token_;  // from ?token=, until on_open
   const EpochMs auth_deadline_;
   std::mutex mutex_;
   std::shared_ptr<http::WebSocketConnection> connection_;
