@@ -361,6 +361,23 @@ test('a token that expires mid-session ends it (4001) unless a fresh auth came f
   }
 });
 
+test('a burst of 1 000 pings is answered in order; 200 sessions of one user all get a push', { timeout: 30000 }, async () => {
+  const ann = await user('Ann');
+  const s = await signedIn(ann);
+  const ids = [];
+  for (let i = 0; i < 1000; ++i) ids.push(s.send('ping'));
+  const replies = [];
+  for (let i = 0; i < 1000; ++i) replies.push((await s.next('pong', 10000)).payload.replyTo);
+  assert.deepEqual(replies, ids);
+  const many = [];
+  for (let i = 0; i < 200; ++i) many.push(open(`/api/ws?token=${ann.token}`));
+  await Promise.all(many.map((m) => m.next('auth_success', 10000)));
+  const atlas = await device(ann, 'Atlas');
+  await heartbeat(ann, atlas.id, 'online');
+  for (const m of [s, ...many]) assert.equal((await m.next('device_status', 10000)).payload.deviceId, atlas.id);
+  for (const m of [s, ...many]) m.ws.close(1000);
+});
+
 test('a password change closes the user\'s sessions with 4001', async () => {
   const ann = await user('Ann');
   const bob = await user('Bob');
