@@ -168,6 +168,29 @@ TEST(HttpCoreAsync, AThrowOnAnIoThreadCostsOnlyItsConnection) {
   EXPECT_EQ(fresh.request("GET", "/api/fine").status, 200);
 }
 
+// A plain socket that asked for a WebSocket upgrade of `path` (and reads nothing yet); -1 on
+// failure. `receive_buffer`: a small SO_RCVBUF, so the server's sends back up soon.
+int upgrade_raw(std::uint16_t port, std::string_view path, int receive_buffer = 0) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  if (receive_buffer > 0)
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const std::string upgrade =
+      "GET " + std::string(path) +
+      " HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+      ::send(fd, upgrade.data(), upgrade.size(), 0) != static_cast<ssize_t>(upgrade.size())) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
 // A WebSocket peer that stops reading while the server has lots to send: the server's queue
 // stays bounded, the peer is closed (1013, then cut off as it takes nothing) and the
 // application sees on_close — instead of the messages piling up in memory.
@@ -193,19 +216,8 @@ TEST(HttpCoreWebSocket, APeerThatStopsReadingIsClosedNotBufferedForever) {
   http::Server server(options, router, metrics);
   server.start();
 
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  const int fd = upgrade_raw(server.port(), "/api/flood", 4096);
   ASSERT_GE(fd, 0);
-  const int small = 4096;
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(server.port());
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-  const std::string upgrade =
-      "GET /api/flood HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
-  ASSERT_EQ(::send(fd, upgrade.data(), upgrade.size(), 0), static_cast<ssize_t>(upgrade.size()));
   // Never read.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (!flood->closed && std::chrono::steady_clock::now() < deadline)
@@ -289,17 +301,8 @@ TEST(HttpCoreWebSocket, ALaggingPeerGetsTheLagNoticeThenA1013Close) {
   http::Server server(options, router, metrics);
   server.start();
 
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  const int fd = upgrade_raw(server.port(), "/api/flood");
   ASSERT_GE(fd, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(server.port());
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-  const std::string upgrade =
-      "GET /api/flood HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
-  ASSERT_EQ(::send(fd, upgrade.data(), upgrade.size(), 0), static_cast<ssize_t>(upgrade.size()));
   const ReadFrames frames = read_frames(fd);
   ::close(fd);
   EXPECT_EQ(frames.close_code, 1013);
