@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { HttpAgent } from '@ag-ui/client';
 import { LLMock } from '@copilotkit/aimock';
+import WebSocket from 'ws';
 import { startServer, api, uniqueEmail } from './harness.mjs';
 
 let mock, server, garbage, garbageServer;
@@ -168,6 +169,38 @@ test('aborting the run ends it on the server within a second, provider request a
     }
   }
   assert.ok(freed && freed - aborted < 1500, `freed ${freed - aborted} ms after the abort`);
+});
+
+test('closing a hub socket ends its run on the server within a second, as an abort does', async () => {
+  mock.onMessage('tell me slowly over the socket', { content: 'word '.repeat(400) }, { chunkSize: 5, latency: 100 });
+  const who = await user();
+  const ws = new WebSocket(`${server.url.replace('http', 'ws')}/api/ws?token=${who.token}`);
+  let threadId;
+  const begun = new Promise((resolve) => ws.on('message', (data) => {
+    const m = JSON.parse(String(data));
+    if (m.type === 'auth_success') ws.send(JSON.stringify({ id: 'c1', type: 'chat_message', payload: { content: 'tell me slowly over the socket' } }));
+    if (m.type === 'chat_response' && m.payload.type === 'message') { threadId = m.payload.threadId; resolve(); }
+  }));
+  await begun;
+  const closedAt = Date.now();
+  ws.close(1000);
+  // The thread is free again once the run ended: a new run on it is not refused as busy.
+  let freed = 0;
+  for (let i = 0; i < 20 && !freed; ++i) {
+    await new Promise((r) => setTimeout(r, 100));
+    mock.onMessage(`socket again ${i}`, { content: 'ok' });
+    const res = await fetch(`${server.url}/api/agent`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${who.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ threadId, messages: [{ role: 'user', content: `socket again ${i}` }] }),
+    });
+    await res.text();
+    if (res.status !== 409) {
+      assert.equal(res.status, 200);
+      freed = Date.now();
+    }
+  }
+  assert.ok(freed && freed - closedAt < 1500, `freed ${freed - closedAt} ms after the close`);
 });
 
 // Reads a run's events as they come; `onEvent` may act mid-stream.
