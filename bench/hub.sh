@@ -6,7 +6,7 @@
 #   KARMA_BIN=build/test/karma bench/hub.sh   an existing build
 # Knobs: SESSIONS (10000), FANOUT (1000), ROUNDS (30), CHATS (50), PORT (3910).
 source "$(dirname "$0")/lib.sh"
-[[ -n "${KARMA_BIN:-}" ]] || build_release
+build_release
 ensure_node_modules "$ROOT/tests/e2e"  # ws
 PORT="${PORT:-3910}"
 data_dir="$(mktemp -d)"

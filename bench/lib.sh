@@ -2,9 +2,10 @@
 # directory.
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 
-# build_release EXTRA_PACKAGES...
+# build_release EXTRA_PACKAGES...: unless KARMA_BIN names a binary already built.
 build_release() {
   ensure_packages "${BUILD_PACKAGES[@]}" curl "$@"
+  [[ -n "${KARMA_BIN:-}" ]] && return
   configure_build "$ROOT/build/release" -DCMAKE_BUILD_TYPE=Release -DKARMA_TESTS=OFF
   ninja -C "$ROOT/build/release" karma >&2
 }
