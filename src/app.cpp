@@ -5,6 +5,7 @@
 #include "core/log.hpp"
 #include "core/validation.hpp"
 #include "db/migrations.hpp"
+#include "storage/blob_store.hpp"
 
 #ifndef KARMA_VERSION
 #define KARMA_VERSION "dev"
@@ -62,6 +63,12 @@ App::App(Config config)
     if (const auto* db_error = dynamic_cast<const db::DbError*>(&e);
         db_error && db_error->kind() != db::DbError::Kind::other) {
       return db::app_error_of(*db_error);
+    }
+    // A blob store that refuses or is gone (S3 down, an object missing from this instance's
+    // storage): the client may try again, the instance is fine.
+    if (const auto* storage_error = dynamic_cast<const storage::StorageError*>(&e)) {
+      log::warn("file storage failed", {{"error", storage_error->what()}});
+      return AppError(ErrorCode::storage_unavailable, "File storage is unavailable");
     }
     return std::nullopt;
   });

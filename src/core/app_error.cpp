@@ -27,6 +27,7 @@ int http_status(ErrorCode code) {
     case ErrorCode::internal:
       return 500;
     case ErrorCode::unavailable:
+    case ErrorCode::storage_unavailable:
       return 503;
   }
   return 500;
@@ -56,6 +57,8 @@ const char* code_name(ErrorCode code) {
       return "INTERNAL_ERROR";
     case ErrorCode::unavailable:
       return "SERVICE_UNAVAILABLE";
+    case ErrorCode::storage_unavailable:
+      return "STORAGE_UNAVAILABLE";
   }
   return "INTERNAL_ERROR";
 }

@@ -21,6 +21,7 @@ enum class ErrorCode {
   rate_limited,           // 429 RATE_LIMIT_EXCEEDED
   internal,               // 500 INTERNAL_ERROR
   unavailable,            // 503 SERVICE_UNAVAILABLE
+  storage_unavailable,    // 503 STORAGE_UNAVAILABLE (the blob store refused or is gone)
 };
 
 int http_status(ErrorCode code);

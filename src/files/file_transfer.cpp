@@ -1,6 +1,7 @@
 #include "files/file_transfer.hpp"
 
 #include "core/app_error.hpp"
+#include "core/log.hpp"
 #include "core/validation.hpp"
 #include "files/file_json.hpp"
 #include "files/file_path.hpp"
@@ -11,6 +12,17 @@ namespace karma::files {
 namespace bj = boost::json;
 
 namespace {
+
+// Runs `work`; a blob store failure becomes the STORAGE_UNAVAILABLE the HTTP routes answer.
+template <class Work>
+void storing(Work work) {
+  try {
+    work();
+  } catch (const storage::StorageError& e) {
+    log::warn("file storage failed", {{"error", e.what()}});
+    throw AppError(ErrorCode::storage_unavailable, "File storage is unavailable");
+  }
+}
 
 class SocketUpload final : public realtime::HubUpload {
  public:

@@ -179,7 +179,8 @@ const char* reason(int status) {
     case 429:
       return "Too many attempts (RATE_LIMIT_EXCEEDED)";
     case 503:
-      return "Database or storage unavailable (SERVICE_UNAVAILABLE)";
+      return "Database unavailable (SERVICE_UNAVAILABLE) or file storage unavailable "
+             "(STORAGE_UNAVAILABLE)";
     default:
       return "Error";
   }

@@ -359,6 +359,9 @@ class HubSession final : public http::WebSocketSession,
       ++upload->next_seq;
     } catch (const AppError& e) {
       drop_upload(id, hub::error_payload(code_name(e.code()), e.what(), m.id), e.details());
+    } catch (const std::exception& e) {
+      log::error("hub upload failed", {{"uploadId", id}, {"error", e.what()}});
+      drop_upload(id, hub::error_payload("INTERNAL_ERROR", "The upload failed", m.id), nullptr);
     }
   }
 

@@ -153,9 +153,9 @@ class S3BlobStore final : public BlobStore {
     signing.method = method;
     signing.path = (settings_.endpoint.empty() ? "/" : "/" + settings_.bucket + "/") + key;
     signing.query = std::move(query);
-    signing.payload_sha256 = payload_sha256.empty()
-                                 ? (body.empty() ? crypto::sha256_hex("") : "UNSIGNED-PAYLOAD")
-                                 : payload_sha256;
+    // The payload's hash is signed (never UNSIGNED-PAYLOAD): over plain http it is what keeps
+    // a part from being altered on the way.
+    signing.payload_sha256 = payload_sha256.empty() ? crypto::sha256_hex(body) : payload_sha256;
     const std::string date = amz_date_now();
     signing.headers = {{"host", client_.host()},
                        {"x-amz-content-sha256", signing.payload_sha256},
@@ -212,11 +212,11 @@ S3Writer::~S3Writer() {
 
 void S3Writer::write(std::string_view bytes) {
   while (!bytes.empty()) {
-    const std::size_t room = store_.part_size() - part_.size();
-    const std::size_t take = std::min(room, bytes.size());
+    // A full part goes out only once more bytes follow: a blob of exactly one part is one PUT.
+    if (part_.size() == store_.part_size()) flush_part();
+    const std::size_t take = std::min(store_.part_size() - part_.size(), bytes.size());
     part_.append(bytes.data(), take);
     bytes.remove_prefix(take);
-    if (part_.size() == store_.part_size()) flush_part();
   }
 }
 

@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { readdirSync, readFileSync, existsSync, unlinkSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { startServer, api, userWithDevice } from './harness.mjs';
@@ -119,4 +119,25 @@ test('an upload cut off halfway leaves no file and no blob', async () => {
   const listing = await api(server.url, 'GET', `/api/devices/${device}/files?path=/aborted&recursive=true`, { token });
   assert.equal(listing.status, 200);
   assert.deepEqual(listing.body.data.files, []);
+});
+
+// Instances that do not share storage (or a blob lost under the server): the file's row is
+// there, its bytes are not — the client is told storage is unavailable, not that the server broke.
+test('a file whose blob is gone from storage answers 503 STORAGE_UNAVAILABLE', async () => {
+  const content = randomBytes(4096);
+  const up = await fetch(`${server.url}/api/devices/${device}/files/upload`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': `multipart/form-data; boundary=${BOUNDARY}` },
+    body: Buffer.concat([Buffer.from(head('lost.bin', '/lost')), content, Buffer.from(tail)]),
+  });
+  const file = (await up.json()).data.file;
+  assert.equal(up.status, 201);
+  const sha = createHash('sha256').update(content).digest('hex');
+  const blob = blobFiles('objects').find((e) => e.name === sha);
+  assert.ok(blob, 'the blob is stored under its hash');
+  unlinkSync(join(blob.parentPath ?? blob.path, blob.name));
+  const down = await api(server.url, 'GET', file.downloadUrl, { token });
+  assert.equal(down.status, 503, down.text);
+  assert.equal(down.body.error.code, 'STORAGE_UNAVAILABLE');
+  assert.equal((await api(server.url, 'DELETE', `/api/devices/${device}/files/${file.id}`, { token })).status, 200);
 });

@@ -60,6 +60,7 @@ TEST(Envelope, EveryCodeHasItsStatus) {
       {ErrorCode::rate_limited, {429, "RATE_LIMIT_EXCEEDED"}},
       {ErrorCode::internal, {500, "INTERNAL_ERROR"}},
       {ErrorCode::unavailable, {503, "SERVICE_UNAVAILABLE"}},
+      {ErrorCode::storage_unavailable, {503, "STORAGE_UNAVAILABLE"}},
   };
   for (const auto& [code, expected] : table) {
     EXPECT_EQ(http_status(code), expected.first);
