@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "core/crypto.hpp"
 #include "core/log.hpp"
 #include "core/validation.hpp"
 #include "db/migrations.hpp"
@@ -58,7 +59,11 @@ App::App(Config config)
              avatars_.service()),
       hub_(platform_, auth_.service(), devices_.service(), projects_.service(), avatars_.service(),
            agent_.chat(), files_.transfer()),
-      ops_(platform_, metrics_, KARMA_VERSION) {
+      ops_(platform_, metrics_, KARMA_VERSION),
+      leases_(*db_, crypto::uuid_v4()) {
+  scheduler_.use_leases([this](const std::string& job, std::chrono::milliseconds ttl) {
+    return leases_.acquire(job, ttl);
+  });
   router_.set_error_translator([](const std::exception& e) -> std::optional<AppError> {
     if (const auto* db_error = dynamic_cast<const db::DbError*>(&e);
         db_error && db_error->kind() != db::DbError::Kind::other) {

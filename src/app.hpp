@@ -17,6 +17,7 @@
 #include "http/metrics.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
+#include "jobs/job_leases.hpp"
 #include "jobs/scheduler.hpp"
 #include "ops/ops_module.hpp"
 #include "platform/module.hpp"
@@ -70,6 +71,8 @@ class App {
   agent::AgentModule agent_;
   realtime::HubModule hub_;
   ops::OpsModule ops_;
+  // Background jobs run on whichever instance holds each job's lease (one at a time).
+  jobs::JobLeases leases_;
   jobs::Scheduler scheduler_;
   http::Router router_;
   std::unique_ptr<http::Server> server_;

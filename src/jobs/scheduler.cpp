@@ -37,7 +37,9 @@ void Scheduler::run() {
       e.due = now + e.interval;
       lock.unlock();
       try {
-        e.job();
+        // Held across three intervals: the holder renews it every run; when it dies another
+        // instance takes over within three.
+        if (!lease_ || lease_(e.name, e.interval * 3)) e.job();
       } catch (const std::exception& ex) {
         log::error("background job failed", {{"job", e.name}, {"error", ex.what()}});
       }
