@@ -2,11 +2,15 @@
 
 #include "auth/auth_routes.hpp"
 #include "core/config.hpp"
+#include "redis/redis_rate_limiter.hpp"
 
 namespace karma::auth {
 
 AuthModule::AuthModule(const Platform& platform)
-    : limiter_(make_in_process_rate_limiter()),
+    // Throttling counts across instances when they share Redis.
+    : limiter_(platform.config.redis_url.empty()
+                   ? make_in_process_rate_limiter()
+                   : redis::make_rate_limiter(platform.config.redis_url)),
       hasher_(platform.config.password_hash_concurrency),
       service_(
           platform.db, platform.bus,

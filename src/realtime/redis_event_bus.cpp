@@ -1,10 +1,8 @@
 #include "realtime/redis_event_bus.hpp"
 
-#include <hiredis/hiredis.h>
 #include <sys/socket.h>
 
 #include <boost/json/parse.hpp>
-#include <boost/url/parse.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -16,6 +14,7 @@
 #include "core/crypto.hpp"
 #include "core/json.hpp"
 #include "core/log.hpp"
+#include "redis/redis_client.hpp"
 
 namespace karma::realtime {
 
@@ -25,76 +24,21 @@ namespace {
 
 constexpr const char* kChannel = "karma:events";
 
-// What a connection needs: redis://[:password@]host[:port][/db].
-struct RedisTarget {
-  std::string host = "127.0.0.1";
-  int port = 6379;
-  std::string password;
-  int db = 0;
-};
-
-RedisTarget parse_redis_url(const std::string& url) {
-  auto parsed = boost::urls::parse_uri(url);
-  if (!parsed || parsed->scheme() != "redis")
-    throw std::invalid_argument("REDIS_URL must look like redis://[:password@]host[:port][/db]");
-  RedisTarget t;
-  if (!parsed->host().empty()) t.host = parsed->host();
-  if (parsed->has_port()) t.port = parsed->port_number();
-  if (parsed->has_password()) t.password = parsed->password();
-  const std::string path = parsed->path();
-  if (path.size() > 1) t.db = std::stoi(path.substr(1));
-  return t;
-}
-
-struct ContextDeleter {
-  void operator()(redisContext* c) const { redisFree(c); }
-};
-using Context = std::unique_ptr<redisContext, ContextDeleter>;
-struct ReplyDeleter {
-  void operator()(redisReply* r) const { freeReplyObject(r); }
-};
-using Reply = std::unique_ptr<redisReply, ReplyDeleter>;
-
-Reply command(redisContext* c, const char* format, auto... args) {
-  return Reply(static_cast<redisReply*>(redisCommand(c, format, args...)));
-}
-
-// A connection ready for commands, or null with `error` set. `reply_timeout` bounds each
-// command's wait (the publisher's; the subscriber waits for messages as long as it takes).
-Context connect(const RedisTarget& t, std::string& error, bool reply_timeout) {
-  const timeval timeout{2, 0};
-  Context c(redisConnectWithTimeout(t.host.c_str(), t.port, timeout));
-  if (!c || c->err) {
-    error = c ? c->errstr : "out of memory";
-    return nullptr;
-  }
-  const auto fails = [&](const Reply& r) {
-    if (r && r->type != REDIS_REPLY_ERROR) return false;
-    error = r ? std::string(r->str, r->len) : std::string(c->errstr);
-    return true;
-  };
-  if (!t.password.empty() &&
-      fails(command(c.get(), "AUTH %b", t.password.data(), t.password.size())))
-    return nullptr;
-  if (t.db != 0 && fails(command(c.get(), "SELECT %d", t.db))) return nullptr;
-  if (reply_timeout && redisSetTimeout(c.get(), timeval{1, 0}) != REDIS_OK) {
-    error = c->errstr;
-    return nullptr;
-  }
-  return c;
-}
+using redis::command;
+using redis::Context;
+using redis::Reply;
 
 // Delivers to this instance's subscribers at once and to every other instance through one Redis
 // channel. Each instance hears everything and keeps what its local subscribers asked for — one
 // subscription per instance, whatever the number of topics.
 class RedisEventBus final : public EventBus {
  public:
-  RedisEventBus(const RedisTarget& target)
+  RedisEventBus(const redis::Target& target)
       : target_(target),
         local_(make_local_event_bus()),
         origin_(crypto::hex(crypto::random_bytes(8))) {
     std::string error;
-    publisher_ = connect(target_, error, true);
+    publisher_ = redis::connect(target_, error, 2000, 1000);
     if (!publisher_) throw std::runtime_error("cannot connect to Redis: " + error);
     listener_ = std::thread([this] { listen(); });
     // Serve only once other instances' events are heard (a retrying listener gives up waiting).
@@ -124,12 +68,12 @@ class RedisEventBus final : public EventBus {
     std::lock_guard lock(publish_mutex_);
     for (int attempt = 0; attempt < 2; ++attempt) {
       std::string error;
-      if (!publisher_) publisher_ = connect(target_, error, true);
+      if (!publisher_) publisher_ = redis::connect(target_, error, 2000, 1000);
       if (publisher_) {
         const Reply r =
             command(publisher_.get(), "PUBLISH %s %b", kChannel, text.data(), text.size());
-        if (r && r->type != REDIS_REPLY_ERROR) return;
-        error = r ? std::string(r->str, r->len) : std::string(publisher_->errstr);
+        error = redis::failure(publisher_.get(), r);
+        if (error.empty()) return;
         publisher_.reset();
       }
       if (attempt == 1)
@@ -149,7 +93,7 @@ class RedisEventBus final : public EventBus {
   void listen() {
     while (true) {
       std::string error;
-      Context c = connect(target_, error, false);
+      Context c = redis::connect(target_, error, 2000, 0);
       Reply subscribed = c ? command(c.get(), "SUBSCRIBE %s", kChannel) : nullptr;
       if (c && subscribed && subscribed->type != REDIS_REPLY_ERROR) {
         {
@@ -196,7 +140,7 @@ class RedisEventBus final : public EventBus {
     local_->publish(json::string_member(m, "topic"), std::move(event));
   }
 
-  RedisTarget target_;
+  redis::Target target_;
   std::unique_ptr<EventBus> local_;
   std::string origin_;
   std::mutex publish_mutex_;
@@ -211,7 +155,7 @@ class RedisEventBus final : public EventBus {
 }  // namespace
 
 std::unique_ptr<EventBus> make_redis_event_bus(const std::string& url) {
-  return std::make_unique<RedisEventBus>(parse_redis_url(url));
+  return std::make_unique<RedisEventBus>(redis::parse_url(url));
 }
 
 }  // namespace karma::realtime

@@ -95,3 +95,21 @@ test('a heartbeat on A reaches a hub session on B; a member on B sees a task cre
   annOnB.ws.close(1000);
   bobOnB.ws.close(1000);
 });
+
+// Login throttling counts in Redis: failures through A and B add up, and a lock taken on A
+// holds on B even for the right password.
+test('five wrong passwords across both instances lock the account on both', { skip }, async () => {
+  const email = uniqueEmail('throttle');
+  const reg = await api(a.url, 'POST', '/api/auth/register', { body: { email, password: 'password123', name: 'T' } });
+  assert.equal(reg.status, 201, reg.text);
+  for (let i = 0; i < 5; ++i) {
+    const wrong = await api(i % 2 ? b.url : a.url, 'POST', '/api/auth/login', { body: { email, password: `wrong-${i}` } });
+    assert.equal(wrong.status, 401, `attempt ${i + 1}: ${wrong.text}`);
+  }
+  for (const base of [a.url, b.url]) {
+    const locked = await api(base, 'POST', '/api/auth/login', { body: { email, password: 'password123' } });
+    assert.equal(locked.status, 429, locked.text);
+    assert.equal(locked.body.error.code, 'RATE_LIMIT_EXCEEDED');
+    assert.ok(Number(locked.headers.get('retry-after')) > 0);
+  }
+});
