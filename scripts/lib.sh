@@ -11,7 +11,7 @@ export CCACHE_SLOPPINESS="${CCACHE_SLOPPINESS:-pch_defines,time_macros,include_f
 BUILD_PACKAGES=(g++ cmake ninja-build pkg-config ccache libboost1.81-dev libboost-json1.81-dev
   libboost-url1.81-dev libssl-dev libpq-dev libsqlite3-dev libsodium-dev libspdlog-dev
   libcli11-dev libhiredis-dev libjemalloc-dev zlib1g-dev libicu-dev)
-TEST_PACKAGES=(libgtest-dev librapidcheck-dev postgresql redis-server openssl chromium)
+TEST_PACKAGES=(libgtest-dev librapidcheck-dev postgresql redis-server openssl chromium nginx)
 FUZZ_PACKAGES=(clang libclang-rt-14-dev)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
