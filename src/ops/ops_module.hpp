@@ -18,6 +18,7 @@ class OpsModule final : public Module {
 
  private:
   DatabaseHealth health_;
+  const realtime::EventBus& bus_;
   http::Metrics& metrics_;
   std::string version_;
   std::shared_ptr<const ApiDocs> docs_;

@@ -12,8 +12,8 @@ namespace karma::ops {
 using http::Request;
 using http::Response;
 
-void mount_ops_routes(http::Router& router, const DatabaseHealth& health, http::Metrics& metrics,
-                      std::string version) {
+void mount_ops_routes(http::Router& router, const DatabaseHealth& health,
+                      const realtime::EventBus& bus, http::Metrics& metrics, std::string version) {
   using namespace http::schema;
   // Liveness must answer even when every worker is busy: it runs inline and touches nothing.
   router
@@ -30,18 +30,23 @@ void mount_ops_routes(http::Router& router, const DatabaseHealth& health, http::
 
   router
       .get("/readyz",
-           [&health](Request&) {
+           [&health, &bus](Request&) {
              health.require_ready();
-             return Response::ok(boost::json::object{
-                 {"status", "ready"}, {"database", "ok"}, {"migrations", "current"}});
+             boost::json::object ready{
+                 {"status", "ready"}, {"database", "ok"}, {"migrations", "current"}};
+             // Without Redis the instance still serves its own clients: reported, not failed.
+             if (const auto shared = bus.shared()) ready["redis"] = *shared ? "ok" : "down";
+             return Response::ok(std::move(ready));
            },
            {.guard = http::Guard::open})
       .describe({.operation_id = "ready",
-                 .summary = "Readiness: the database answers and its migrations are applied",
+                 .summary = "Readiness: the database answers and its migrations are applied "
+                            "(and whether Redis reaches the other instances, when configured)",
                  .tag = "Operations",
                  .replies = {{200, object({{"status", string()},
                                            {"database", string()},
-                                           {"migrations", string()}},
+                                           {"migrations", string()},
+                                           {"redis", string()}},
                                           {"status", "database", "migrations"})}}});
 
   metrics.add_collector([&health](std::string& out) { health.append_metrics(out); });
@@ -78,6 +83,7 @@ void mount_ops_routes(http::Router& router, const DatabaseHealth& health, http::
 
 OpsModule::OpsModule(const Platform& platform, http::Metrics& metrics, std::string version)
     : health_(platform.db),
+      bus_(platform.bus),
       metrics_(metrics),
       version_(std::move(version)),
       docs_(std::make_shared<const ApiDocs>(
@@ -86,7 +92,7 @@ OpsModule::OpsModule(const Platform& platform, http::Metrics& metrics, std::stri
               : std::filesystem::path(platform.config.docs_assets_dir))) {}
 
 void OpsModule::mount(http::Router& router, jobs::Scheduler&) {
-  mount_ops_routes(router, health_, metrics_, version_);
+  mount_ops_routes(router, health_, bus_, metrics_, version_);
   mount_api_docs(router, docs_);
 }
 

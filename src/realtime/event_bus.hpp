@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -77,6 +78,9 @@ class EventBus {
   // quick (queue the event, do not send it).
   virtual void publish(std::string_view topic, Event event) = 0;
   [[nodiscard]] virtual Subscription subscribe(std::string topic, Handler handler) = 0;
+  // Whether events reach the other instances now: nullopt when there are none to reach (no
+  // Redis configured), false while Redis is lost (local delivery goes on).
+  virtual std::optional<bool> shared() const { return std::nullopt; }
 
  protected:
   virtual void unsubscribe(std::uint64_t id) = 0;

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 
 #include "core/crypto.hpp"
 #include "core/json.hpp"
@@ -66,20 +67,30 @@ class RedisEventBus final : public EventBus {
     const std::string text = json::serialize(message);
     local_->publish(topic, std::move(event));
     std::lock_guard lock(publish_mutex_);
+    const auto now = std::chrono::steady_clock::now();
+    // A connection that broke gets one fresh attempt at once; a Redis that is down gets one
+    // attempt per backoff step, and publishers meanwhile deliver locally without waiting.
     for (int attempt = 0; attempt < 2; ++attempt) {
       std::string error;
-      if (!publisher_) publisher_ = redis::connect(target_, error, 2000, 1000);
-      if (publisher_) {
-        const Reply r =
-            command(publisher_.get(), "PUBLISH %s %b", kChannel, text.data(), text.size());
-        error = redis::failure(publisher_.get(), r);
-        if (error.empty()) return;
-        publisher_.reset();
+      if (!publisher_) {
+        if (now < retry_at_) return;
+        publisher_ = redis::connect(target_, error, 500, 1000);
+        if (!publisher_) return publisher_down(error, now);
       }
-      if (attempt == 1)
-        log::warn("event not sent to other instances",
-                  {{"topic", std::string(topic)}, {"error", error}});
+      const Reply r =
+          command(publisher_.get(), "PUBLISH %s %b", kChannel, text.data(), text.size());
+      error = redis::failure(publisher_.get(), r);
+      if (error.empty()) return publisher_up();
+      publisher_.reset();
+      if (attempt == 1) return publisher_down(error, now);
     }
+  }
+
+  // Subscribed is what says Redis is there: the listener retries every second, while a
+  // publisher in an outage waits for its backoff before it tries again.
+  std::optional<bool> shared() const override {
+    std::lock_guard lock(mutex_);
+    return subscriber_fd_ >= 0;
   }
 
   Subscription subscribe(std::string topic, Handler handler) override {
@@ -90,7 +101,23 @@ class RedisEventBus final : public EventBus {
   void unsubscribe(std::uint64_t) override {}  // subscriptions belong to the local bus
 
  private:
+  // Redis is lost for publishing: said once per outage; the next attempt after a backoff that
+  // doubles up to 5 s.
+  void publisher_down(const std::string& error, std::chrono::steady_clock::time_point now) {
+    retry_at_ = now + backoff_;
+    backoff_ = std::min(backoff_ * 2, std::chrono::milliseconds(5000));
+    if (!std::exchange(publisher_outage_, true))
+      log::warn("redis unavailable: events reach this instance only until it returns",
+                {{"error", error}});
+  }
+  void publisher_up() {
+    backoff_ = std::chrono::milliseconds(250);
+    if (std::exchange(publisher_outage_, false))
+      log::info("redis reachable again: events reach every instance");
+  }
+
   void listen() {
+    bool lost = false;  // said once per outage
     while (true) {
       std::string error;
       Context c = redis::connect(target_, error, 2000, 0);
@@ -101,6 +128,7 @@ class RedisEventBus final : public EventBus {
           if (stopping_) return;
           subscriber_fd_ = c->fd;
         }
+        if (std::exchange(lost, false)) log::info("redis subscription restored");
         wake_.notify_all();
         receive(c.get());
         std::lock_guard lock(mutex_);
@@ -108,7 +136,9 @@ class RedisEventBus final : public EventBus {
         if (stopping_) return;
         error = c->errstr;
       }
-      log::warn("redis subscription lost; retrying", {{"error", error}});
+      if (!std::exchange(lost, true))
+        log::warn("redis subscription lost: other instances' events arrive once it is back",
+                  {{"error", error}});
       std::unique_lock lock(mutex_);
       if (wake_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_; })) return;
     }
@@ -144,8 +174,11 @@ class RedisEventBus final : public EventBus {
   std::unique_ptr<EventBus> local_;
   std::string origin_;
   std::mutex publish_mutex_;
-  Context publisher_;
-  std::mutex mutex_;
+  Context publisher_;  // the rest of these three: under publish_mutex_
+  std::chrono::steady_clock::time_point retry_at_{};
+  std::chrono::milliseconds backoff_{250};
+  bool publisher_outage_ = false;
+  mutable std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;
   int subscriber_fd_ = -1;
