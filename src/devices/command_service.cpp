@@ -48,9 +48,9 @@ CommandRecord CommandService::get(const Caller& caller, const std::string& devic
   return std::move(*found);
 }
 
-std::vector<CommandRecord> CommandService::take_queued(const std::string& device_id) {
+std::vector<CommandRecord> CommandService::take_queued(const std::string& device_id, bool resend) {
   return db_.transaction(
-      [&](db::Connection& c) { return store_.take_queued(c, device_id, now_ms()); });
+      [&](db::Connection& c) { return store_.take_queued(c, device_id, now_ms(), resend); });
 }
 
 bool CommandService::acknowledge(const std::string& device_id, const std::string& id) {

@@ -37,8 +37,10 @@ class CommandService {
                                                            const Paging& paging);
   CommandRecord get(const Caller& caller, const std::string& device_id, const std::string& id);
 
-  // Device side (the gateway): commands to deliver now, marked sent.
-  std::vector<CommandRecord> take_queued(const std::string& device_id);
+  // Device side (the gateway): commands to deliver now, marked sent. On connect (`resend`)
+  // also what was sent and never acknowledged: delivery is at least once, the device drops a
+  // command id it has seen.
+  std::vector<CommandRecord> take_queued(const std::string& device_id, bool resend = false);
   // False when the command is unknown to this device or not in a state that allows it.
   bool acknowledge(const std::string& device_id, const std::string& id);
   bool finish(const std::string& device_id, const std::string& id, const CommandOutcome& outcome);

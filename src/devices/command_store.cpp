@@ -79,12 +79,13 @@ std::pair<std::vector<CommandRecord>, std::int64_t> CommandStore::list(db::Conne
 }
 
 std::vector<CommandRecord> CommandStore::take_queued(db::Connection& c,
-                                                     const std::string& device_id, EpochMs now) {
-  const auto r = c.query(
-      std::string("UPDATE device_commands SET status = 'sent', updated_at = $1 "
-                  "WHERE device_id = $2 AND status = 'queued' AND expires_at > $1 RETURNING ") +
-          kColumns,
-      {Timestamp{now}, device_id});
+                                                     const std::string& device_id, EpochMs now,
+                                                     bool resend) {
+  const auto r =
+      c.query(std::string("UPDATE device_commands SET status = 'sent', updated_at = $1 "
+                          "WHERE device_id = $2 AND status IN ('queued'") +
+                  (resend ? ", 'sent'" : "") + ") AND expires_at > $1 RETURNING " + kColumns,
+              {Timestamp{now}, device_id});
   std::vector<CommandRecord> out;
   for (const auto& row : r.rows) out.push_back(command_from(row));
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {

@@ -34,9 +34,10 @@ class CommandStore {
   std::pair<std::vector<CommandRecord>, std::int64_t> list(db::Connection& c,
                                                            const std::string& device_id,
                                                            std::int64_t limit, std::int64_t offset);
-  // Queued commands of the device that have not expired, oldest first, now marked sent.
+  // Queued commands of the device that have not expired, oldest first, now marked sent. With
+  // `resend`, also those sent before and never acknowledged (a connection that died with them).
   std::vector<CommandRecord> take_queued(db::Connection& c, const std::string& device_id,
-                                         EpochMs now);
+                                         EpochMs now, bool resend);
   // Moves a command from one of `from` to `to`; false when it was in no such state.
   bool transition(db::Connection& c, const std::string& device_id, const std::string& id,
                   std::initializer_list<const char*> from, const std::string& to,

@@ -3,6 +3,8 @@
 #include <boost/json/parse.hpp>
 
 #include "core/app_error.hpp"
+#include "core/clock.hpp"
+#include "core/crypto.hpp"
 #include "core/json.hpp"
 #include "core/log.hpp"
 #include "devices/command_json.hpp"
@@ -13,6 +15,10 @@ namespace karma::devices {
 namespace bj = boost::json;
 
 namespace {
+
+// On the device's topic: a link opened, so links of the device elsewhere close (one live
+// connection per device across instances, the newest).
+constexpr std::string_view kLinkOpened = "device_link_opened";
 
 std::string error_message(const char* code, std::string_view message) {
   return json::serialize(
@@ -39,6 +45,16 @@ class DeviceLink final : public http::WebSocketSession,
 
   std::uint64_t sequence() const { return sequence_; }
 
+  // Another link of the device opened (on any instance): the older of the two closes.
+  void opened_elsewhere(const bj::object& payload) {
+    const auto* id = payload.if_contains("linkId");
+    const auto* at = payload.if_contains("acceptedAt");
+    if (!id || !id->is_string() || !at || !at->is_int64() || id->get_string() == link_id_) return;
+    const bool newer = at->get_int64() > accepted_at_ ||
+                       (at->get_int64() == accepted_at_ && id->get_string() > link_id_);
+    if (newer) close("replaced by a newer connection");
+  }
+
   void on_open(std::shared_ptr<http::WebSocketConnection> connection) override {
     {
       std::lock_guard lock(mutex_);
@@ -46,14 +62,21 @@ class DeviceLink final : public http::WebSocketSession,
     }
     gateway_.attach(device_id_, shared_from_this());
     // New commands for the device, while this connection lives: delivered to whichever link
-    // of the device is current.
-    subscription_ = gateway_.bus_.subscribe(
+    // of the device is current. A link opened on another instance replaces this one.
+    subscription_ =
+        gateway_.bus_.subscribe(realtime::topics::device(device_id_),
+                                [&gateway = gateway_, device_id = device_id_,
+                                 self = weak_from_this()](const realtime::SharedEvent& event) {
+                                  if (event->type == "device_command") gateway.deliver(device_id);
+                                  if (event->type == kLinkOpened)
+                                    if (auto link = self.lock())
+                                      link->opened_elsewhere(event->payload);
+                                });
+    gateway_.bus_.publish(
         realtime::topics::device(device_id_),
-        [&gateway = gateway_, device_id = device_id_](const realtime::SharedEvent& event) {
-          if (event->type == "device_command") gateway.deliver(device_id);
-        });
+        {std::string(kLinkOpened), {}, {{"linkId", link_id_}, {"acceptedAt", accepted_at_}}});
     gateway_.commands_.expire_overdue();
-    gateway_.deliver(device_id_);
+    gateway_.deliver(device_id_, true);
   }
 
   void on_message(std::string_view text) override {
@@ -110,6 +133,8 @@ class DeviceLink final : public http::WebSocketSession,
   const std::string device_id_;
   const std::string token_;
   const std::uint64_t sequence_;
+  const std::string link_id_ = crypto::uuid_v4();  // unique across instances
+  const EpochMs accepted_at_ = now_ms();
   std::mutex mutex_;
   std::shared_ptr<http::WebSocketConnection> connection_;
   realtime::EventBus::Subscription subscription_;
@@ -154,7 +179,7 @@ void DeviceGateway::detach(const std::string& device_id, const DeviceLink* link)
   if (it != links_.end() && it->second.lock().get() == link) links_.erase(it);
 }
 
-void DeviceGateway::deliver(const std::string& device_id) {
+void DeviceGateway::deliver(const std::string& device_id, bool resend) {
   std::shared_ptr<DeviceLink> link;
   {
     std::lock_guard lock(mutex_);
@@ -162,7 +187,7 @@ void DeviceGateway::deliver(const std::string& device_id) {
     if (it != links_.end()) link = it->second.lock();
   }
   if (!link) return;  // connected elsewhere, or not at all: it gets them on connect
-  for (const auto& command : commands_.take_queued(device_id)) {
+  for (const auto& command : commands_.take_queued(device_id, resend)) {
     link->send(
         json::serialize(bj::object{{"type", "command"}, {"command", command_json(command)}}));
   }

@@ -25,8 +25,9 @@ class DeviceGateway {
   // The route handler: checks the device token (Authorization: Device <token>, or ?token=).
   std::shared_ptr<http::WebSocketSession> accept(http::Request& request);
 
-  // Sends the device its queued commands if it is connected to this instance.
-  void deliver(const std::string& device_id);
+  // Sends the device its queued commands if it is connected to this instance (with `resend`,
+  // as on connect, also those sent before and never acknowledged).
+  void deliver(const std::string& device_id, bool resend = false);
   std::size_t connected() const;
 
  private:

@@ -113,3 +113,43 @@ test('five wrong passwords across both instances lock the account on both', { sk
     assert.ok(Number(locked.headers.get('retry-after')) > 0);
   }
 });
+
+// One live gateway connection per device across instances (the newest), and commands delivered
+// at least once: one sent over a connection that died before the ack comes again, same id.
+test('a device reconnecting on B replaces its link on A; what A sent unacknowledged comes again', { skip }, async () => {
+  const reg = await api(a.url, 'POST', '/api/auth/register', { body: { email: uniqueEmail('relink'), password: 'password123', name: 'R' } });
+  const token = reg.body.data.accessToken;
+  const { device, deviceToken } = (await api(a.url, 'POST', '/api/devices', {
+    token, body: { name: 'Roamer', model: 'EOS-3A', serialNumber: `RL-${process.pid}-${Date.now()}`, mac: '02:00:00:00:00:0c' },
+  })).body.data;
+  const link = (base) => {
+    const ws = new WebSocket(base.replace('http', 'ws') + `/api/devices/${device.id}/connect`, { headers: { authorization: `Device ${deviceToken}` } });
+    const commands = [];
+    let waiting = null;
+    ws.on('message', (data) => {
+      const m = JSON.parse(String(data));
+      if (m.type === 'command') { commands.push(m.command); waiting?.(); }
+    });
+    const closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve(String(reason))));
+    const next = () => new Promise((resolve, reject) => {
+      if (commands.length) return resolve(commands.shift());
+      const timer = setTimeout(() => reject(new Error('no command')), 5000);
+      waiting = () => { clearTimeout(timer); waiting = null; resolve(commands.shift()); };
+    });
+    return { ws, next, closed, opened: new Promise((resolve, reject) => { ws.on('open', resolve); ws.on('error', reject); }) };
+  };
+  const onA = link(a.url);
+  await onA.opened;
+  const queued = await api(a.url, 'POST', `/api/devices/${device.id}/commands`, { token, body: { command: 'ping' } });
+  assert.equal((await onA.next()).id, queued.body.data.command.id);  // sent, never acknowledged
+
+  const onB = link(b.url);
+  await onB.opened;
+  assert.equal(await onA.closed, 'replaced by a newer connection', 'the link on A is closed');
+  const again = await onB.next();
+  assert.equal(again.id, queued.body.data.command.id, 'redelivered on the new link');
+  onB.ws.send(JSON.stringify({ type: 'ack', commandId: again.id }));
+  const later = await api(b.url, 'POST', `/api/devices/${device.id}/commands`, { token, body: { command: 'sync_files' } });
+  assert.equal((await onB.next()).id, later.body.data.command.id, 'new commands go to the live link');
+  onB.ws.close();
+});

@@ -129,7 +129,12 @@ TEST_P(CommandsTest, LifecycleMovesOnlyForward) {
   EXPECT_EQ(taken[0].id, id);
   EXPECT_TRUE(commands.take_queued(device_id).empty()) << "delivered once";
   EXPECT_EQ(status_of(id), "sent");
+  // A connection that died before the ack: the next one gets the command again, same id.
+  const auto resent = commands.take_queued(device_id, true);
+  ASSERT_EQ(resent.size(), 1u);
+  EXPECT_EQ(resent[0].id, id);
   EXPECT_TRUE(commands.acknowledge(device_id, id));
+  EXPECT_TRUE(commands.take_queued(device_id, true).empty()) << "acknowledged: never again";
   EXPECT_EQ(status_of(id), "acked");
   EXPECT_TRUE(
       commands.finish(device_id, id, {"failed", bj::value(bj::object{{"code", 7}}), "disk full"}));
