@@ -1,5 +1,6 @@
 // Starts the built karma binary as a user would and talks to it over HTTP.
 import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,6 +56,29 @@ export async function startServer(env = {}) {
       if (!env.KARMA_DATA_DIR) rmSync(dataDir, { recursive: true, force: true });
       pg?.drop();
       return result;
+    },
+  };
+}
+
+// Two instances as one deployment: one database (a PostgreSQL schema of the suite's own when the
+// test script provides PostgreSQL, else one SQLite file both open), one secret, and `env`
+// (REDIS_URL, …). {a, b, stop()}.
+export async function startPair(tag, env = {}) {
+  const schema = postgresSchema(tag);
+  const shared = {
+    SECRET_KEY: randomBytes(24).toString('hex'),
+    DATABASE_URL: schema ? schema.url : `sqlite://${join(tempDir(), 'shared.db')}`,
+    ...env,
+  };
+  const a = await startServer(shared);
+  const b = await startServer(shared).catch(async (e) => { await a.stop(); throw e; });
+  return {
+    a,
+    b,
+    async stop() {
+      await a.stop();
+      await b.stop();
+      schema?.drop();
     },
   };
 }

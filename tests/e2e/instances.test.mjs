@@ -2,10 +2,8 @@
 // connected to one instance gets the commands its owner queues through the other at once.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import WebSocket from 'ws';
-import { startServer, api, tempDir, uniqueEmail, postgresSchema } from './harness.mjs';
+import { startPair, api, uniqueEmail } from './harness.mjs';
 import { hubClient } from './hub_client.mjs';
 
 const REDIS = process.env.KARMA_TEST_REDIS_URL;
@@ -13,24 +11,14 @@ const skip = !REDIS && process.env.KARMA_REQUIRE_REDIS !== '1' && 'KARMA_TEST_RE
 
 let a;
 let b;
-let schema;
+let pair;
 before(async () => {
   if (skip) return;
   assert.ok(REDIS, 'KARMA_REQUIRE_REDIS=1 but KARMA_TEST_REDIS_URL is not set');
-  schema = postgresSchema('instances');
-  const shared = {
-    SECRET_KEY: randomBytes(24).toString('hex'),
-    REDIS_URL: REDIS,
-    DATABASE_URL: schema ? schema.url : `sqlite://${join(tempDir(), 'shared.db')}`,
-  };
-  a = await startServer(shared);
-  b = await startServer(shared);
+  pair = await startPair('instances', { REDIS_URL: REDIS });
+  ({ a, b } = pair);
 });
-after(async () => {
-  await a?.stop();
-  await b?.stop();
-  schema?.drop();
-});
+after(async () => { await pair?.stop(); });
 
 test('a command queued on one instance reaches the device connected to the other', { skip }, async () => {
   const reg = await api(a.url, 'POST', '/api/auth/register', { body: { email: uniqueEmail('lb'), password: 'password123', name: 'LB' } });

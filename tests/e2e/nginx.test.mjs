@@ -11,7 +11,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { LLMock } from '@copilotkit/aimock';
-import { startServer, api, tempDir, uniqueEmail, postgresSchema } from './harness.mjs';
+import { startPair, api, tempDir, uniqueEmail } from './harness.mjs';
 import { hubClient } from './hub_client.mjs';
 
 const REDIS = process.env.KARMA_TEST_REDIS_URL;
@@ -19,7 +19,7 @@ const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => existsSync(p));
 const skip = (!REDIS && 'KARMA_TEST_REDIS_URL not set') || (!NGINX && 'nginx is not installed');
 const MB = 1024 * 1024;
 
-let a, b, nginx, mock, schema, proxyUrl, nginxLog;
+let a, b, pair, nginx, mock, proxyUrl, nginxLog;
 
 const freePort = () => new Promise((resolve) => {
   const s = createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
@@ -59,17 +59,13 @@ before(async () => {
   if (skip) return;
   mock = new LLMock({ port: 0 });
   await mock.start();
-  schema = postgresSchema('nginx');
-  const shared = {
-    SECRET_KEY: randomBytes(24).toString('hex'),
+  pair = await startPair('nginx', {
     REDIS_URL: REDIS,
-    DATABASE_URL: schema ? schema.url : `sqlite://${join(tempDir(), 'shared.db')}`,
     KARMA_DATA_DIR: tempDir(),  // one blob directory for both
     TRUST_PROXY: 'true',
     OPENAI_BASE_URL: `${mock.url}/v1`, OPENAI_API_KEY: 'test-key', OPENAI_MODEL: 'gpt-test',
-  };
-  a = await startServer(shared);
-  b = await startServer(shared);
+  });
+  ({ a, b } = pair);
   const dir = tempDir();
   const port = await freePort();
   const conf = join(dir, 'nginx.conf');
@@ -87,10 +83,8 @@ before(async () => {
 
 after(async () => {
   nginx?.kill('SIGQUIT');
-  await a?.stop();
-  await b?.stop();
+  await pair?.stop();
   await mock?.stop();
-  schema?.drop();
 });
 
 async function register() {

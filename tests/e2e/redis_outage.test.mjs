@@ -4,16 +4,14 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
-import { startServer, api, tempDir, postgresSchema } from './harness.mjs';
+import { startPair, api } from './harness.mjs';
 import { hubClient } from './hub_client.mjs';
 
 const hasRedis = spawnSync('redis-server', ['--version']).status === 0;
 const skip = !hasRedis && 'redis-server is not installed';
 
-let redis, port, a, b, schema;
+let redis, port, a, b, pair;
 
 const freePort = () => new Promise((resolve) => {
   const s = createServer().listen(0, '127.0.0.1', () => { const { port: p } = s.address(); s.close(() => resolve(p)); });
@@ -51,21 +49,13 @@ before(async () => {
   if (skip) return;
   port = await freePort();
   await startRedis();
-  schema = postgresSchema('outage');
-  const shared = {
-    SECRET_KEY: randomBytes(24).toString('hex'),
-    REDIS_URL: `redis://127.0.0.1:${port}`,
-    DATABASE_URL: schema ? schema.url : `sqlite://${join(tempDir(), 'shared.db')}`,
-  };
-  a = await startServer(shared);
-  b = await startServer(shared);
+  pair = await startPair('outage', { REDIS_URL: `redis://127.0.0.1:${port}` });
+  ({ a, b } = pair);
 });
 
 after(async () => {
-  await a?.stop();
-  await b?.stop();
+  await pair?.stop();
   if (redis) await stopRedis();
-  schema?.drop();
 });
 
 test('Redis gone: both instances serve and push locally, /readyz says so; back: events cross again', { skip, timeout: 60000 }, async () => {

@@ -177,6 +177,16 @@ async function s3Proxy() {
   return { url: `http://127.0.0.1:${server.address().port}`, seen, state, close: () => server.close() };
 }
 
+// A third instance of the suite whose S3 is reached through a fresh s3Proxy().
+async function instanceBehindProxy() {
+  const proxy = await s3Proxy();
+  const c = await startServer({
+    ...shared, AWS_S3_BUCKET: BUCKET, S3_ENDPOINT: proxy.url, AWS_ACCESS_KEY_ID: 'S3RVER',
+    AWS_SECRET_ACCESS_KEY: 'S3RVER', S3_PART_SIZE_BYTES: String(5 * MB),
+  }).catch((e) => { proxy.close(); throw e; });
+  return { proxy, c };
+}
+
 async function uploadTo(base, name, content) {
   const res = await fetch(`${base}/api/devices/${device}/files/upload`, {
     method: 'POST',
@@ -187,11 +197,7 @@ async function uploadTo(base, name, content) {
 }
 
 test('S3 requests sign their payload\'s hash; a blob of exactly one part is one PUT', async () => {
-  const proxy = await s3Proxy();
-  const c = await startServer({
-    ...shared, AWS_S3_BUCKET: BUCKET, S3_ENDPOINT: proxy.url, AWS_ACCESS_KEY_ID: 'S3RVER',
-    AWS_SECRET_ACCESS_KEY: 'S3RVER', S3_PART_SIZE_BYTES: String(5 * MB),
-  }).catch((e) => { proxy.close(); throw e; });
+  const { proxy, c } = await instanceBehindProxy();
   try {
     const one = await uploadTo(c.url, 'one-part.bin', randomBytes(5 * MB));
     assert.equal(one.status, 201, JSON.stringify(one.body));
@@ -217,11 +223,7 @@ test('S3 requests sign their payload\'s hash; a blob of exactly one part is one 
 });
 
 test('S3 refusing mid-upload: 503 STORAGE_UNAVAILABLE, no file, no object, no open upload; then it works again', async () => {
-  const proxy = await s3Proxy();
-  const c = await startServer({
-    ...shared, AWS_S3_BUCKET: BUCKET, S3_ENDPOINT: proxy.url, AWS_ACCESS_KEY_ID: 'S3RVER',
-    AWS_SECRET_ACCESS_KEY: 'S3RVER', S3_PART_SIZE_BYTES: String(5 * MB),
-  }).catch((e) => { proxy.close(); throw e; });
+  const { proxy, c } = await instanceBehindProxy();
   try {
     const before = await bucketObjects();
     proxy.state.refuseAfterParts = 1;

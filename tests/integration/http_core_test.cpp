@@ -191,6 +191,24 @@ int upgrade_raw(std::uint16_t port, std::string_view path, int receive_buffer = 
   return fd;
 }
 
+// A server with one WebSocket route, /api/flood, answered by `session`, and a send queue of
+// `queue_bytes` per connection.
+struct FloodServer {
+  FloodServer(std::shared_ptr<http::WebSocketSession> session, std::size_t queue_bytes) {
+    router.websocket("/api/flood", [session](http::Request&) { return session; },
+                     {.guard = http::Guard::open});
+    http::ServerOptions options;
+    options.host = "127.0.0.1";
+    options.port = 0;
+    options.websocket_queue_bytes = queue_bytes;
+    server = std::make_unique<http::Server>(options, router, metrics);
+    server->start();
+  }
+  http::Router router;
+  http::Metrics metrics;
+  std::unique_ptr<http::Server> server;
+};
+
 // A WebSocket peer that stops reading while the server has lots to send: the server's queue
 // stays bounded, the peer is closed (1013, then cut off as it takes nothing) and the
 // application sees on_close — instead of the messages piling up in memory.
@@ -205,18 +223,8 @@ TEST(HttpCoreWebSocket, APeerThatStopsReadingIsClosedNotBufferedForever) {
     void on_close() override { closed = true; }
   };
   auto flood = std::make_shared<Flood>();
-  http::Router router;
-  router.websocket("/api/flood", [&flood](http::Request&) { return flood; },
-                   {.guard = http::Guard::open});
-  http::Metrics metrics;
-  http::ServerOptions options;
-  options.host = "127.0.0.1";
-  options.port = 0;
-  options.websocket_queue_bytes = 1024 * 1024;
-  http::Server server(options, router, metrics);
-  server.start();
-
-  const int fd = upgrade_raw(server.port(), "/api/flood", 4096);
+  FloodServer server(flood, 1024 * 1024);
+  const int fd = upgrade_raw(server.server->port(), "/api/flood", 4096);
   ASSERT_GE(fd, 0);
   // Never read.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
@@ -290,18 +298,8 @@ TEST(HttpCoreWebSocket, ALaggingPeerGetsTheLagNoticeThenA1013Close) {
       return "lagged " + std::to_string(dropped);
     }
   };
-  http::Router router;
-  router.websocket("/api/flood", [](http::Request&) { return std::make_shared<Flood>(); },
-                   {.guard = http::Guard::open});
-  http::Metrics metrics;
-  http::ServerOptions options;
-  options.host = "127.0.0.1";
-  options.port = 0;
-  options.websocket_queue_bytes = 256 * 1024;
-  http::Server server(options, router, metrics);
-  server.start();
-
-  const int fd = upgrade_raw(server.port(), "/api/flood");
+  FloodServer server(std::make_shared<Flood>(), 256 * 1024);
+  const int fd = upgrade_raw(server.server->port(), "/api/flood");
   ASSERT_GE(fd, 0);
   const ReadFrames frames = read_frames(fd);
   ::close(fd);
