@@ -70,7 +70,7 @@ before(async () => {
   const port = await freePort();
   const conf = join(dir, 'nginx.conf');
   writeFileSync(conf, nginxConfig(dir, port, [a.url, b.url].map((u) => u.replace('http://', ''))));
-  nginx = spawn(NGINX, ['-p', dir, '-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+  nginx = spawn(NGINX, ['-p', dir, '-c', conf, '-e', join(dir, 'error.log')], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   nginx.stderr.on('data', (d) => { stderr += d; });
   proxyUrl = `http://127.0.0.1:${port}`;
