@@ -353,6 +353,12 @@ test('a token that expires mid-session ends it (4001) unless a fresh auth came f
     await renewed.next('auth_success');
     assert.equal((await expiring.next('auth_failed', 5000)).payload.error, 'token expired');
     assert.equal((await expiring.closed).code, 4001);
+    // The same token, now expired, is refused at the door.
+    const late = open('/api/ws', own.url);
+    await late.opened;
+    late.send('auth', { token: short });
+    assert.equal((await late.next('auth_failed')).payload.error, 'invalid or expired token');
+    assert.equal((await late.closed).code, 4001);
     const ping = renewed.send('ping');
     assert.equal((await renewed.next('pong')).payload.replyTo, ping, 'the renewed session lives on');
     renewed.ws.close(1000);
