@@ -71,10 +71,8 @@ App::App(Config config)
     }
     // A blob store that refuses or is gone (S3 down, an object missing from this instance's
     // storage): the client may try again, the instance is fine.
-    if (const auto* storage_error = dynamic_cast<const storage::StorageError*>(&e)) {
-      log::warn("file storage failed", {{"error", storage_error->what()}});
-      return AppError(ErrorCode::storage_unavailable, "File storage is unavailable");
-    }
+    if (const auto* storage_error = dynamic_cast<const storage::StorageError*>(&e))
+      return storage::unavailable(*storage_error);
     return std::nullopt;
   });
   for (Module* module : std::initializer_list<Module*>{

@@ -89,20 +89,28 @@ FileRecord FileService::require_file(db::Connection& c, const Caller& caller,
   return std::move(*file);
 }
 
+std::optional<std::int64_t> FileService::quota_left(db::Connection& c, const std::string& user_id) {
+  const auto quota = plans_.storage_quota(c, user_id);
+  if (!quota) return std::nullopt;
+  return *quota - store_.used_bytes(c, devices_.device_ids_of(c, user_id));
+}
+
 std::int64_t FileService::remaining_quota(const Caller& caller) {
   auto c = db_.acquire();
-  const auto quota = plans_.storage_quota(*c, caller.user_id);
-  if (!quota) return INT64_MAX;
-  return std::max<std::int64_t>(
-      0, *quota - store_.used_bytes(*c, devices_.device_ids_of(*c, caller.user_id)));
+  const auto left = quota_left(*c, caller.user_id);
+  return left ? std::max<std::int64_t>(0, *left) : INT64_MAX;
+}
+
+void FileService::require_file_size(std::int64_t size) const {
+  if (size > settings_.max_file_bytes)
+    throw AppError::too_large("File exceeds " + std::to_string(settings_.max_file_bytes) + " bytes",
+                              settings_.max_file_bytes);
 }
 
 std::int64_t FileService::check_upload(const Caller& caller, const std::string& device_id,
                                        const std::string& folder, const std::string& name,
                                        std::int64_t size, bool overwrite) {
-  if (size > settings_.max_file_bytes)
-    throw AppError::too_large("File exceeds " + std::to_string(settings_.max_file_bytes) + " bytes",
-                              settings_.max_file_bytes);
+  require_file_size(size);
   const std::string path = join_path(folder, name);
   if (path.size() > kMaxPathBytes) throw AppError::invalid("path", "too long");
   auto c = db_.acquire();
@@ -110,11 +118,10 @@ std::int64_t FileService::check_upload(const Caller& caller, const std::string& 
   const auto existing = store_.find_by_path(*c, device_id, path);
   if (existing && (existing->is_directory || !overwrite))
     throw path_taken(path, existing->is_directory);
-  const auto quota = plans_.storage_quota(*c, caller.user_id);
+  const auto quota = quota_left(*c, caller.user_id);
   if (!quota) return INT64_MAX;
-  const std::int64_t left = std::max<std::int64_t>(
-      0, *quota - store_.used_bytes(*c, devices_.device_ids_of(*c, caller.user_id)) +
-             (existing ? existing->size : 0));
+  // An overwrite frees what it replaces.
+  const std::int64_t left = std::max<std::int64_t>(0, *quota + (existing ? existing->size : 0));
   if (size > left) throw AppError::plan_limit("Storage quota exceeded", left);
   return left;
 }

@@ -93,6 +93,8 @@ class FileService {
   void require_device(const Caller& caller, const std::string& device_id);
   // Bytes the caller may still store (INT64_MAX when unlimited).
   std::int64_t remaining_quota(const Caller& caller);
+  // PAYLOAD_TOO_LARGE past the largest file one upload may store.
+  void require_file_size(std::int64_t size) const;
   // What an upload announcing its size is told before any byte (the hub's file_upload): the
   // device is the caller's, the size fits the file limit and the quota, and nothing is at
   // folder/name unless `overwrite` lets a file there be replaced. record_upload checks it all
@@ -146,6 +148,8 @@ class FileService {
                       EpochMs now);
   // FORBIDDEN when `more` bytes would take the user past the storage quota.
   void require_quota(db::Connection& c, const std::string& user_id, std::int64_t more);
+  // Bytes the user may still store (negative when over); nullopt when unlimited.
+  std::optional<std::int64_t> quota_left(db::Connection& c, const std::string& user_id);
 
   db::Database& db_;
   storage::BlobStore& blobs_;

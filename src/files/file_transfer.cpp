@@ -1,7 +1,6 @@
 #include "files/file_transfer.hpp"
 
 #include "core/app_error.hpp"
-#include "core/log.hpp"
 #include "core/validation.hpp"
 #include "files/file_json.hpp"
 #include "files/file_path.hpp"
@@ -19,8 +18,7 @@ void storing(Work work) {
   try {
     work();
   } catch (const storage::StorageError& e) {
-    log::warn("file storage failed", {{"error", e.what()}});
-    throw AppError(ErrorCode::storage_unavailable, "File storage is unavailable");
+    throw storage::unavailable(e);
   }
 }
 

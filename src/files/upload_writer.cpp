@@ -13,9 +13,7 @@ UploadWriter::UploadWriter(FileService& service, std::int64_t quota_left)
 
 void UploadWriter::write(std::string_view bytes) {
   size_ += static_cast<std::int64_t>(bytes.size());
-  const auto limit = service_.settings().max_file_bytes;
-  if (size_ > limit)
-    throw AppError::too_large("File exceeds " + std::to_string(limit) + " bytes", limit);
+  service_.require_file_size(size_);
   if (size_ > quota_left_) throw AppError::plan_limit("Storage quota exceeded", quota_left_);
   if (head_.size() < kHeadBytes) head_.append(bytes.substr(0, kHeadBytes - head_.size()));
   md5_.update(bytes);

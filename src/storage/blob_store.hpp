@@ -9,6 +9,10 @@
 #include <string>
 #include <string_view>
 
+namespace karma {
+class AppError;
+}  // namespace karma
+
 namespace karma::storage {
 
 class StorageError : public std::runtime_error {
@@ -20,6 +24,10 @@ class StorageError : public std::runtime_error {
  private:
   Kind kind_;
 };
+
+// What a client is told of a storage failure (S3 refusing or gone, a blob missing from this
+// instance's storage): 503 STORAGE_UNAVAILABLE — it may try again, the instance is fine. Logged.
+AppError unavailable(const StorageError& error);
 
 // A blob being written. Destroyed without commit(), it leaves nothing behind.
 class BlobWriter {
